@@ -1,0 +1,160 @@
+"""Every read of the catalogue, already scoped to what the actor may see: the public sees
+published services of active agencies; officers also see their own agency's drafts; the mall
+administrator sees everything."""
+
+import uuid as uuidlib
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext as _
+
+from satupintu.core.calendar import WorkingCalendar
+from satupintu.core.errors import InvalidInput, NotFound
+from satupintu.core.pagination import Page, check_page, past_end, paginate
+from satupintu.core.permissions import can_manage_agency, can_read_agency_internals, is_mall_admin, officer_agency_id
+
+from . import search
+from .models import Agency, Requirement, Service, ServiceKind, ServiceVersion, Site, VersionStatus
+
+
+def site_current() -> Site | None:
+    return Site.objects.filter(slug=settings.SATUPINTU_SITE_SLUG).first() or Site.objects.order_by("pk").first()
+
+
+def site_calendar(site: Site | None) -> WorkingCalendar:
+    closures = dict(site.closures.values_list("date", "reason")) if site else {}
+    return WorkingCalendar(closures)
+
+
+def agency_list(*, actor) -> list[Agency]:
+    published = Q(services__is_active=True, services__current_version__isnull=False)
+    qs = Agency.objects.annotate(service_count=Count("services", filter=published)).order_by("position", "name")
+    if not is_mall_admin(actor):
+        qs = qs.filter(is_active=True)
+    return qs
+
+
+def agency_get(*, actor, key: str) -> Agency:
+    qs = agency_list(actor=actor)
+    try:
+        lookup = Q(uuid=uuidlib.UUID(str(key)))
+    except ValueError:
+        lookup = Q(slug=key)
+    agency = qs.filter(lookup).first()
+    if agency is None:
+        raise NotFound(_("Instansi tidak ditemukan."), code="agency_not_found")
+    return agency
+
+
+def _visible_services(actor):
+    qs = Service.objects.select_related("agency", "current_version")
+    if is_mall_admin(actor):
+        return qs
+    public = Q(is_active=True, agency__is_active=True, current_version__isnull=False)
+    own = officer_agency_id(actor)
+    return qs.filter(public | Q(agency_id=own)) if own else qs.filter(public)
+
+
+def service_list(*, actor, agency: Agency | None = None, kind: str | None = None):
+    """Published services (plus the actor's own agency's unpublished ones for its officers)."""
+    _check_kind(kind)
+    qs = _visible_services(actor)
+    if agency is not None:
+        qs = qs.filter(agency=agency)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("name", "pk")
+
+
+def _check_kind(kind):
+    if kind and kind not in ServiceKind.values:
+        raise InvalidInput(
+            _("Jenis layanan harus salah satu dari: %(v)s.") % {"v": ", ".join(ServiceKind.values)}, code="invalid_kind"
+        )
+
+
+def check_query(query: str) -> str:
+    query = (query or "").strip()
+    limit = settings.SATUPINTU_SEARCH_MAX_QUERY
+    if len(query) > limit:
+        raise InvalidInput(
+            _("Kata kunci terlalu panjang (%(n)d karakter); maksimal %(max)d.") % {"n": len(query), "max": limit},
+            code="query_too_long",
+        )
+    return query
+
+
+def service_search(*, actor, query: str, agency: Agency | None = None, kind: str | None = None,
+                   page: int = 1, page_size: int = 20) -> Page:
+    """Ranked full-text search of published services; an empty query lists the catalogue."""
+    query = check_query(query)
+    _check_kind(kind)
+    page, page_size = check_page(page, page_size)
+    terms = search.query_terms(query)
+    if not query:
+        qs = service_list(actor=None, agency=agency, kind=kind)
+        return paginate(qs, page=page, page_size=page_size)
+    if not terms:
+        return Page([], 0, page, page_size)
+    offset = (page - 1) * page_size
+    agency_id = agency.pk if agency else None
+    hits, total = search.search_ids(terms, agency_id=agency_id, kind=kind, limit=page_size, offset=offset)
+    if total == 0 and len(terms) > 1:  # no service has every word: rank those that have some
+        hits, total = search.search_ids(terms, agency_id=agency_id, kind=kind, limit=page_size, offset=offset, match_all=False)
+    if not hits and page > 1:
+        raise past_end(page, total, page_size)
+    by_id = Service.objects.select_related("agency", "current_version").in_bulk([h.service_id for h in hits])
+    return Page([by_id[h.service_id] for h in hits if h.service_id in by_id], total, page, page_size)
+
+
+def service_get(*, actor, key: str, agency_slug: str | None = None) -> Service:
+    """By UUID, or by agency slug + service slug."""
+    qs = _visible_services(actor)
+    if agency_slug is not None:
+        service = qs.filter(agency__slug=agency_slug, slug=key).first()
+    else:
+        try:
+            service = qs.filter(uuid=uuidlib.UUID(str(key))).first()
+        except ValueError:
+            service = None
+    if service is None:
+        raise NotFound(_("Layanan tidak ditemukan."), code="service_not_found")
+    return service
+
+
+def _with_requirements(qs):
+    return qs.prefetch_related(
+        Prefetch("requirements", queryset=Requirement.objects.select_related("document_type").order_by("position", "id"))
+    )
+
+
+def service_versions(*, actor, service: Service):
+    qs = ServiceVersion.objects.filter(service=service).order_by("-number")
+    if not can_read_agency_internals(actor, service.agency_id):
+        qs = qs.exclude(status=VersionStatus.DRAFT)
+    return qs
+
+
+def service_version_get(*, actor, service: Service, number: int | None = None) -> ServiceVersion:
+    """A version with its requirements; None → the published one."""
+    qs = _with_requirements(service_versions(actor=actor, service=service)).select_related("service__agency")
+    version = qs.filter(number=number).first() if number is not None else qs.filter(status=VersionStatus.PUBLISHED).first()
+    if version is None:
+        raise NotFound(_("Versi layanan tidak ditemukan."), code="version_not_found")
+    return version
+
+
+def service_draft_get(*, actor, service: Service) -> ServiceVersion | None:
+    if not can_read_agency_internals(actor, service.agency_id):
+        return None
+    return _with_requirements(service.versions.filter(status=VersionStatus.DRAFT)).first()
+
+
+def expected_completion(*, site: Site | None, version: ServiceVersion, start: date):
+    """The date an application completed on `start` is due, and the holidays on the way."""
+    return site_calendar(site).add_working_days(start, version.completion_days)
+
+
+def can_edit(*, actor, service: Service) -> bool:
+    return can_manage_agency(actor, service.agency_id)

@@ -1,0 +1,94 @@
+from datetime import date
+
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from satupintu.core.errors import DomainError, InvalidInput
+from satupintu.core.pagination import Page
+
+from . import eligibility, selectors
+from .models import ApplicantType, ServiceKind
+
+WELL_KNOWN = ["ktp", "akta kelahiran", "kartu keluarga", "izin usaha", "pbg", "skck", "paspor", "bpjs"]
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def home(request):
+    agencies = selectors.agency_list(actor=request.user)
+    return render(request, "catalog/home.html", {
+        "agencies": agencies, "kinds": ServiceKind.choices, "suggestions": WELL_KNOWN,
+    })
+
+
+def service_list(request):
+    q = request.GET.get("q", "")
+    agency_slug = request.GET.get("instansi") or None
+    kind = request.GET.get("jenis") or None
+    page_no = _int(request.GET.get("halaman"), 1)
+    error, page, agency = None, Page([], 0, 1, 20), None
+    try:
+        agency = selectors.agency_get(actor=request.user, key=agency_slug) if agency_slug else None
+        page = selectors.service_search(actor=request.user, query=q, agency=agency, kind=kind, page=page_no)
+    except DomainError as exc:
+        error = exc
+    context = {
+        "q": q[:200], "agency": agency, "kind": kind, "page": page, "error": error,
+        "agencies": selectors.agency_list(actor=request.user), "kinds": ServiceKind.choices,
+    }
+    status = error.status if error else 200
+    template = "catalog/_results.html" if request.headers.get("HX-Request") else "catalog/service_list.html"
+    return render(request, template, context, status=status)
+
+
+def service_detail(request, agency_slug, slug):
+    service = selectors.service_get(actor=request.user, key=slug, agency_slug=agency_slug)
+    number = request.GET.get("versi")
+    if number is None and service.current_version_id is None:  # never published: officers see the draft
+        version = selectors.service_draft_get(actor=request.user, service=service)
+        number = version.number if version else 0
+    version = selectors.service_version_get(actor=request.user, service=service, number=_int(number, 0) if number else None)
+    site = selectors.site_current()
+    due, skipped = selectors.expected_completion(site=site, version=version, start=date.today())
+    return render(request, "catalog/service_detail.html", {
+        "service": service, "version": version, "due": due, "skipped": skipped,
+        "versions": selectors.service_versions(actor=request.user, service=service),
+        "applicant_types": ApplicantType.choices, "today": date.today(),
+        "can_edit": selectors.can_edit(actor=request.user, service=service),
+    })
+
+
+def service_eligibility(request, agency_slug, slug):
+    service = selectors.service_get(actor=request.user, key=slug, agency_slug=agency_slug)
+    version = selectors.service_version_get(actor=request.user, service=service)
+    result, error, status = None, None, 200
+    nik = request.POST.get("nik", "") if request.method == "POST" else ""
+    applicant_type = request.POST.get("applicant_type", "perorangan")
+    if request.method == "POST":
+        try:
+            result = eligibility.check(version, nik=nik, applicant_type=applicant_type)
+        except InvalidInput as exc:
+            error, status = exc, 400
+    context = {"service": service, "version": version, "result": result, "error": error, "nik": nik[:32],
+               "applicant_type": applicant_type, "applicant_types": ApplicantType.choices}
+    if request.headers.get("HX-Request"):
+        return render(request, "catalog/_eligibility.html", context, status=status)
+    context["title"] = _("Cek kelayakan")
+    return render(request, "catalog/eligibility_page.html", context, status=status)
+
+
+def agency_list(request):
+    return render(request, "catalog/agency_list.html", {"agencies": selectors.agency_list(actor=request.user)})
+
+
+def agency_detail(request, slug):
+    agency = selectors.agency_get(actor=request.user, key=slug)
+    services = selectors.service_list(actor=request.user, agency=agency)
+    return render(request, "catalog/agency_detail.html", {
+        "agency": agency, "services": services, "counters": agency.counters.filter(is_active=True),
+    })

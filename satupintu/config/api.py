@@ -1,0 +1,87 @@
+"""The HTTP API under /api/v1 (django-ninja). Routers live in each app's api.py; this module
+wires them, resolves the actor and turns domain errors into JSON `{code, message, details}`."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from satupintu.core.errors import DomainError, Forbidden
+
+api = NinjaAPI(
+    title="SatuPintu API",
+    version="1",
+    description=(
+        "API platform pelayanan publik terpadu (Mal Pelayanan Publik). Autentikasi: "
+        "`Authorization: Bearer <token>` dari `POST /api/v1/auth/login`, atau sesi peramban."
+    ),
+    urls_namespace="api",
+)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def actor_of(request):
+    """Who is calling: a bearer token's user, the session's user, or anonymous."""
+    if hasattr(request, "_satupintu_actor"):
+        return request._satupintu_actor
+    from satupintu.identity.selectors import user_for_token
+
+    header = request.headers.get("Authorization", "")
+    user = AnonymousUser()
+    if header.lower().startswith("bearer "):
+        user = user_for_token(header[7:].strip()) or AnonymousUser()
+    elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            reason = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+            if reason is not None:
+                raise Forbidden(_("Token CSRF tidak valid; gunakan token API untuk klien non-peramban."), code="csrf_failed")
+        user = request.user
+    request._satupintu_actor = user
+    return user
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"code": code, "message": message, "details": details}
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, error_body(exc.code, exc.message, exc.details), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    details = [
+        {"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")} for e in exc.errors
+    ]
+    return api.create_response(
+        request, error_body("invalid_input", _("Permintaan tidak valid; periksa kolom yang disebut."), details), status=422
+    )
+
+
+@api.exception_handler(Http404)
+def on_404(request, exc):
+    return api.create_response(request, error_body("not_found", _("Tidak ditemukan.")), status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return api.create_response(request, error_body("not_authenticated", _("Silakan masuk terlebih dahulu.")), status=401)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
+
+
+from satupintu.catalog.api import router as catalog_router  # noqa: E402
+from satupintu.core.api import router as calendar_router  # noqa: E402
+from satupintu.identity.api import router as identity_router  # noqa: E402
+
+api.add_router("/auth", identity_router)
+api.add_router("/calendar", calendar_router)
+api.add_router("/", catalog_router)

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from .api import api
+
+admin.site.site_header = "SatuPintu — Administrasi"
+admin.site.site_title = "SatuPintu"
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("akun/", include("satupintu.identity.urls")),
+    path("", include("satupintu.catalog.urls")),
+]

@@ -1,0 +1,44 @@
+"""Domain errors: raised by services and selectors, turned into 4xx answers by the API and pages.
+
+Each error has a stable machine `code` and a human `message` (Bahasa Indonesia by default,
+translated through gettext).
+"""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None):
+        super().__init__(message)
+        self.message = str(message)
+        if code:
+            self.code = code
+        self.details = details
+
+
+class InvalidInput(DomainError):
+    status = 400
+    code = "invalid_input"
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"

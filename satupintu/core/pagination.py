@@ -1,0 +1,53 @@
+from dataclasses import dataclass
+from math import ceil
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from .errors import InvalidInput, NotFound
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    count: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.count / self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def check_page(page: int, page_size: int) -> tuple[int, int]:
+    if page < 1:
+        raise InvalidInput(_("Nomor halaman dimulai dari 1."), code="invalid_page")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput(_("Ukuran halaman harus 1–%(n)d.") % {"n": MAX_PAGE_SIZE}, code="invalid_page_size")
+    return page, page_size
+
+
+def past_end(page: int, count: int, page_size: int) -> NotFound:
+    return NotFound(
+        _("Halaman %(p)d melewati halaman terakhir (%(last)d).") % {"p": page, "last": max(1, ceil(count / page_size))},
+        code="page_out_of_range",
+    )
+
+
+def paginate(queryset, *, page: int = 1, page_size: int = 20) -> Page:
+    page, page_size = check_page(page, page_size)
+    count = queryset.count()
+    if page > 1 and (page - 1) * page_size >= count:
+        raise past_end(page, count, page_size)
+    offset = (page - 1) * page_size
+    return Page(list(queryset[offset : offset + page_size]), count, page, page_size)

@@ -1,0 +1,154 @@
+"""Every write to identity: citizen registration, profile changes, API tokens."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from satupintu.core import audit
+from satupintu.core.errors import Conflict, DomainError, InvalidInput
+from satupintu.core.permissions import require_authenticated
+
+from .models import ApiToken, CitizenProfile, Role, User
+from .nik import parse_nik, validate_kk
+from .phone import normalise_phone
+
+
+def _collect(errors: dict, field: str, fn):
+    try:
+        return fn()
+    except DomainError as exc:
+        errors[field] = exc.message
+    except ValidationError as exc:
+        errors[field] = " ".join(exc.messages)
+    return None
+
+
+@transaction.atomic
+def citizen_register(*, actor, full_name: str, password: str, nik: str, email: str = "", phone: str = "",
+                     kk_number: str = "") -> User:
+    """Create a citizen account. Nothing is stored unless every field is valid and unique."""
+    errors: dict[str, str] = {}
+    full_name = (full_name or "").strip()
+    if not full_name or len(full_name) > 150:
+        errors["full_name"] = _("Nama lengkap wajib diisi (maks. 150 karakter).")
+    email = (email or "").strip().lower()
+    phone_raw = (phone or "").strip()
+    if not email and not phone_raw:
+        errors["email"] = _("Isi email atau nomor HP untuk masuk.")
+    if email:
+        _collect(errors, "email", lambda: validate_email(email))
+    phone_e164 = _collect(errors, "phone", lambda: normalise_phone(phone_raw)) if phone_raw else None
+    facts = _collect(errors, "nik", lambda: parse_nik(nik))
+    kk = _collect(errors, "kk_number", lambda: validate_kk(kk_number)) if (kk_number or "").strip() else ""
+    probe = User(email=email or None, phone=phone_e164, full_name=full_name)
+    _collect(errors, "password", lambda: validate_password(password or "", user=probe))
+    if errors:
+        raise InvalidInput(_("Data pendaftaran belum benar."), code="invalid_registration", details=errors)
+
+    duplicates = {}
+    if email and User.objects.filter(email__iexact=email).exists():
+        duplicates["email"] = _("Email ini sudah terdaftar.")
+    if phone_e164 and User.objects.filter(phone=phone_e164).exists():
+        duplicates["phone"] = _("Nomor HP ini sudah terdaftar.")
+    if CitizenProfile.objects.filter(nik=facts.nik).exists():
+        duplicates["nik"] = _("NIK ini sudah punya akun. Masuk dengan akun tersebut atau hubungi petugas.")
+    if duplicates:
+        raise Conflict(_("Akun sudah ada."), code="duplicate_account", details=duplicates)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email or None, password=password, phone=phone_e164,
+                                            full_name=full_name, role=Role.CITIZEN)
+            CitizenProfile.objects.create(user=user, nik=facts.nik, kk_number=kk or "")
+    except IntegrityError:  # a concurrent registration won the race
+        raise Conflict(_("Akun sudah ada."), code="duplicate_account") from None
+    audit.record(actor=user, action="citizen.registered", obj=user,
+                 changes={"email": bool(email), "phone": bool(phone_e164), "kk": bool(kk)})
+    return user
+
+
+@transaction.atomic
+def citizen_profile_update(*, actor, full_name: str | None = None, kk_number: str | None = None) -> User:
+    require_authenticated(actor)
+    errors: dict[str, str] = {}
+    changes = {}
+    if full_name is not None:
+        full_name = full_name.strip()
+        if not full_name or len(full_name) > 150:
+            errors["full_name"] = _("Nama lengkap wajib diisi (maks. 150 karakter).")
+        changes["full_name"] = full_name
+    if kk_number is not None:
+        changes["kk_number"] = _collect(errors, "kk_number", lambda: validate_kk(kk_number)) if kk_number.strip() else ""
+    if errors:
+        raise InvalidInput(_("Data profil belum benar."), code="invalid_profile", details=errors)
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if "full_name" in changes:
+        user.full_name = changes["full_name"]
+        user.save(update_fields=["full_name"])
+    if "kk_number" in changes:
+        CitizenProfile.objects.filter(user=user).update(kk_number=changes["kk_number"])
+    audit.record(actor=actor, action="citizen.profile_updated", obj=user, changes={"fields": sorted(changes)})
+    return user
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, actor) -> tuple[ApiToken, str]:
+    """A new bearer token for an authenticated user; the plain key is returned only here."""
+    require_authenticated(actor)
+    key = "sp_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=actor, key_hash=_hash(key), prefix=key[3:11],
+        expires_at=timezone.now() + timedelta(days=settings.SATUPINTU_API_TOKEN_DAYS),
+    )
+    audit.record(actor=actor, action="auth.token_issued", obj=actor, changes={"token": token.prefix, "officer": actor.is_officer})
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, actor, key: str) -> None:
+    require_authenticated(actor)
+    deleted, _n = ApiToken.objects.filter(user=actor, key_hash=_hash(key)).delete()
+    if deleted:
+        audit.record(actor=actor, action="auth.token_revoked", obj=actor, changes={"token": key[3:11]})
+
+
+def hash_key(key: str) -> str:
+    return _hash(key)
+
+
+@transaction.atomic
+def officer_create(*, actor, email: str, full_name: str, role: str, password: str, agency=None) -> User:
+    """An officer of one agency, or another mall administrator (mall administrator only)."""
+    from satupintu.core.permissions import require_mall_admin
+
+    require_mall_admin(actor)
+    errors: dict[str, str] = {}
+    email = (email or "").strip().lower()
+    _collect(errors, "email", lambda: validate_email(email))
+    if role not in Role.values or role == Role.CITIZEN:
+        errors["role"] = _("Peran petugas tidak dikenal.")
+    elif (role == Role.MALL_ADMIN) != (agency is None):
+        errors["agency"] = _("Petugas instansi wajib punya instansi; pengelola MPP tidak.")
+    probe = User(email=email, full_name=full_name)
+    _collect(errors, "password", lambda: validate_password(password or "", user=probe))
+    if errors:
+        raise InvalidInput(_("Data petugas belum benar."), code="invalid_officer", details=errors)
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(_("Email ini sudah terdaftar."), code="duplicate_account")
+    user = User.objects.create_user(
+        email=email, password=password, full_name=full_name, role=role, agency=agency,
+        is_staff=role in (Role.MALL_ADMIN, Role.AGENCY_ADMIN),
+    )
+    audit.record(actor=actor, action="officer.created", obj=user, changes={"role": role, "agency": agency.slug if agency else None})
+    return user

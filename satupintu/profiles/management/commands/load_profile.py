@@ -1,0 +1,33 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from satupintu.core.permissions import SystemActor
+from satupintu.profiles import loader
+
+
+class Command(BaseCommand):
+    help = "Load a reference deployment profile (site, agencies, counters, services). Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("profile", help=f"profile folder name, one of: {', '.join(loader.available())}")
+        parser.add_argument("--demo-accounts", action="store_true", help="also create the profile's demo accounts")
+
+    def handle(self, *args, profile, demo_accounts, **options):
+        started = time.monotonic()
+        try:
+            spec = loader.read(profile)
+        except loader.ProfileError as exc:
+            raise CommandError("Profil tidak valid; tidak ada yang diubah:\n  - " + "\n  - ".join(exc.problems)) from None
+        n = sum(len(a.services) for a in spec.agencies)
+        self.stdout.write(f"Memuat profil {profile}: {len(spec.agencies)} instansi, {n} layanan …")
+        report = loader.load(spec, actor=SystemActor("load_profile"), demo_accounts=demo_accounts,
+                             progress=lambda msg: self.stdout.write(msg))
+        self.stdout.write(self.style.SUCCESS(
+            f"Selesai dalam {time.monotonic() - started:.1f} s: {report.agencies} instansi "
+            f"({report.changed_agencies} baru/berubah), {report.services} layanan "
+            f"({report.changed_services} baru/berubah, {report.retired_services} dinonaktifkan), "
+            f"{report.document_types_changed} jenis dokumen baru/berubah."
+        ))
+        if report.accounts_created:
+            self.stdout.write(f"Akun demo dibuat: {', '.join(report.accounts_created)}")
