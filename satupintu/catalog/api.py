@@ -2,6 +2,7 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
+from ninja.responses import Status
 from ninja import Field, Query, Router, Schema
 
 from satupintu.config.api import actor_of
@@ -282,7 +283,7 @@ def service_create(request, payload: ServiceCreateIn):
     agency = selectors.agency_get(actor=actor, key=payload.agency)
     content = payload.dict(exclude_unset=True, exclude={"agency", "slug", "kind"})
     version = services.service_create(actor=actor, agency=agency, slug=payload.slug, kind=payload.kind, content=content)
-    return 201, version_out(selectors.service_version_get(actor=actor, service=version.service, number=version.number))
+    return Status(201, version_out(selectors.service_version_get(actor=actor, service=version.service, number=version.number)))
 
 
 @router.post("/services/{uuid}/drafts", response={201: VersionOut}, summary="Open a draft from the published version")
@@ -290,7 +291,7 @@ def service_draft_start(request, uuid: UUID):
     actor = actor_of(request)
     service = selectors.service_get(actor=actor, key=str(uuid))
     version = services.service_draft_start(actor=actor, service=service)
-    return 201, version_out(selectors.service_version_get(actor=actor, service=service, number=version.number))
+    return Status(201, version_out(selectors.service_version_get(actor=actor, service=service, number=version.number)))
 
 
 @router.patch("/services/{uuid}/versions/{number}", response=VersionOut, summary="Change a draft")

@@ -62,13 +62,16 @@ class Hit:
     rank: float
 
 
+MIN_PREFIX = 3  # shorter terms match whole words only ("b" must not match every b-word)
+
+
 def _fts5_query(terms: list[str], op: str) -> str:
     # terms are [0-9a-z]+ only, so quoting cannot be escaped from
-    return f" {op} ".join(f'"{t}"*' for t in terms)
+    return f" {op} ".join(f'"{t}"*' if len(t) >= MIN_PREFIX else f'"{t}"' for t in terms)
 
 
 def _pg_query(terms: list[str], op: str) -> str:
-    return f" {op} ".join(f"{t}:*" for t in terms)
+    return f" {op} ".join(f"{t}:*" if len(t) >= MIN_PREFIX else t for t in terms)
 
 
 PG_VECTOR = (

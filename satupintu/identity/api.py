@@ -3,6 +3,7 @@ from uuid import UUID
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
+from ninja.responses import Status
 from ninja import Router, Schema
 
 from satupintu.config.api import actor_of
@@ -82,7 +83,7 @@ def me_out(user) -> dict:
 @router.post("/register", response={201: MeOut}, auth=None, summary="Create a citizen account")
 def register(request, payload: RegisterIn):
     user = services.citizen_register(actor=None, **payload.dict())
-    return 201, me_out(selectors.user_me(actor=user))
+    return Status(201, me_out(selectors.user_me(actor=user)))
 
 
 @router.post("/login", response=TokenOut, auth=None, summary="Exchange email/phone + password for a bearer token")
@@ -102,7 +103,7 @@ def logout(request):
         services.api_token_revoke(actor=actor, key=header[7:].strip())
     elif not actor.is_authenticated:
         raise NotAuthenticated(_("Silakan masuk terlebih dahulu."))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, summary="The signed-in account")
