@@ -18,8 +18,9 @@ def _fast_password_hasher(settings):
 
 @pytest.fixture
 def site(db):
-    from satupintu.catalog.tests.factories import make_site
+    from satupintu.catalog.tests.factories import make_document_types, make_site
 
+    make_document_types()
     return make_site()
 
 

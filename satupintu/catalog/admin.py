@@ -230,6 +230,10 @@ class ServiceVersionAdmin(ScopedAdmin):
             version = ServiceVersion.objects.get(pk=form.instance.pk)
             services.service_draft_update(actor=request.user, version=version, changes=changes)
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        # formsets are applied by the service function, not saved by the admin
+        return [{"changed": {"fields": form.changed_data}}]
+
     @admin.action(description=_("Terbitkan draf terpilih"))
     def publish(self, request, queryset):
         for version in queryset.select_related("service__agency"):
