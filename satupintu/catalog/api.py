@@ -51,6 +51,7 @@ class ServiceSummaryOut(Schema):
     kind: str
     agency: AgencyRef
     fee: int | None
+    fee_variable: bool | None
     completion_days: int | None
     current_version: int | None
 
@@ -73,6 +74,7 @@ class VersionOut(Schema):
     procedure: list[str]
     completion_days: int
     fee: int
+    fee_variable: bool
     fee_basis: str
     product: str
     complaint_channels: list[str]
@@ -131,6 +133,7 @@ class ContentIn(Schema):
     procedure: list[str] | None = None
     completion_days: int | None = None
     fee: int | None = None
+    fee_variable: bool | None = None
     fee_basis: str | None = None
     product: str | None = None
     complaint_channels: list[str] | None = None
@@ -196,7 +199,7 @@ def summary_out(service) -> dict:
     v = service.current_version
     return {
         "uuid": service.uuid, "slug": service.slug, "name": service.name, "kind": service.kind, "agency": service.agency,
-        "fee": v.fee if v else None, "completion_days": v.completion_days if v else None,
+        "fee": v.fee if v else None, "fee_variable": v.fee_variable if v else None, "completion_days": v.completion_days if v else None,
         "current_version": v.number if v else None,
     }
 

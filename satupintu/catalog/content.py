@@ -17,7 +17,7 @@ TEXT_FIELDS = (
 )
 LIST_FIELDS = ("procedure", "complaint_channels", "legal_basis", "facilities")
 CONTENT_FIELDS = (
-    "name", "applicant_types", "completion_days", "fee", "min_age", "region_prefixes", "requirements",
+    "name", "applicant_types", "completion_days", "fee", "fee_variable", "min_age", "region_prefixes", "requirements",
     *TEXT_FIELDS, *LIST_FIELDS,
 )
 MAX_TEXT = 5000
@@ -72,6 +72,11 @@ def clean_content(data: dict, *, partial: bool = False) -> dict:
                 errors[field] = _("Harus bilangan bulat 0 sampai %(n)s.") % {"n": f"{limit:,}".replace(",", ".")}
             else:
                 out[field] = value
+        elif field == "fee_variable":
+            if not isinstance(value, bool):
+                errors[field] = _("Harus true atau false.")
+            else:
+                out[field] = value
         elif field == "min_age":
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 120):
                 errors[field] = _("Usia minimal harus 0–120 tahun atau kosong.")
@@ -94,7 +99,8 @@ def clean_content(data: dict, *, partial: bool = False) -> dict:
             cleaned = _clean_requirements(value, errors)
             if cleaned is not None:
                 out[field] = cleaned
-    if not errors and out.get("fee", data.get("fee", 0)) and not (out.get("fee_basis") or "").strip() and not partial:
+    charged = out.get("fee", 0) or out.get("fee_variable", False)
+    if not errors and charged and not (out.get("fee_basis") or "").strip() and not partial:
         errors["fee_basis"] = _("Dasar hukum biaya wajib diisi bila biaya lebih dari Rp0.")
     if errors:
         raise InvalidInput(_("Isian standar pelayanan tidak valid."), code="invalid_service_content", details=errors)

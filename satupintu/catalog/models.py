@@ -175,6 +175,8 @@ class ServiceVersion(models.Model):
     procedure = models.JSONField(_("sistem, mekanisme, dan prosedur"), default=list)
     completion_days = models.PositiveIntegerField(_("jangka waktu penyelesaian (hari kerja)"))
     fee = models.PositiveBigIntegerField(_("biaya/tarif (Rp)"), default=0)
+    # the amount depends on the case (a tax, a tariff, a formula): explained in fee_basis
+    fee_variable = models.BooleanField(_("biaya bervariasi"), default=False)
     fee_basis = models.TextField(_("dasar hukum biaya"), blank=True)
     product = models.TextField(_("produk pelayanan"), blank=True)
     complaint_channels = models.JSONField(_("penanganan pengaduan, saran, dan masukan"), default=list)

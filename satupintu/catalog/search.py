@@ -65,25 +65,24 @@ class Hit:
 MIN_PREFIX = 3  # shorter terms match whole words only ("b" must not match every b-word)
 
 
-def _fts5_query(terms: list[str], op: str) -> str:
+def _fts5_query(terms: list[str], op: str, column: str | None = None) -> str:
     # terms are [0-9a-z]+ only, so quoting cannot be escaped from
-    return f" {op} ".join(f'"{t}"*' if len(t) >= MIN_PREFIX else f'"{t}"' for t in terms)
+    expr = f" {op} ".join(f'"{t}"*' if len(t) >= MIN_PREFIX else f'"{t}"' for t in terms)
+    return f"{{{column}}} : ({expr})" if column else expr
 
 
-def _pg_query(terms: list[str], op: str) -> str:
-    return f" {op} ".join(f"{t}:*" if len(t) >= MIN_PREFIX else t for t in terms)
-
-
-PG_VECTOR = (
-    "(setweight(to_tsvector('simple'::regconfig, s.search_title), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, s.search_body), 'B'))"
-)
+def _pg_query(terms: list[str], op: str, weight: str = "") -> str:
+    return f" {op} ".join(f"{t}:*{weight}" if len(t) >= MIN_PREFIX else (f"{t}:{weight}" if weight else t) for t in terms)
 
 
 def search_ids(
     terms: list[str], *, agency_id: int | None, kind: str | None, limit: int, offset: int, match_all: bool = True
 ) -> tuple[list[Hit], int]:
-    """Ranked ids of published, active services matching the stemmed terms, and the total count."""
+    """Ranked ids of published, active services matching the stemmed terms, and the total count.
+
+    Ranking: services whose *name* holds every term come first; within that, the engine's own
+    relevance (bm25 on SQLite, ts_rank on PostgreSQL, name weighted above the rest).
+    """
     if not terms:
         return [], 0
     where, params = ["s.is_active", "s.current_version_id IS NOT NULL"], []
@@ -93,26 +92,28 @@ def search_ids(
     if kind:
         where.append("s.kind = %s")
         params.append(kind)
+    op = "AND" if match_all else "OR"
     if connection.vendor == "postgresql":
-        tsq = _pg_query(terms, "&" if match_all else "|")
         sql = (
-            f"SELECT s.id, ts_rank({PG_VECTOR}, q) AS rank, count(*) OVER () "
-            f"FROM catalog_service s, to_tsquery('simple'::regconfig, %s) q "
-            f"WHERE {PG_VECTOR} @@ q AND {' AND '.join(where)} "
+            "SELECT s.id, (s.search_vector @@ t)::int + ts_rank(s.search_vector, q) AS rank, count(*) OVER () "
+            "FROM catalog_service s, to_tsquery('simple'::regconfig, %s) q, to_tsquery('simple'::regconfig, %s) t "
+            f"WHERE s.search_vector @@ q AND {' AND '.join(where)} "
             "ORDER BY rank DESC, s.name, s.id LIMIT %s OFFSET %s"
         )
-        all_params = [tsq, *params, limit, offset]
+        tsq = _pg_query(terms, "&" if match_all else "|")
+        all_params = [tsq, _pg_query(terms, "&", weight="A"), *params, limit, offset]
     elif connection.vendor == "sqlite":
-        match = _fts5_query(terms, "AND" if match_all else "OR")
-        # bm25() may not share a SELECT with a window function: rank in a materialised CTE first
+        # bm25() may not share a SELECT with a window function: rank in materialised CTEs first
         sql = (
             "WITH m AS MATERIALIZED ("
             f"SELECT rowid AS id, bm25(catalog_service_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank "
-            "FROM catalog_service_fts WHERE catalog_service_fts MATCH %s) "
-            "SELECT s.id, m.rank, count(*) OVER () FROM m JOIN catalog_service s ON s.id = m.id "
-            f"WHERE {' AND '.join(where)} ORDER BY m.rank, s.name, s.id LIMIT %s OFFSET %s"
+            "FROM catalog_service_fts WHERE catalog_service_fts MATCH %s), "
+            "t AS MATERIALIZED (SELECT rowid AS id FROM catalog_service_fts WHERE catalog_service_fts MATCH %s) "
+            "SELECT s.id, m.rank - (t.id IS NOT NULL) AS rank, count(*) OVER () "
+            "FROM m JOIN catalog_service s ON s.id = m.id LEFT JOIN t ON t.id = m.id "
+            f"WHERE {' AND '.join(where)} ORDER BY rank, s.name, s.id LIMIT %s OFFSET %s"
         )
-        all_params = [match, *params, limit, offset]
+        all_params = [_fts5_query(terms, op), _fts5_query(terms, "AND", column="search_title"), *params, limit, offset]
     else:  # pragma: no cover - only the two supported engines
         raise NotImplementedError(connection.vendor)
     with connection.cursor() as cur:
@@ -151,8 +152,14 @@ SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS catalog_service_fts_ai",
     "DROP TABLE IF EXISTS catalog_service_fts",
 ]
-PG_SCHEMA = [f"CREATE INDEX catalog_service_fts_gin ON catalog_service USING gin ({PG_VECTOR.replace('s.', '')})"]
-PG_DROP = ["DROP INDEX IF EXISTS catalog_service_fts_gin"]
+# A stored tsvector (name as weight A, the rest as B) that the database keeps current itself.
+PG_SCHEMA = [
+    "ALTER TABLE catalog_service ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('simple'::regconfig, search_title), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, search_body), 'B')) STORED",
+    "CREATE INDEX catalog_service_fts_gin ON catalog_service USING gin (search_vector)",
+]
+PG_DROP = ["DROP INDEX IF EXISTS catalog_service_fts_gin", "ALTER TABLE catalog_service DROP COLUMN IF EXISTS search_vector"]
 
 
 def create_schema(apps, schema_editor):

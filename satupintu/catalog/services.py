@@ -15,7 +15,7 @@ from . import search
 from .content import CONTENT_FIELDS, LIST_FIELDS, TEXT_FIELDS, clean_content, content_digest, version_content
 from .models import Agency, Closure, Counter, DocumentType, Service, ServiceKind, ServiceVersion, Site, VersionStatus
 
-DEFAULTS = {**dict.fromkeys(TEXT_FIELDS, ""), **{f: [] for f in LIST_FIELDS}, "fee": 0, "min_age": None,
+DEFAULTS = {**dict.fromkeys(TEXT_FIELDS, ""), **{f: [] for f in LIST_FIELDS}, "fee": 0, "fee_variable": False, "min_age": None,
             "region_prefixes": [], "requirements": []}
 
 
@@ -104,7 +104,7 @@ def service_draft_update(*, actor, version: ServiceVersion, changes: dict) -> Se
     if version.status != VersionStatus.DRAFT:
         raise Conflict(_("Versi yang sudah terbit tidak dapat diubah; buat draf baru."), code="version_not_draft")
     cleaned = clean_content(changes, partial=True)
-    merged_fee = cleaned.get("fee", version.fee)
+    merged_fee = cleaned.get("fee", version.fee) or cleaned.get("fee_variable", version.fee_variable)
     merged_basis = cleaned.get("fee_basis", version.fee_basis)
     if merged_fee and not merged_basis.strip():
         raise InvalidInput(

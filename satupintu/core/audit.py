@@ -48,7 +48,7 @@ def record(*, actor, action: str, obj=None, object_type: str = "", object_id: An
     if obj is not None:
         object_type = object_type or f"{obj._meta.app_label}.{obj._meta.model_name}"
         object_id = object_id or getattr(obj, "uuid", None) or obj.pk
-    changes = changes or {}
+    changes = json.loads(canonical(changes or {}))  # dates, UUIDs … as the JSON text they hash to
     digest = _sha(canonical(changes))
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     at = timezone.now()

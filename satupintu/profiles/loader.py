@@ -27,7 +27,7 @@ DEFAULT_FIELDS = (
     "security_guarantee", "performance_evaluation", "legal_basis", "region_prefixes",
 )
 SERVICE_KEYS = {
-    "slug", "name", "kind", "applicant_types", "description", "requirements", "procedure", "completion_days", "fee",
+    "slug", "name", "kind", "applicant_types", "description", "requirements", "procedure", "completion_days", "fee", "fee_variable",
     "fee_basis", "product", "legal_basis", "min_age", "region_prefixes", "complaint_channels", "facilities",
     "competence", "internal_supervision", "staff", "service_guarantee", "security_guarantee", "performance_evaluation",
 }
