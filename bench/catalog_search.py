@@ -152,13 +152,14 @@ def measure(n_services: int, rounds: int) -> dict:
 
     for q in QUERIES[:5]:  # warm-up
         timed("/api/v1/search", {"q": q})
-    api_ms, api_queries, page_ms, page_queries, hits = [], [], [], [], []
+    api_ms, api_queries, page_ms, page_queries, hits, per_query = [], [], [], [], [], {}
     for _ in range(rounds):
         for q in QUERIES:
             ms, nq, r = timed("/api/v1/search", {"q": q})
             api_ms.append(ms)
             api_queries.append(nq)
             hits.append(r.json()["count"])
+            per_query.setdefault(q, []).append(ms)
             ms, nq, _r = timed("/layanan/", {"q": q})
             page_ms.append(ms)
             page_queries.append(nq)
@@ -180,6 +181,7 @@ def measure(n_services: int, rounds: int) -> dict:
         "search_page_ms": {"p50": round(pct(page_ms, 50), 1), "p95": round(pct(page_ms, 95), 1)},
         "search_page_queries": {"min": min(page_queries), "max": max(page_queries)},
         "median_hits": statistics.median(hits),
+        "slowest": sorted(((round(statistics.median(v), 1), q) for q, v in per_query.items()), reverse=True)[:3],
         "service_page_ms": {"p50": round(pct(detail_ms, 50), 1), "p95": round(pct(detail_ms, 95), 1), "n": len(detail_ms)},
         "service_page_queries": {"min": min(detail_queries), "max": max(detail_queries)},
         "service_api_ms": {"p50": round(pct(api_detail_ms, 50), 1), "p95": round(pct(api_detail_ms, 95), 1)},
@@ -227,6 +229,7 @@ def main():
         print(f"\n[{r['engine']}] {r['services']:,} services, {r['agencies']} agencies (generated in {r['generate_s']} s)")
         print(f"  search API   p50 {r['search_api_ms']['p50']:>6} ms  p95 {r['search_api_ms']['p95']:>6} ms  "
               f"queries/search {r['search_api_queries']['min']}–{r['search_api_queries']['max']}  (n={r['search_api_ms']['n']}, median hits {r['median_hits']:,})")
+        print(f"  slowest queries (median ms): {', '.join(f'{q!r} {ms}' for ms, q in r['slowest'])}")
         print(f"  search page  p50 {r['search_page_ms']['p50']:>6} ms  p95 {r['search_page_ms']['p95']:>6} ms  "
               f"queries/page {r['search_page_queries']['min']}–{r['search_page_queries']['max']}")
         print(f"  service page p50 {r['service_page_ms']['p50']:>6} ms  p95 {r['service_page_ms']['p95']:>6} ms  "

@@ -105,6 +105,7 @@ class VersionSummaryOut(Schema):
 
 class ServicePage(Schema):
     count: int
+    count_capped: bool = Field(False, description="more services match than `count`: refine the query")
     page: int
     page_size: int
     pages: int
@@ -205,7 +206,7 @@ def summary_out(service) -> dict:
 
 
 def page_out(page, shape=lambda x: x) -> dict:
-    return {"count": page.count, "page": page.page, "page_size": page.page_size, "pages": page.pages,
+    return {"count": page.count, "count_capped": page.capped, "page": page.page, "page_size": page.page_size, "pages": page.pages,
             "results": [shape(x) for x in page.items]}
 
 

@@ -149,7 +149,11 @@ class Service(models.Model):
         verbose_name_plural = _("layanan")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["agency", "slug"], name="service_unique_slug")]
-        indexes = [models.Index(fields=["kind", "name"]), models.Index(fields=["agency", "name"])]
+        indexes = [
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["kind", "name"]),
+            models.Index(fields=["agency", "name"]),
+        ]
 
     def __str__(self):
         return self.name or self.slug

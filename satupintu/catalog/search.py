@@ -56,13 +56,15 @@ def query_terms(query: str) -> list[str]:
     return terms[:MAX_QUERY_TERMS]
 
 
-@dataclass
-class Hit:
-    service_id: int
-    rank: float
-
-
+RANK_CAP = 5000  # up to this many matches are ranked by relevance; a broader query lists by name
 MIN_PREFIX = 3  # shorter terms match whole words only ("b" must not match every b-word)
+
+
+@dataclass
+class Result:
+    ids: list[int]
+    total: int  # exact, or RANK_CAP + 1 when `capped`
+    capped: bool  # more than RANK_CAP services match: the count is a lower bound
 
 
 def _fts5_query(terms: list[str], op: str, column: str | None = None) -> str:
@@ -75,60 +77,114 @@ def _pg_query(terms: list[str], op: str, weight: str = "") -> str:
     return f" {op} ".join(f"{t}:*{weight}" if len(t) >= MIN_PREFIX else (f"{t}:{weight}" if weight else t) for t in terms)
 
 
-def search_ids(
-    terms: list[str], *, agency_id: int | None, kind: str | None, limit: int, offset: int, match_all: bool = True
-) -> tuple[list[Hit], int]:
-    """Ranked ids of published, active services matching the stemmed terms, and the total count.
+class _Engine:
+    """The SQL for one database engine. `query`/`title` are the engine's match expressions for
+    the words anywhere and for every word in the name."""
 
-    Ranking: services whose *name* holds every term come first; within that, the engine's own
-    relevance (bm25 on SQLite, ts_rank on PostgreSQL, name weighted above the rest).
-    """
-    if not terms:
-        return [], 0
-    where, params = ["s.is_active", "s.current_version_id IS NOT NULL"], []
-    if agency_id is not None:
-        where.append("s.agency_id = %s")
-        params.append(agency_id)
-    if kind:
-        where.append("s.kind = %s")
-        params.append(kind)
-    op = "AND" if match_all else "OR"
-    if connection.vendor == "postgresql":
+    def __init__(self, terms: list[str], match_all: bool, filters: list[str], params: list):
+        self.terms, self.match_all, self.filters, self.params = terms, match_all, filters, params
+
+    def _run(self, sql: str, params: list) -> list[tuple]:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+    def _where(self, extra: list[str]) -> str:
+        return " AND ".join(extra + self.filters)
+
+
+class _Postgres(_Engine):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.q = _pg_query(self.terms, "&" if self.match_all else "|")
+        self.t = _pg_query(self.terms, "&", weight="A")
+        self.match = "s.search_vector @@ to_tsquery('simple'::regconfig, %s)"
+
+    def count(self, cap: int, title: bool = False) -> int:
+        cond, p = ([self.match, self.match], [self.q, self.t]) if title else ([self.match], [self.q])
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM catalog_service s WHERE {self._where(cond)} LIMIT %s) x"
+        return self._run(sql, [*p, *self.params, cap])[0][0]
+
+    def ranked(self, limit: int, offset: int) -> list[int]:
         sql = (
-            "SELECT s.id, (s.search_vector @@ t)::int + ts_rank(s.search_vector, q) AS rank, count(*) OVER () "
-            "FROM catalog_service s, to_tsquery('simple'::regconfig, %s) q, to_tsquery('simple'::regconfig, %s) t "
-            f"WHERE s.search_vector @@ q AND {' AND '.join(where)} "
-            "ORDER BY rank DESC, s.name, s.id LIMIT %s OFFSET %s"
+            "SELECT s.id FROM catalog_service s, to_tsquery('simple'::regconfig, %s) q, "
+            "to_tsquery('simple'::regconfig, %s) t "
+            f"WHERE {self._where(['s.search_vector @@ q'])} "
+            "ORDER BY (s.search_vector @@ t)::int + ts_rank(s.search_vector, q) DESC, s.name, s.id LIMIT %s OFFSET %s"
         )
-        tsq = _pg_query(terms, "&" if match_all else "|")
-        all_params = [tsq, _pg_query(terms, "&", weight="A"), *params, limit, offset]
-    elif connection.vendor == "sqlite":
-        # bm25() may not share a SELECT with a window function: rank in materialised CTEs first
+        return [r[0] for r in self._run(sql, [self.q, self.t, *self.params, limit, offset])]
+
+    def by_name(self, limit: int, offset: int, title: bool) -> list[int]:
+        title_cond = self.match if title else f"NOT {self.match}"
+        sql = f"SELECT s.id FROM catalog_service s WHERE {self._where([self.match, title_cond])} ORDER BY s.name, s.id LIMIT %s OFFSET %s"
+        return [r[0] for r in self._run(sql, [self.q, self.t, *self.params, limit, offset])]
+
+
+class _Sqlite(_Engine):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.q = _fts5_query(self.terms, "AND" if self.match_all else "OR")
+        self.t = _fts5_query(self.terms, "AND", column="search_title")
+
+    def count(self, cap: int, title: bool = False) -> int:
+        sql = (
+            "SELECT count(*) FROM (SELECT 1 FROM catalog_service_fts f JOIN catalog_service s ON s.id = f.rowid "
+            f"WHERE {self._where(['catalog_service_fts MATCH %s'])} LIMIT %s)"
+        )
+        match = f"({self.q}) AND ({self.t})" if title else self.q
+        return self._run(sql, [match, *self.params, cap])[0][0]
+
+    def ranked(self, limit: int, offset: int) -> list[int]:
+        # bm25() must run in the FTS query itself: rank in materialised CTEs, then join
         sql = (
             "WITH m AS MATERIALIZED ("
             f"SELECT rowid AS id, bm25(catalog_service_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank "
             "FROM catalog_service_fts WHERE catalog_service_fts MATCH %s), "
             "t AS MATERIALIZED (SELECT rowid AS id FROM catalog_service_fts WHERE catalog_service_fts MATCH %s) "
-            "SELECT s.id, m.rank - (t.id IS NOT NULL) AS rank, count(*) OVER () "
-            "FROM m JOIN catalog_service s ON s.id = m.id LEFT JOIN t ON t.id = m.id "
-            f"WHERE {' AND '.join(where)} ORDER BY rank, s.name, s.id LIMIT %s OFFSET %s"
+            "SELECT s.id FROM m JOIN catalog_service s ON s.id = m.id LEFT JOIN t ON t.id = m.id "
+            f"WHERE {self._where([])} ORDER BY m.rank - (t.id IS NOT NULL), s.name, s.id LIMIT %s OFFSET %s"
         )
-        all_params = [_fts5_query(terms, op), _fts5_query(terms, "AND", column="search_title"), *params, limit, offset]
-    else:  # pragma: no cover - only the two supported engines
+        return [r[0] for r in self._run(sql, [self.q, self.t, *self.params, limit, offset])]
+
+    def by_name(self, limit: int, offset: int, title: bool) -> list[int]:
+        fts = "SELECT rowid FROM catalog_service_fts WHERE catalog_service_fts MATCH %s"
+        match, title_match = f"s.id IN ({fts})", f"s.id {'IN' if title else 'NOT IN'} ({fts})"
+        sql = f"SELECT s.id FROM catalog_service s WHERE {self._where([match, title_match])} ORDER BY s.name, s.id LIMIT %s OFFSET %s"
+        return [r[0] for r in self._run(sql, [self.q, self.t, *self.params, limit, offset])]
+
+
+def search_ids(terms: list[str], *, agency_id: int | None, kind: str | None, limit: int, offset: int,
+               match_all: bool = True) -> Result:
+    """Published, active services matching the stemmed terms, best first.
+
+    Up to RANK_CAP matches are ranked: services whose *name* holds every word first, then by
+    the engine's relevance (bm25 / ts_rank, name weighted above the rest). A broader query
+    (a word found in most services, like "ktp") lists the services whose name holds every word
+    first and the rest after, each alphabetically, so its cost does not grow with the catalogue.
+    """
+    if not terms:
+        return Result([], 0, False)
+    filters, params = ["s.is_active", "s.current_version_id IS NOT NULL"], []
+    if agency_id is not None:
+        filters.append("s.agency_id = %s")
+        params.append(agency_id)
+    if kind:
+        filters.append("s.kind = %s")
+        params.append(kind)
+    engine_class = {"postgresql": _Postgres, "sqlite": _Sqlite}.get(connection.vendor)
+    if engine_class is None:  # pragma: no cover - only the two supported engines
         raise NotImplementedError(connection.vendor)
-    with connection.cursor() as cur:
-        cur.execute(sql, all_params)
-        rows = cur.fetchall()
-    if not rows:
-        if offset:  # past the end: the total still tells the caller how far it goes
-            return [], _count(terms, agency_id, kind, match_all)
-        return [], 0
-    return [Hit(r[0], float(r[1])) for r in rows], rows[0][2]
-
-
-def _count(terms, agency_id, kind, match_all) -> int:
-    hits, total = search_ids(terms, agency_id=agency_id, kind=kind, limit=1, offset=0, match_all=match_all)
-    return total
+    engine = engine_class(terms, match_all, filters, params)
+    total = engine.count(cap=RANK_CAP + 1)
+    if total <= RANK_CAP:
+        ids = engine.ranked(limit, offset) if total and offset < total else []
+        return Result(ids, total, False)
+    end = min(offset + limit, RANK_CAP)
+    n_title = engine.count(cap=end, title=True)
+    ids = engine.by_name(min(limit, max(0, n_title - offset)), offset, title=True) if offset < n_title else []
+    if len(ids) < end - offset:
+        ids += engine.by_name(end - offset - len(ids), max(0, offset - n_title), title=False)
+    return Result(ids, total, True)
 
 
 # --- schema: created by migration 0002, per engine -------------------------------------------

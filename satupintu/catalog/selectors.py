@@ -35,6 +35,12 @@ def agency_list(*, actor) -> list[Agency]:
     return qs
 
 
+def agency_choices(*, actor):
+    """Agencies for a filter list: names only, no counts (cheap at national size)."""
+    qs = Agency.objects.only("pk", "slug", "short_name", "name").order_by("position", "name")
+    return qs if is_mall_admin(actor) else qs.filter(is_active=True)
+
+
 def agency_get(*, actor, key: str) -> Agency:
     qs = agency_list(actor=actor)
     try:
@@ -99,13 +105,17 @@ def service_search(*, actor, query: str, agency: Agency | None = None, kind: str
         return Page([], 0, page, page_size)
     offset = (page - 1) * page_size
     agency_id = agency.pk if agency else None
-    hits, total = search.search_ids(terms, agency_id=agency_id, kind=kind, limit=page_size, offset=offset)
-    if total == 0 and len(terms) > 1:  # no service has every word: rank those that have some
-        hits, total = search.search_ids(terms, agency_id=agency_id, kind=kind, limit=page_size, offset=offset, match_all=False)
-    if not hits and page > 1:
-        raise past_end(page, total, page_size)
-    by_id = Service.objects.select_related("agency", "current_version").in_bulk([h.service_id for h in hits])
-    return Page([by_id[h.service_id] for h in hits if h.service_id in by_id], total, page, page_size)
+    found = search.search_ids(terms, agency_id=agency_id, kind=kind, limit=page_size, offset=offset)
+    if found.total == 0 and len(terms) > 1:  # no service has every word: rank those that have some
+        found = search.search_ids(terms, agency_id=agency_id, kind=kind, limit=page_size, offset=offset, match_all=False)
+    listed = min(found.total, search.RANK_CAP)
+    if page > 1 and offset >= listed:
+        if found.capped:
+            raise NotFound(_("Hanya %(n)d hasil pertama yang ditampilkan; perjelas kata kunci atau pilih instansi.")
+                           % {"n": search.RANK_CAP}, code="page_out_of_range")
+        raise past_end(page, found.total, page_size)
+    by_id = Service.objects.select_related("agency", "current_version").in_bulk(found.ids)
+    return Page([by_id[i] for i in found.ids if i in by_id], listed, page, page_size, capped=found.capped)
 
 
 def service_get(*, actor, key: str, agency_slug: str | None = None) -> Service:

@@ -3,6 +3,7 @@
 Each function checks permission, changes rows in one transaction and records one audit entry.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -268,6 +269,15 @@ def service_retire(*, actor, service: Service) -> Service:
     return service
 
 
+def _full_clean(obj) -> None:
+    """Model validation (unique codes, field limits) as a domain error the caller can show."""
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        details = {field: " ".join(messages) for field, messages in exc.message_dict.items()}
+        raise InvalidInput(_("Data tidak valid."), code="invalid_input", details=details) from None
+
+
 AGENCY_EDITABLE = ("name", "short_name", "kind", "description", "phone", "email", "website", "position", "is_active")
 
 
@@ -277,7 +287,7 @@ def agency_save(*, actor, agency: Agency, fields: list[str]) -> Agency:
     require_mall_admin(actor)
     fields = [f for f in fields if f in AGENCY_EDITABLE or agency.pk is None]
     creating = agency.pk is None
-    agency.full_clean()
+    _full_clean(agency)
     agency.save()
     audit.record(actor=actor, action="agency.created" if creating else "agency.changed", obj=agency,
                  changes={f: getattr(agency, f) for f in fields if f in AGENCY_EDITABLE})
@@ -290,7 +300,7 @@ def counter_save(*, actor, counter: Counter) -> Counter:
     require_manage_agency(actor, counter.agency_id)
     creating = counter.pk is None
     counter.site_id = counter.agency.site_id
-    counter.full_clean()
+    _full_clean(counter)
     counter.save()
     audit.record(actor=actor, action="counter.created" if creating else "counter.changed", obj=counter,
                  changes={"code": counter.code, "name": counter.name, "is_active": counter.is_active})
@@ -302,7 +312,7 @@ def closure_save(*, actor, closure: Closure) -> Closure:
     """Add or change a local closure day of the site (affects every working-day count)."""
     require_mall_admin(actor)
     creating = closure.pk is None
-    closure.full_clean()
+    _full_clean(closure)
     closure.save()
     audit.record(actor=actor, action="closure.created" if creating else "closure.changed", obj=closure,
                  changes={"date": closure.date, "reason": closure.reason})

@@ -39,7 +39,7 @@ def service_list(request):
         error = exc
     context = {
         "q": q[:200], "agency": agency, "kind": kind, "page": page, "error": error,
-        "agencies": selectors.agency_list(actor=request.user), "kinds": ServiceKind.choices,
+        "agencies": selectors.agency_choices(actor=request.user), "kinds": ServiceKind.choices,
     }
     status = error.status if error else 200
     template = "catalog/_results.html" if request.headers.get("HX-Request") else "catalog/service_list.html"

@@ -15,6 +15,7 @@ class Page:
     count: int
     page: int
     page_size: int
+    capped: bool = False  # `count` is a lower bound: more items match than are listed
 
     @property
     def pages(self) -> int:

@@ -147,3 +147,31 @@ class TestSearchApi:
         r = client.get("/layanan/", {"q": "x" * 10_000})
         assert r.status_code == 400
         assert "terlalu panjang" in r.content.decode()
+
+
+class TestBroadQueries:
+    """More matches than RANK_CAP: names holding every word first, then the rest, alphabetically."""
+
+    @pytest.fixture
+    def broad(self, agency, monkeypatch):
+        monkeypatch.setattr(search, "RANK_CAP", 4)
+        for i, name in enumerate(["Zona Izin Usaha", "Alfa Izin Usaha", "Beta Izin", "Gamma Izin"]):
+            make_service(agency, name=name, slug=f"broad-{i}", description="Syarat izin dan usaha lengkap.")
+        make_service(agency, name="Delta", slug="broad-d", description="Izin usaha tambahan.")
+        make_service(agency, name="Omega", slug="broad-o", description="Izin usaha lagi.")
+
+    def test_order_and_cap(self, broad):
+        page = selectors.service_search(actor=None, query="izin usaha", page_size=3)
+        assert page.capped and page.count == 4
+        assert [s.name for s in page.items] == ["Alfa Izin Usaha", "Zona Izin Usaha", "Beta Izin"]
+        page2 = selectors.service_search(actor=None, query="izin usaha", page=2, page_size=3)
+        assert [s.name for s in page2.items] == ["Delta"]  # listing stops at RANK_CAP
+        with pytest.raises(NotFound) as exc:
+            selectors.service_search(actor=None, query="izin usaha", page=3, page_size=3)
+        assert "perjelas" in exc.value.message
+
+    def test_api_says_the_count_is_capped(self, api, broad):
+        body = api.get("/search", {"q": "izin usaha", "page_size": 2}).json()
+        assert body["count_capped"] is True and body["count"] == 4
+        assert [r["name"] for r in body["results"]] == ["Alfa Izin Usaha", "Zona Izin Usaha"]
+        assert api.get("/search", {"q": "zona"}).json()["count_capped"] is False

@@ -230,3 +230,34 @@ class TestAdmin:
 
     def test_login_password_works_for_officers(self, client, own_admin):
         assert client.login(username=own_admin.email, password=PASSWORD)
+
+
+class TestCountersAndClosures:
+    def test_agency_admin_opens_a_counter_for_own_agency_only(self, own_admin, agency, other_agency):
+        from satupintu.catalog.models import Counter
+
+        services.counter_save(actor=own_admin, counter=Counter(agency=agency, code="A9", name="Loket Perizinan 9"))
+        assert Counter.objects.filter(code="A9", site=agency.site).exists()
+        with pytest.raises(Forbidden):
+            services.counter_save(actor=own_admin, counter=Counter(agency=other_agency, code="B9", name="Loket"))
+
+    def test_duplicate_counter_code_is_a_clear_error(self, own_admin, agency, client):
+        from satupintu.catalog.models import Counter
+
+        existing = agency.counters.first()
+        with pytest.raises(InvalidInput):
+            services.counter_save(actor=own_admin, counter=Counter(agency=agency, code=existing.code, name="Dobel"))
+        client.force_login(own_admin)
+        r = client.post("/admin/catalog/counter/add/", {"agency": agency.pk, "code": existing.code, "name": "Dobel",
+                                                       "is_active": "on"}, follow=True)
+        assert r.status_code == 200 and Counter.objects.filter(name="Dobel").count() == 0
+
+    def test_only_the_mall_admin_adds_closures(self, own_admin, mall_admin, site):
+        from datetime import date
+
+        from satupintu.catalog.models import Closure
+
+        with pytest.raises(Forbidden):
+            services.closure_save(actor=own_admin, closure=Closure(site=site, date=date(2026, 6, 23), reason="HUT Kota"))
+        services.closure_save(actor=mall_admin, closure=Closure(site=site, date=date(2026, 6, 23), reason="HUT Kota"))
+        assert AuditEntry.objects.filter(action="closure.created").count() == 1
