@@ -56,7 +56,7 @@ def query_terms(query: str) -> list[str]:
     return terms[:MAX_QUERY_TERMS]
 
 
-RANK_CAP = 5000  # up to this many matches are ranked by relevance; a broader query lists by name
+RANK_CAP = 5000  # up to this many matches are ranked by relevance; a broader query is listed
 MIN_PREFIX = 3  # shorter terms match whole words only ("b" must not match every b-word)
 
 
@@ -92,32 +92,43 @@ class _Engine:
     def _where(self, extra: list[str]) -> str:
         return " AND ".join(extra + self.filters)
 
+    @staticmethod
+    def order(title: bool) -> str:
+        # Names holding every word: alphabetical, sorted from the index lookup (`|| ''` keeps the
+        # planner from walking the name index, which is slow when the matching names cluster).
+        # The rest: catalogue order, which a primary-key walk serves without sorting.
+        return "ORDER BY s.name || '', s.id" if title else "ORDER BY s.id"
+
 
 class _Postgres(_Engine):
     def __init__(self, *args):
         super().__init__(*args)
         self.q = _pg_query(self.terms, "&" if self.match_all else "|")
-        self.t = _pg_query(self.terms, "&", weight="A")
+        self.t = _pg_query(self.terms, "&")
         self.match = "s.search_vector @@ to_tsquery('simple'::regconfig, %s)"
+        self.title_match = "s.title_vector @@ to_tsquery('simple'::regconfig, %s)"
 
-    def count(self, cap: int, title: bool = False) -> int:
-        cond, p = ([self.match, self.match], [self.q, self.t]) if title else ([self.match], [self.q])
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM catalog_service s WHERE {self._where(cond)} LIMIT %s) x"
-        return self._run(sql, [*p, *self.params, cap])[0][0]
+    def count(self, cap: int) -> int:
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM catalog_service s WHERE {self._where([self.match])} LIMIT %s) x"
+        return self._run(sql, [self.q, *self.params, cap])[0][0]
 
     def ranked(self, limit: int, offset: int) -> list[int]:
         sql = (
             "SELECT s.id FROM catalog_service s, to_tsquery('simple'::regconfig, %s) q, "
             "to_tsquery('simple'::regconfig, %s) t "
             f"WHERE {self._where(['s.search_vector @@ q'])} "
-            "ORDER BY (s.search_vector @@ t)::int + ts_rank(s.search_vector, q) DESC, s.name, s.id LIMIT %s OFFSET %s"
+            "ORDER BY (s.title_vector @@ t)::int + ts_rank(s.search_vector, q) DESC, s.name, s.id LIMIT %s OFFSET %s"
         )
         return [r[0] for r in self._run(sql, [self.q, self.t, *self.params, limit, offset])]
 
-    def by_name(self, limit: int, offset: int, title: bool) -> list[int]:
-        title_cond = self.match if title else f"NOT {self.match}"
-        sql = f"SELECT s.id FROM catalog_service s WHERE {self._where([self.match, title_cond])} ORDER BY s.name, s.id LIMIT %s OFFSET %s"
-        return [r[0] for r in self._run(sql, [self.q, self.t, *self.params, limit, offset])]
+    def listed(self, limit: int, offset: int, title: bool) -> list[int]:
+        if title:
+            sql = f"SELECT s.id FROM catalog_service s WHERE {self._where([self.title_match])} "
+            p = [self.t]
+        else:
+            sql = f"SELECT s.id FROM catalog_service s WHERE {self._where([self.match, f'NOT {self.title_match}'])} "
+            p = [self.q, self.t]
+        return [r[0] for r in self._run(sql + self.order(title) + " LIMIT %s OFFSET %s", [*p, *self.params, limit, offset])]
 
 
 class _Sqlite(_Engine):
@@ -126,13 +137,12 @@ class _Sqlite(_Engine):
         self.q = _fts5_query(self.terms, "AND" if self.match_all else "OR")
         self.t = _fts5_query(self.terms, "AND", column="search_title")
 
-    def count(self, cap: int, title: bool = False) -> int:
+    def count(self, cap: int) -> int:
         sql = (
             "SELECT count(*) FROM (SELECT 1 FROM catalog_service_fts f JOIN catalog_service s ON s.id = f.rowid "
             f"WHERE {self._where(['catalog_service_fts MATCH %s'])} LIMIT %s)"
         )
-        match = f"({self.q}) AND ({self.t})" if title else self.q
-        return self._run(sql, [match, *self.params, cap])[0][0]
+        return self._run(sql, [self.q, *self.params, cap])[0][0]
 
     def ranked(self, limit: int, offset: int) -> list[int]:
         # bm25() must run in the FTS query itself: rank in materialised CTEs, then join
@@ -146,11 +156,15 @@ class _Sqlite(_Engine):
         )
         return [r[0] for r in self._run(sql, [self.q, self.t, *self.params, limit, offset])]
 
-    def by_name(self, limit: int, offset: int, title: bool) -> list[int]:
+    def listed(self, limit: int, offset: int, title: bool) -> list[int]:
         fts = "SELECT rowid FROM catalog_service_fts WHERE catalog_service_fts MATCH %s"
-        match, title_match = f"s.id IN ({fts})", f"s.id {'IN' if title else 'NOT IN'} ({fts})"
-        sql = f"SELECT s.id FROM catalog_service s WHERE {self._where([match, title_match])} ORDER BY s.name, s.id LIMIT %s OFFSET %s"
-        return [r[0] for r in self._run(sql, [self.q, self.t, *self.params, limit, offset])]
+        if title:
+            sql = f"SELECT s.id FROM catalog_service s JOIN ({fts}) t ON t.rowid = s.id WHERE {self._where([])} "
+            p = [self.t]
+        else:
+            sql = f"SELECT s.id FROM catalog_service s WHERE {self._where([f's.id IN ({fts})', f's.id NOT IN ({fts})'])} "
+            p = [self.q, self.t]
+        return [r[0] for r in self._run(sql + self.order(title) + " LIMIT %s OFFSET %s", [*p, *self.params, limit, offset])]
 
 
 def search_ids(terms: list[str], *, agency_id: int | None, kind: str | None, limit: int, offset: int,
@@ -160,7 +174,7 @@ def search_ids(terms: list[str], *, agency_id: int | None, kind: str | None, lim
     Up to RANK_CAP matches are ranked: services whose *name* holds every word first, then by
     the engine's relevance (bm25 / ts_rank, name weighted above the rest). A broader query
     (a word found in most services, like "ktp") lists the services whose name holds every word
-    first and the rest after, each alphabetically, so its cost does not grow with the catalogue.
+    first, alphabetically, then the rest in catalogue order, without ranking every match.
     """
     if not terms:
         return Result([], 0, False)
@@ -180,10 +194,10 @@ def search_ids(terms: list[str], *, agency_id: int | None, kind: str | None, lim
         ids = engine.ranked(limit, offset) if total and offset < total else []
         return Result(ids, total, False)
     end = min(offset + limit, RANK_CAP)
-    n_title = engine.count(cap=end, title=True)
-    ids = engine.by_name(min(limit, max(0, n_title - offset)), offset, title=True) if offset < n_title else []
+    titled = engine.listed(end, 0, title=True)  # at most `end` ids: the page and what precedes it
+    ids = titled[offset:end]
     if len(ids) < end - offset:
-        ids += engine.by_name(end - offset - len(ids), max(0, offset - n_title), title=False)
+        ids += engine.listed(end - offset - len(ids), max(0, offset - len(titled)), title=False)
     return Result(ids, total, True)
 
 
@@ -216,6 +230,27 @@ PG_SCHEMA = [
     "CREATE INDEX catalog_service_fts_gin ON catalog_service USING gin (search_vector)",
 ]
 PG_DROP = ["DROP INDEX IF EXISTS catalog_service_fts_gin", "ALTER TABLE catalog_service DROP COLUMN IF EXISTS search_vector"]
+
+
+# The name alone, for "every word in the name" (weight-restricted matches cannot use the index well).
+PG_TITLE_SCHEMA = [
+    "ALTER TABLE catalog_service ADD COLUMN title_vector tsvector GENERATED ALWAYS AS ("
+    "to_tsvector('simple'::regconfig, search_title)) STORED",
+    "CREATE INDEX catalog_service_title_gin ON catalog_service USING gin (title_vector)",
+]
+PG_TITLE_DROP = ["DROP INDEX IF EXISTS catalog_service_title_gin", "ALTER TABLE catalog_service DROP COLUMN IF EXISTS title_vector"]
+
+
+def create_title_schema(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in PG_TITLE_SCHEMA:
+            schema_editor.execute(sql)
+
+
+def drop_title_schema(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in PG_TITLE_DROP:
+            schema_editor.execute(sql)
 
 
 def create_schema(apps, schema_editor):
