@@ -120,8 +120,8 @@ def generate(n_services: int) -> float:
             Service.objects.bulk_update(services, ["current_version"])
     from django.db import connection
 
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+    with connection.cursor() as cur:  # as autovacuum would leave a live database
+        cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     return time.perf_counter() - started
 
 
