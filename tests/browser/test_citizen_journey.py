@@ -27,6 +27,9 @@ def catalogue(site):
 def test_search_detail_eligibility_register(page, live_server, catalogue, axe_check, width, height):
     page.set_viewport_size({"width": width, "height": height})
     page.goto(live_server.url + "/")
+    # the vendored stylesheet is served and applied (no CDN)
+    expect(page.locator("header.top")).to_have_css("background-color", "rgb(11, 92, 171)")
+    expect(page.locator("html")).to_have_attribute("lang", "id")
     axe_check(page, "home")
 
     page.get_by_label("Cari layanan").fill("izin usaha")

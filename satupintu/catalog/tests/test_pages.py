@@ -124,3 +124,21 @@ class TestApiLists:
         for p in ("/api/v1/services", "/api/v1/search", "/api/v1/calendar/working-days/add", "/api/v1/auth/register",
                   "/api/v1/services/{uuid}/eligibility"):
             assert p in paths
+
+
+def test_indonesian_first_even_for_an_english_browser(client, agency):
+    r = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="id">' in r.content.decode() and "Cari layanan" in r.content.decode()
+
+
+def test_api_messages_follow_accept_language(api, client, site):
+    r = client.get("/api/v1/search", {"q": "x" * 300}, HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400 and "too long" in r.json()["message"].lower()
+    r = client.get("/api/v1/search", {"q": "x" * 300})
+    assert "terlalu panjang" in r.json()["message"]
+
+
+def test_stylesheet_and_htmx_are_served_locally(client):
+    for path in ("/static/satupintu/css/app.css", "/static/satupintu/vendor/htmx-2.0.8.min.js"):
+        r = client.get(path)
+        assert r.status_code == 200, path
