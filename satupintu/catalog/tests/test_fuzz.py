@@ -1,0 +1,51 @@
+"""Whatever a client sends to the public endpoints, the answer is a 2xx or a 4xx with a JSON
+code and message, never a 500 (hypothesis generates the input)."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from satupintu.catalog.tests.factories import make_service
+
+pytestmark = pytest.mark.django_db
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+def service(agency):
+    return make_service(agency, name="Izin Penyelenggaraan Reklame", slug="reklame", region_prefixes=["14.71"], min_age=17)
+
+
+def _ok(response):
+    assert response.status_code < 500, response.content[:300]
+    if response.status_code >= 400:
+        body = response.json()
+        assert body["code"] and body["message"]
+
+
+@FUZZ
+@given(q=st.text(max_size=300), page=st.integers(-5, 1000), size=st.integers(-5, 500),
+       kind=st.sampled_from(["", "perizinan", "x", "'--"]))
+def test_search_never_fails(client, service, q, page, size, kind):
+    params = {"q": q, "page": page, "page_size": size}
+    if kind:
+        params["kind"] = kind
+    _ok(client.get("/api/v1/search", params))
+
+
+@FUZZ
+@given(nik=st.one_of(st.text(max_size=40), st.from_regex(r"\A[0-9]{16}\Z")),
+       applicant_type=st.sampled_from(["perorangan", "badan_usaha", "", "x"]),
+       on=st.one_of(st.none(), st.dates().map(str), st.text(max_size=12)))
+def test_eligibility_never_fails(client, service, nik, applicant_type, on):
+    payload = {"nik": nik, "applicant_type": applicant_type}
+    if on is not None:
+        payload["on"] = on
+    _ok(client.post(f"/api/v1/services/{service.uuid}/eligibility", payload, content_type="application/json"))
+
+
+@FUZZ
+@given(start=st.one_of(st.dates().map(str), st.text(max_size=12)), days=st.one_of(st.integers(-10**6, 10**6), st.text(max_size=5)))
+def test_calendar_never_fails(client, site, start, days):
+    _ok(client.get("/api/v1/calendar/working-days/add", {"start": start, "days": days}))
