@@ -142,3 +142,23 @@ def test_stylesheet_and_htmx_are_served_locally(client):
     for path in ("/static/satupintu/css/app.css", "/static/satupintu/vendor/htmx-2.0.8.min.js"):
         r = client.get(path)
         assert r.status_code == 200, path
+
+
+def test_document_types_list(api, site, django_assert_max_num_queries):
+    from satupintu.catalog import services as catalog_services
+    from satupintu.catalog.tests.factories import SYSTEM
+
+    catalog_services.document_types_upsert(actor=SYSTEM, items=[
+        {"code": f"dok-{i}", "name": f"Dokumen {i}", "description": ""} for i in range(40)])
+    with django_assert_max_num_queries(2):
+        r = api.get("/document-types")
+    assert len(r.json()) == 43
+
+
+def test_admin_changelists(client, big_catalogue, mall_admin, django_assert_max_num_queries):
+    client.force_login(mall_admin)
+    for url in ("/admin/catalog/service/", "/admin/catalog/serviceversion/", "/admin/catalog/counter/",
+                "/admin/catalog/agency/", "/admin/identity/user/", "/admin/core/auditentry/"):
+        with django_assert_max_num_queries(14):
+            r = client.get(url)
+        assert r.status_code == 200, url
