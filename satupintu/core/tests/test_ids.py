@@ -1,0 +1,51 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from satupintu.core import ids
+
+
+def test_new_codes_validate_and_differ():
+    codes = {ids.new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(len(c) == 7 and ids.normalise(c) == c for c in codes)
+
+
+def test_forgiving_reading():
+    code = ids.new_code()
+    assert ids.normalise(f" {code[:3].lower()}-{code[3:]} ") == code
+
+
+@given(st.text(alphabet=ids.ALPHABET, min_size=4, max_size=10), st.data())
+def test_any_single_substitution_is_caught(body, data):
+    code = body + ids.check_char(body)
+    pos = data.draw(st.integers(0, len(code) - 1))
+    other = data.draw(st.sampled_from([c for c in ids.ALPHABET if c != code[pos]]))
+    assert ids.normalise(code[:pos] + other + code[pos + 1:]) is None
+
+
+@given(st.text(alphabet=ids.ALPHABET, min_size=4, max_size=10), st.data())
+def test_adjacent_swaps_are_caught(body, data):
+    code = body + ids.check_char(body)
+    pos = data.draw(st.integers(0, len(code) - 2))
+    # Luhn mod 32 misses exactly one swap, 0<->Z (as mod 10 misses 09<->90)
+    if code[pos] != code[pos + 1] and {code[pos], code[pos + 1]} != {"0", "Z"}:
+        swapped = code[:pos] + code[pos + 1] + code[pos] + code[pos + 2:]
+        assert ids.normalise(swapped) is None
+
+
+def test_the_one_undetected_swap_is_0_and_z():
+    import itertools
+
+    missed = set()
+    for body in ("".join(p) for p in itertools.product(ids.ALPHABET, repeat=2)):
+        code = body + ids.check_char(body)
+        for i in range(len(code) - 1):
+            swapped = code[:i] + code[i + 1] + code[i] + code[i + 2:]
+            if code[i] != code[i + 1] and ids.normalise(swapped) is not None:
+                missed.add(frozenset((code[i], code[i + 1])))
+    assert missed <= {frozenset("0Z")}
+
+
+def test_garbage():
+    for bad in ("", "1", "!!!!!!", "ABCDEFU"):
+        assert ids.normalise(bad) is None
