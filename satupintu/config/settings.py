@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "satupintu.identity",
     "satupintu.catalog",
     "satupintu.profiles",
+    "satupintu.queueing",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file too: several threads (live server, concurrency tests) then share it
+    # through WAL with a busy timeout, as they would in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-satupintu-{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -201,3 +205,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Queue (antrian): calling weights of the priority groups, and how often a ticket may be recalled.
+SATUPINTU_QUEUE_PRIORITY_WEIGHTS = {"lansia": 3, "disabilitas": 3, "ibu_hamil_menyusui": 2, "anak": 1}
+SATUPINTU_QUEUE_MAX_RECALLS = int(os.environ.get("QUEUE_MAX_RECALLS", "3"))
