@@ -17,6 +17,7 @@ from satupintu.catalog.models import AgencyKind, Service, ServiceKind
 from satupintu.core.errors import DomainError
 from satupintu.identity import services as identity_services
 from satupintu.identity.models import Role, User
+from satupintu.queueing import services as queue_services
 
 PROFILES_DIR = Path(__file__).resolve().parent
 SITE_FIELDS = {"name", "address", "timezone", "region_code", "opened_on", "phone", "email", "opening_hours"}
@@ -58,6 +59,7 @@ class Profile:
     agencies: list[AgencySpec]
     expect: dict
     demo_accounts: list[dict] = field(default_factory=list)
+    queue_groups: list[dict] = field(default_factory=list)
 
 
 def available() -> list[str]:
@@ -127,9 +129,33 @@ def read(name: str) -> Profile:
     if "services" in expect and expect["services"] != n_services:
         problems.append(f"profile.toml mengharapkan {expect['services']} layanan, berkas berisi {n_services}")
     demo = _load(folder / "demo_accounts.toml", problems).get("account", []) if (folder / "demo_accounts.toml").exists() else []
+    queues = _queues(folder, agencies, problems)
     if problems:
         raise ProfileError(problems)
-    return Profile(name, site_slug, site, closures, list(doc_types.values()), agencies, expect, demo)
+    return Profile(name, site_slug, site, closures, list(doc_types.values()), agencies, expect, demo, queues)
+
+
+def _queues(folder: Path, agencies: list[AgencySpec], problems: list[str]) -> list[dict]:
+    path = folder / "queues.toml"
+    if not path.exists():
+        return []
+    by_slug = {a.slug: a for a in agencies}
+    groups, prefixes = [], set()
+    for g in _load(path, problems).get("queue_group", []):
+        agency, prefix = by_slug.get(g.get("agency")), str(g.get("prefix", "")).upper()
+        if agency is None:
+            problems.append(f"queues.toml: instansi '{g.get('agency')}' tidak ada")
+            continue
+        if not (prefix.isalpha() and prefix.isascii() and len(prefix) <= 2) or prefix in prefixes:
+            problems.append(f"queues.toml: awalan '{prefix}' tidak valid atau ganda")
+        prefixes.add(prefix)
+        wanted = g.get("services", "*")
+        slugs = [s["slug"] for s in agency.services] if wanted == "*" else list(wanted)
+        unknown = set(slugs) - {s["slug"] for s in agency.services}
+        if unknown:
+            problems.append(f"queues.toml: layanan tidak dikenal di {agency.slug}: {', '.join(sorted(unknown))}")
+        groups.append({"agency": agency.slug, "prefix": prefix, "name": g.get("name", prefix), "services": slugs})
+    return groups
 
 
 def _agency(filename, position, raw, doc_types, counter_codes, problems) -> AgencySpec | None:
@@ -190,6 +216,7 @@ class LoadReport:
     retired_services: int = 0
     document_types_changed: int = 0
     site_changed: bool = False
+    queue_groups_changed: int = 0
     accounts_created: list[str] = field(default_factory=list)
 
 
@@ -219,6 +246,13 @@ def load(profile: Profile, *, actor, demo_accounts: bool = False, progress=lambd
             report.services += len(spec.services)
             report.changed_services += n_changed
             progress(f"  {agency.short_name:<24} {len(spec.services):>3} layanan ({n_changed} baru/berubah)")
+        for g in profile.queue_groups:
+            agency = site.agencies.get(slug=g["agency"])
+            _group, changed = queue_services.queue_group_sync(
+                actor=actor, agency=agency, prefix=g["prefix"], name=g["name"],
+                services=list(Service.objects.filter(agency=agency, slug__in=g["services"])),
+            )
+            report.queue_groups_changed += changed
         if demo_accounts:
             report.accounts_created = _demo_accounts(profile, site, actor)
     return report

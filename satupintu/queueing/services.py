@@ -225,3 +225,22 @@ def ticket_transfer(*, actor, ticket: Ticket, group: QueueGroup, service=None) -
     audit.record(actor=actor, action="ticket.transferred", obj=ticket,
                  changes={"to": new.display, "group": group.prefix, "agency": group.agency_id})
     return new
+
+
+@transaction.atomic
+def queue_group_sync(*, actor, agency, prefix: str, name: str, services) -> tuple[QueueGroup, bool]:
+    """Make the group `prefix` of the agency's site match the profile; nothing happens when it does."""
+    require_mall_admin(actor)
+    group = QueueGroup.objects.filter(site=agency.site, prefix=prefix).first()
+    if group is None:
+        return queue_group_create(actor=actor, agency=agency, prefix=prefix, name=name, services=services), True
+    wanted = {s.pk for s in services}
+    if group.agency_id != agency.pk:
+        raise Conflict(_("Awalan %(p)s sudah dipakai instansi lain.") % {"p": prefix}, code="duplicate_prefix")
+    if group.name == name and set(group.services.values_list("pk", flat=True)) == wanted:
+        return group, False
+    group.name = name
+    group.save(update_fields=["name"])
+    group.services.set(services)
+    audit.record(actor=actor, action="queue_group.changed", obj=group, changes={"name": name, "services": len(wanted)})
+    return group, True

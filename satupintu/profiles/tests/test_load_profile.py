@@ -36,6 +36,9 @@ def test_mpp_pekanbaru_loads_26_tenants_and_173_services_twice_identically(capsy
     call_command("load_profile", "mpp-pekanbaru", "--demo-accounts")
     first = counts()
     assert first[:4] == (26, 173, 96, 77)
+    from satupintu.queueing.models import QueueGroup
+
+    assert QueueGroup.objects.count() == 26 and QueueGroup.objects.get(prefix="B").services.count() == 13
     entries = AuditEntry.objects.count()
     call_command("load_profile", "mpp-pekanbaru", "--demo-accounts")
     assert counts() == first
