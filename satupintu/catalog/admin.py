@@ -124,7 +124,7 @@ class AgencyAdmin(ScopedAdmin):
 @admin.register(Counter)
 class CounterAdmin(ScopedAdmin):
     list_display = ("code", "name", "agency", "is_active")
-    list_filter = ("agency", "is_active")
+    list_filter = (("agency", admin.RelatedOnlyFieldListFilter), "is_active")
     list_select_related = ("agency",)
     fields = ("agency", "code", "name", "is_active")
 
@@ -139,9 +139,21 @@ class CounterAdmin(ScopedAdmin):
 
 @admin.register(DocumentType)
 class DocumentTypeAdmin(ScopedAdmin):
+    """Shared reference list: every catalogue maintainer may read it (requirement pickers)."""
+
     agency_field = None
     list_display = ("code", "name")
     search_fields = ("code", "name")
+
+    def has_module_permission(self, request):
+        return is_mall_admin(request.user) or (request.user.is_active and request.user.role == AGENCY_ADMIN)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs if self.has_module_permission(request) else qs.none()
 
     def has_add_permission(self, request):
         return False
@@ -153,7 +165,7 @@ class DocumentTypeAdmin(ScopedAdmin):
 @admin.register(Service)
 class ServiceAdmin(ScopedAdmin):
     list_display = ("name", "agency", "kind", "current_version", "is_active")
-    list_filter = ("kind", "is_active", "agency")
+    list_filter = ("kind", "is_active", ("agency", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("agency", "current_version")
     search_fields = ("name", "slug")
     readonly_fields = ("agency", "slug", "kind", "name", "current_version", "is_active")
@@ -194,7 +206,7 @@ class RequirementInline(admin.TabularInline):
 class ServiceVersionAdmin(ScopedAdmin):
     agency_field = "service__agency"
     list_display = ("name", "number", "status", "service_agency", "published_at")
-    list_filter = ("status", "service__agency")
+    list_filter = ("status", ("service__agency", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("service__agency",)
     search_fields = ("name",)
     inlines = [RequirementInline]

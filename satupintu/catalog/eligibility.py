@@ -34,7 +34,7 @@ def check(version: ServiceVersion, *, nik: str, applicant_type: str, on: date | 
             _("Jenis pemohon harus salah satu dari: %(v)s.") % {"v": ", ".join(ApplicantType.values)},
             code="invalid_applicant_type",
         )
-    facts = parse_nik(nik, today=on)
+    facts = parse_nik(nik)  # the century is read against today; `on` only sets the age
     reasons: list[Reason] = []
     if applicant_type not in version.applicant_types:
         allowed = ", ".join(str(ApplicantType(t).label).lower() for t in version.applicant_types)

@@ -178,7 +178,9 @@ def search_ids(terms: list[str], *, agency_id: int | None, kind: str | None, lim
     """
     if not terms:
         return Result([], 0, False)
-    filters, params = ["s.is_active", "s.current_version_id IS NOT NULL"], []
+    filters = ["s.is_active", "s.current_version_id IS NOT NULL",
+               "s.agency_id IN (SELECT a.id FROM catalog_agency a WHERE a.is_active)"]
+    params = []
     if agency_id is not None:
         filters.append("s.agency_id = %s")
         params.append(agency_id)

@@ -4,7 +4,7 @@ Each function checks permission, changes rows in one transaction and records one
 """
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,11 +69,16 @@ def service_create(*, actor, agency: Agency, slug: str, kind: str, content: dict
     require_manage_agency(actor, agency.pk)
     _check_kind(kind)
     cleaned = _full(clean_content(content))
+    slug = (slug or "").strip().lower()
     if not slug or len(slug) > 80 or not all(c.isascii() and (c.isalnum() or c == "-") for c in slug):
         raise InvalidInput(_("Slug hanya boleh huruf kecil, angka dan tanda hubung."), code="invalid_slug")
     if Service.objects.filter(agency=agency, slug=slug).exists():
         raise Conflict(_("Instansi ini sudah punya layanan dengan slug '%(s)s'.") % {"s": slug}, code="duplicate_service")
-    service = Service.objects.create(agency=agency, slug=slug.lower(), kind=kind, name=cleaned["name"])
+    try:
+        with transaction.atomic():
+            service = Service.objects.create(agency=agency, slug=slug, kind=kind, name=cleaned["name"])
+    except IntegrityError:  # a concurrent create of the same slug won
+        raise Conflict(_("Instansi ini sudah punya layanan dengan slug '%(s)s'.") % {"s": slug}, code="duplicate_service") from None
     version = ServiceVersion(service=service, number=1, status=VersionStatus.DRAFT, created_by=_user(actor))
     _write_version(version, cleaned)
     audit.record(actor=actor, action="service.created", obj=service, changes={"slug": slug, "kind": kind, "version": 1})
@@ -125,7 +130,7 @@ def service_version_publish(*, actor, version: ServiceVersion) -> ServiceVersion
     """Publish a draft: it becomes the current standard, the previous one stays readable."""
     require_manage_agency(actor, version.service.agency_id)
     service = Service.objects.select_for_update().select_related("agency").get(pk=version.service_id)
-    version = ServiceVersion.objects.get(pk=version.pk)
+    version = ServiceVersion.objects.select_for_update().get(pk=version.pk)  # a concurrent draft edit waits
     if version.status != VersionStatus.DRAFT:
         raise Conflict(_("Hanya draf yang dapat diterbitkan."), code="version_not_draft")
     content = _full(clean_content(version_content(version)))  # re-check: a draft may predate a rule
@@ -168,10 +173,10 @@ def site_upsert(*, actor, slug: str, data: dict, closures: dict) -> tuple[Site, 
             setattr(site, k, v)
         site.save()
     existing = dict(site.closures.values_list("date", "reason"))
-    if existing != closures:
-        site.closures.all().delete()
-        Closure.objects.bulk_create([Closure(site=site, date=d, reason=r) for d, r in sorted(closures.items())])
-        changed = True
+    for day, reason in sorted(closures.items()):  # additive: closures added in the admin stay
+        if existing.get(day) != reason:
+            Closure.objects.update_or_create(site=site, date=day, defaults={"reason": reason})
+            changed = True
     if changed:
         audit.record(actor=actor, action="site.upserted", obj=site, changes={"data": data, "closures": len(closures)})
     return site, changed
@@ -221,11 +226,7 @@ def agency_upsert(*, actor, site: Site, slug: str, data: dict, counters: list[di
             current.name, current.is_active = c["name"], True
             current.save(update_fields=["name", "is_active"])
             changed = True
-    for stale in have.values():  # counters no longer in the profile are closed, not deleted
-        if stale.is_active:
-            stale.is_active = False
-            stale.save(update_fields=["is_active"])
-            changed = True
+    # counters that are not in the profile (opened in the admin) are left as they are
     if changed:
         audit.record(actor=actor, action="agency.upserted", obj=agency, changes={"data": data, "counters": len(counters)})
     return agency, changed
@@ -278,19 +279,15 @@ def _full_clean(obj) -> None:
         raise InvalidInput(_("Data tidak valid."), code="invalid_input", details=details) from None
 
 
-AGENCY_EDITABLE = ("name", "short_name", "kind", "description", "phone", "email", "website", "position", "is_active")
-
-
 @transaction.atomic
 def agency_save(*, actor, agency: Agency, fields: list[str]) -> Agency:
     """Create or change an agency (admin form). Mall administrator only."""
     require_mall_admin(actor)
-    fields = [f for f in fields if f in AGENCY_EDITABLE or agency.pk is None]
     creating = agency.pk is None
     _full_clean(agency)
     agency.save()
     audit.record(actor=actor, action="agency.created" if creating else "agency.changed", obj=agency,
-                 changes={f: getattr(agency, f) for f in fields if f in AGENCY_EDITABLE})
+                 changes={f: str(getattr(agency, f)) for f in fields if hasattr(agency, f)})
     return agency
 
 
@@ -303,7 +300,8 @@ def counter_save(*, actor, counter: Counter) -> Counter:
     _full_clean(counter)
     counter.save()
     audit.record(actor=actor, action="counter.created" if creating else "counter.changed", obj=counter,
-                 changes={"code": counter.code, "name": counter.name, "is_active": counter.is_active})
+                 changes={"code": counter.code, "name": counter.name, "is_active": counter.is_active,
+                          "agency": counter.agency_id})
     return counter
 
 

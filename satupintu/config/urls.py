@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("akun/", include("satupintu.identity.urls")),
+    path("antrian/", include("satupintu.queueing.urls")),
     path("", include("satupintu.catalog.urls")),
 ]

@@ -43,3 +43,28 @@ class LanguageMiddleware:
         patch_vary_headers(response, ("Cookie", "Accept-Language"))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class RejectNulMiddleware:
+    """A NUL character has no place in any field here, and PostgreSQL refuses to store or even
+    compare it: answer 400 at the door instead of a 500 deep inside. File uploads (multipart)
+    are binary and are checked by their own code."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponseBadRequest, JsonResponse
+        from django.utils.translation import gettext as _
+
+        suspicious = "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "")
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if not suspicious and request.method in ("POST", "PUT", "PATCH") and not content_type.startswith("multipart/"):
+            body = request.body
+            suspicious = b"\x00" in body or b"\\u0000" in body or b"%00" in body
+        if suspicious:
+            message = _("Permintaan berisi karakter NUL yang tidak diizinkan.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"code": "invalid_input", "message": message, "details": None}, status=400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)

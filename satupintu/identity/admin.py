@@ -11,7 +11,7 @@ class UserAdmin(ScopedAdmin):
     """Accounts are created by registration and `load_profile`; the admin shows them only."""
 
     list_display = ("full_name", "email", "phone", "role", "agency", "is_active")
-    list_filter = ("role", "agency")
+    list_filter = ("role", ("agency", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("agency",)
     search_fields = ("full_name", "email", "phone")
     fields = ("full_name", "email", "phone", "role", "agency", "is_active", "date_joined", "last_login")

@@ -21,6 +21,8 @@ class RegisterForm(forms.Form):
 class LoginForm(AuthenticationForm):
     username = forms.CharField(label=_("Email atau nomor HP"), max_length=254,
                                widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
+    password = forms.CharField(label=_("Kata sandi"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     error_messages = {
         "invalid_login": _("Email/nomor HP atau kata sandi salah."),
         "inactive": _("Akun ini tidak aktif."),

@@ -69,13 +69,12 @@ def parse_nik(value: str, *, today: date | None = None) -> NikFacts:
     sex = "L"
     if day > 40:
         sex, day = "P", day - 40
-    year = 2000 + yy if 2000 + yy <= today.year else 1900 + yy
-    try:
-        birth = date(year, month, day)
+    try:  # the two-digit year is this century unless that date has not come yet
+        birth = date(2000 + yy, month, day)
+        if birth > today:
+            birth = date(1900 + yy, month, day)
     except ValueError:
         raise _bad(_("Tanggal lahir pada NIK (digit 7–12) tidak valid."), "nik_bad_birth_date") from None
-    if birth > today:
-        raise _bad(_("Tanggal lahir pada NIK ada di masa depan."), "nik_bad_birth_date")
     serial = nik[12:]
     if serial == "0000":
         raise _bad(_("Nomor urut NIK (4 digit terakhir) tidak boleh 0000."), "nik_bad_serial")

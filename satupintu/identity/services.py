@@ -45,6 +45,8 @@ def citizen_register(*, actor, full_name: str, password: str, nik: str, email: s
         errors["email"] = _("Isi email atau nomor HP untuk masuk.")
     if email:
         _collect(errors, "email", lambda: validate_email(email))
+        if len(email) > 254:
+            errors["email"] = _("Email terlalu panjang (maks. 254 karakter).")
     phone_e164 = _collect(errors, "phone", lambda: normalise_phone(phone_raw)) if phone_raw else None
     facts = _collect(errors, "nik", lambda: parse_nik(nik))
     kk = _collect(errors, "kk_number", lambda: validate_kk(kk_number)) if (kk_number or "").strip() else ""

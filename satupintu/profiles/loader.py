@@ -213,7 +213,6 @@ class LoadReport:
     services: int = 0
     changed_agencies: int = 0
     changed_services: int = 0
-    retired_services: int = 0
     document_types_changed: int = 0
     site_changed: bool = False
     queue_groups_changed: int = 0
@@ -239,10 +238,8 @@ def load(profile: Profile, *, actor, demo_accounts: bool = False, progress=lambd
                     actor=actor, agency=agency, slug=s["slug"], kind=s["kind"], content=s["content"]
                 )
                 n_changed += changed
-            keep = [s["slug"] for s in spec.services]
-            for stale in Service.objects.filter(agency=agency, is_active=True).exclude(slug__in=keep):
-                catalog_services.service_retire(actor=actor, service=stale)
-                report.retired_services += 1
+            # services that are not in the files (created in the admin or the API) are left alone;
+            # retire a service with the admin or the API
             report.services += len(spec.services)
             report.changed_services += n_changed
             progress(f"  {agency.short_name:<24} {len(spec.services):>3} layanan ({n_changed} baru/berubah)")

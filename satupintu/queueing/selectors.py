@@ -54,3 +54,14 @@ def counter_tickets(*, actor, counter):
         raise NotFound(_("Loket tidak ditemukan."), code="counter_not_found")
     return (Ticket.objects.filter(counter=counter, day=local_day(counter.site))
             .select_related("group__agency", "counter").order_by("-called_at"))
+
+
+def recent_calls(*, site, limit: int = 40) -> list[Ticket]:
+    """Today's latest calls at the site, newest first."""
+    return list(Ticket.objects.filter(site=site, day=local_day(site), called_at__isnull=False)
+                .select_related("group__agency", "counter").order_by("-called_at")[:limit])
+
+
+def calls_since(*, site, since) -> list[Ticket]:
+    return list(Ticket.objects.filter(site=site, called_at__gt=since).select_related("group__agency", "counter")
+                .order_by("called_at")[:50])

@@ -49,3 +49,44 @@ def test_eligibility_never_fails(client, service, nik, applicant_type, on):
 @given(start=st.one_of(st.dates().map(str), st.text(max_size=12)), days=st.one_of(st.integers(-10**6, 10**6), st.text(max_size=5)))
 def test_calendar_never_fails(client, site, start, days):
     _ok(client.get("/api/v1/calendar/working-days/add", {"start": start, "days": days}))
+
+
+@pytest.mark.parametrize("method,path,data", [
+    ("get", "/api/v1/services", {"agency": "a\x00b"}),
+    ("get", "/layanan/", {"instansi": "a\x00b"}),
+    ("post", "/api/v1/auth/login", {"username": "a\x00@x.id", "password": "x"}),
+    ("post", "/api/v1/auth/register", {"full_name": "A\x00", "password": "Sandi-Rahasia-2026", "nik": "1471025208950003",
+                                       "email": "a@b.id"}),
+])
+def test_nul_characters_are_a_400(client, site, method, path, data):
+    if method == "get":
+        r = client.get(path, data)
+    else:
+        import json
+
+        r = client.post(path, json.dumps(data), content_type="application/json")
+    assert r.status_code == 400
+
+
+def test_long_email_is_a_400(api, site):
+    r = api.post("/auth/register", {"full_name": "A", "password": "Sandi-Rahasia-2026", "nik": "1471025208950003",
+                                    "email": "a" * 300 + "@example.id"})
+    assert r.status_code == 400 and "email" in r.json()["details"]
+
+
+def test_search_hides_services_of_inactive_agencies(api, agency):
+    from satupintu.catalog.models import Agency
+
+    make_service(agency, name="Bengkel Las", slug="bengkel")
+    assert api.get("/search", {"q": "bengkel"}).json()["count"] == 1
+    Agency.objects.filter(pk=agency.pk).update(is_active=False)
+    assert api.get("/search", {"q": "bengkel"}).json()["count"] == 0
+
+
+def test_upper_case_duplicate_slug_is_a_409(api, agency, make_officer):
+    token = api.token(make_officer(agency))
+    body = {"agency": agency.slug, "kind": "perizinan", "name": "Izin A", "applicant_types": ["perorangan"],
+            "completion_days": 1, "procedure": ["a"]}
+    assert api.post("/services", {**body, "slug": "izin-a"}, token=token).status_code == 201
+    r = api.post("/services", {**body, "slug": "IZIN-A"}, token=token)
+    assert r.status_code == 409 and r.json()["code"] == "duplicate_service"

@@ -261,3 +261,18 @@ class TestCountersAndClosures:
             services.closure_save(actor=own_admin, closure=Closure(site=site, date=date(2026, 6, 23), reason="HUT Kota"))
         services.closure_save(actor=mall_admin, closure=Closure(site=site, date=date(2026, 6, 23), reason="HUT Kota"))
         assert AuditEntry.objects.filter(action="closure.created").count() == 1
+
+
+def test_agency_admin_can_pick_document_types_in_the_admin(client, own_admin, service):
+    client.force_login(own_admin)
+    r = client.get("/admin/autocomplete/", {"app_label": "catalog", "model_name": "requirement", "field_name": "document_type",
+                                            "term": "ktp"})
+    assert r.status_code == 200 and r.json()["results"]
+
+
+def test_publish_waits_for_a_draft_edit_lock(service, own_admin):
+    draft = services.service_draft_start(actor=own_admin, service=service)
+    services.service_draft_update(actor=own_admin, version=draft, changes={"procedure": ["Satu", "Dua"]})
+    services.service_version_publish(actor=own_admin, version=draft)
+    service.refresh_from_db()
+    assert service.current_version.procedure == ["Satu", "Dua"]

@@ -82,3 +82,9 @@ def test_region_codes_are_kemendagri_not_bps():
     pekanbaru = [c for c in ("14.71.%02d" % i for i in range(1, 16)) if regions.get(c)]
     assert len(pekanbaru) == 15
     assert regions.describe("14.71.02") == "Pekanbaru Kota, Kota Pekanbaru, Riau"
+
+
+def test_century_is_read_against_the_real_day_not_the_check_date():
+    # born 15-12-1926: 15-12-2026 has not come yet on 28-11-2026, so it is 1926
+    assert parse_nik("1471021512260001", today=TODAY).birth_date == date(1926, 12, 15)
+    assert parse_nik("1471020101260001", today=TODAY).birth_date == date(2026, 1, 1)

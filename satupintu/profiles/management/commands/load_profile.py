@@ -26,7 +26,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Selesai dalam {time.monotonic() - started:.1f} s: {report.agencies} instansi "
             f"({report.changed_agencies} baru/berubah), {report.services} layanan "
-            f"({report.changed_services} baru/berubah, {report.retired_services} dinonaktifkan), "
+            f"({report.changed_services} baru/berubah), "
             f"{report.document_types_changed} jenis dokumen baru/berubah, "
             f"{report.queue_groups_changed} kelompok antrean baru/berubah."
         ))

@@ -1,0 +1,156 @@
+import json
+import time
+from datetime import datetime
+
+from django.contrib import messages
+from django.db import DatabaseError, close_old_connections
+from django.contrib.auth.decorators import login_required
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from satupintu.catalog.models import Counter
+from satupintu.catalog.selectors import site_current
+from satupintu.core.errors import DomainError, NotFound
+
+from . import selectors, services
+from .models import Priority, Ticket, TicketStatus
+from .spoken import call_text
+
+STREAM_SECONDS = 25  # then the browser reconnects (EventSource) and resumes from Last-Event-ID
+POLL_SECONDS = 0.4
+
+
+def _site():
+    site = site_current()
+    if site is None:
+        raise NotFound(_("Belum ada mal yang dimuat."), code="site_not_found")
+    return site
+
+
+def kiosk(request):
+    site = _site()
+    groups = selectors.queue_groups(site=site)
+    if request.method == "POST":
+        try:
+            group = selectors.queue_group_get(site=site, key=request.POST.get("group", ""))
+            ticket = services.ticket_issue(actor=request.user, group=group, priority=request.POST.get("priority", ""),
+                                           phone=request.POST.get("phone", ""))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("queueing:kiosk")
+        return redirect("queueing:ticket", code=ticket.code)
+    return render(request, "queueing/kiosk.html", {"groups": groups, "priorities": Priority.choices})
+
+
+def ticket_page(request, code):
+    ticket = selectors.ticket_by_code(code)
+    template = "queueing/_ticket_status.html" if request.headers.get("HX-Request") else "queueing/ticket.html"
+    return render(request, template, {"ticket": ticket, "ahead": selectors.tickets_ahead(ticket)})
+
+
+def _counter(code):
+    counter = Counter.objects.select_related("agency", "site").filter(site=_site(), code=code, is_active=True).first()
+    if counter is None:
+        raise NotFound(_("Loket tidak ditemukan."), code="counter_not_found")
+    return counter
+
+
+ACTIONS = {
+    "recall": services.ticket_recall, "start": services.ticket_start, "finish": services.ticket_finish,
+    "no_show": services.ticket_no_show,
+}
+
+
+@login_required
+def counter_panel(request, counter):
+    counter = _counter(counter)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "open":
+                groups = [selectors.queue_group_get(site=counter.site, key=g) for g in request.POST.getlist("groups")]
+                services.counter_open(actor=request.user, counter=counter, groups=groups)
+            elif action == "call_next":
+                services.ticket_call_next(actor=request.user, counter=counter)
+            elif action in ("pause", "resume"):
+                services.counter_pause(actor=request.user, counter=counter, paused=action == "pause")
+            elif action == "close":
+                services.counter_close(actor=request.user, counter=counter)
+            elif action in ACTIONS or action == "transfer":
+                ticket = selectors.ticket_by_code(request.POST.get("ticket", ""))
+                if action == "transfer":
+                    target = selectors.queue_group_get(site=counter.site, key=request.POST.get("to_group", ""))
+                    services.ticket_transfer(actor=request.user, ticket=ticket, group=target)
+                else:
+                    ACTIONS[action](actor=request.user, ticket=ticket)
+            else:
+                messages.error(request, _("Tindakan tidak dikenal."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("queueing:counter", counter=counter.code)
+    tickets = list(selectors.counter_tickets(actor=request.user, counter=counter)[:10])
+    current = next((t for t in tickets if t.status in (TicketStatus.CALLED, TicketStatus.SERVING)), None)
+    from .models import CounterSession
+
+    session = CounterSession.objects.filter(counter=counter, closed_at__isnull=True).prefetch_related("groups").first()
+    groups = selectors.queue_groups(site=counter.site)
+    waiting = Ticket.objects.filter(group__in=session.groups.all(), day=services.local_day(counter.site),
+                                    status=TicketStatus.WAITING).count() if session else 0
+    return render(request, "queueing/counter.html", {
+        "counter": counter, "session": session, "current": current, "tickets": tickets, "waiting": waiting,
+        "own_groups": [g for g in groups if g.agency_id == counter.agency_id], "all_groups": groups,
+    })
+
+
+def display(request):
+    site = _site()
+    counters = Counter.objects.filter(site=site, is_active=True).select_related("agency").order_by("code")
+    calls = selectors.recent_calls(site=site)
+    latest = {t.counter_id: t for t in reversed(calls)}  # the newest call per counter
+    return render(request, "queueing/display.html", {
+        "counters": [(c, latest.get(c.pk)) for c in counters], "calls": calls[:8],
+    })
+
+
+def _event(ticket) -> str:
+    data = {"display": ticket.display, "counter": ticket.counter.code, "counter_id": ticket.counter_id,
+            "agency": ticket.group.agency.short_name, "text": call_text(ticket.display, ticket.counter.code),
+            "recall": ticket.recall_count}
+    return f"id: {ticket.called_at.isoformat()}\nevent: call\ndata: {json.dumps(data)}\n\n"
+
+
+def display_events(request):
+    """Server-sent events: every call and recall at this site, from any server process (the
+    database is polled, so it works with many web processes and on SQLite alike)."""
+    site = _site()
+    last = request.headers.get("Last-Event-ID") or request.GET.get("since")
+    try:
+        since = datetime.fromisoformat(last) if last else timezone.now()
+    except ValueError:
+        since = timezone.now()
+
+    def stream():
+        nonlocal since
+        yield "retry: 1000\n\n"
+        deadline = time.monotonic() + STREAM_SECONDS
+        rounds = 0
+        try:
+            while time.monotonic() < deadline:
+                for ticket in selectors.calls_since(site=site, since=since):
+                    since = ticket.called_at
+                    yield _event(ticket)
+                rounds += 1
+                if rounds % 25 == 0:
+                    yield ": keep-alive\n\n"
+                time.sleep(POLL_SECONDS)
+        except (DatabaseError, RuntimeError):  # the server is going away: end; the browser reconnects
+            return
+        finally:
+            close_old_connections()
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
