@@ -210,3 +210,6 @@ LOGGING = {
 # Queue (antrian): calling weights of the priority groups, and how often a ticket may be recalled.
 SATUPINTU_QUEUE_PRIORITY_WEIGHTS = {"lansia": 3, "disabilitas": 3, "ibu_hamil_menyusui": 2, "anak": 1}
 SATUPINTU_QUEUE_MAX_RECALLS = int(os.environ.get("QUEUE_MAX_RECALLS", "3"))
+SATUPINTU_QUEUE_MAX_BOOKINGS_PER_DAY = int(os.environ.get("QUEUE_MAX_BOOKINGS_PER_DAY", "1"))  # per NIK and per phone
+SATUPINTU_QUEUE_LATE_GRACE_MINUTES = int(os.environ.get("QUEUE_LATE_GRACE_MINUTES", "15"))
+SATUPINTU_QUEUE_DEFAULT_SERVICE_MINUTES = 6  # wait estimates before any service time is measured today

@@ -17,7 +17,8 @@ class Role(models.TextChoices):
     MALL_ADMIN = "mall_admin", _("Pengelola MPP")
 
 
-OFFICER_ROLES = {Role.FRONT_OFFICE, Role.VERIFIER, Role.TECHNICAL_REVIEWER, Role.HEAD, Role.AGENCY_ADMIN}
+# a tuple, not a set: its order is written into a migration's check constraint
+OFFICER_ROLES = (Role.FRONT_OFFICE, Role.TECHNICAL_REVIEWER, Role.HEAD, Role.VERIFIER, Role.AGENCY_ADMIN)
 
 
 class UserManager(BaseUserManager):

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from django.utils.translation import gettext as _
@@ -34,6 +34,7 @@ class TicketOut(Schema):
     called_at: datetime | None
     counter: str | None
     ahead: int
+    estimated_wait_minutes: int
 
 
 class OpenIn(Schema):
@@ -51,11 +52,13 @@ class CounterTicketsOut(Schema):
 
 
 def ticket_out(ticket) -> dict:
+    ahead = selectors.tickets_ahead(ticket)
     return {
         "code": ticket.code, "display": ticket.display, "group": ticket.group.prefix,
         "agency": ticket.group.agency.short_name, "status": ticket.status, "priority": ticket.priority,
         "issued_at": ticket.issued_at, "called_at": ticket.called_at,
-        "counter": ticket.counter.code if ticket.counter_id else None, "ahead": selectors.tickets_ahead(ticket),
+        "counter": ticket.counter.code if ticket.counter_id else None, "ahead": ahead,
+        "estimated_wait_minutes": selectors.wait_estimate_minutes(ticket.group, ahead, ticket.day) if ticket.status == "waiting" else 0,
     }
 
 
@@ -161,3 +164,90 @@ def ticket_transfer(request, code: str, payload: TransferIn):
     service = service_get(actor=actor, key=str(payload.service)) if payload.service else None
     new = services.ticket_transfer(actor=actor, ticket=ticket, group=group, service=service)
     return Status(201, ticket_out(selectors.ticket_by_code(new.code)))
+
+
+# --- online booking ---------------------------------------------------------------------------
+
+
+class SlotOut(Schema):
+    start: datetime
+    remaining: int
+
+
+class BookingIn(Schema):
+    group: str
+    slot_start: datetime
+    nik: str = ""
+    phone: str = ""
+    service: UUID | None = None
+
+
+class BookingOut(Schema):
+    code: str
+    group: str
+    agency: str
+    slot_start: datetime
+    status: str
+    ticket: str | None
+
+
+def booking_out(b) -> dict:
+    return {"code": b.code, "group": b.group.prefix, "agency": b.group.agency.short_name, "slot_start": b.slot_start,
+            "status": b.status, "ticket": b.ticket.code if b.ticket_id else None}
+
+
+@router.get("/groups/{prefix}/slots", response=list[SlotOut], summary="Bookable slots of a day with room left")
+def booking_slots(request, prefix: str, day: date):
+    group = selectors.queue_group_get(site=_site(), key=prefix)
+    return selectors.slots_with_room(group, day)
+
+
+@router.post("/bookings", response={201: BookingOut}, summary="Book a slot (NIK or phone)")
+def booking_create(request, payload: BookingIn):
+    actor = actor_of(request)
+    group = selectors.queue_group_get(site=_site(), key=payload.group)
+    service = service_get(actor=actor, key=str(payload.service)) if payload.service else None
+    booking = services.booking_create(actor=actor, group=group, slot_start=payload.slot_start, nik=payload.nik,
+                                      phone=payload.phone, service=service)
+    return Status(201, booking_out(selectors.booking_by_code(booking.code)))
+
+
+@router.get("/bookings/{code}", response=BookingOut, summary="A booking by its code")
+def booking_get(request, code: str):
+    return booking_out(selectors.booking_by_code(code))
+
+
+@router.post("/bookings/{code}/cancel", response=BookingOut, summary="Cancel a booking")
+def booking_cancel(request, code: str):
+    services.booking_cancel(actor=actor_of(request), code=code)
+    return booking_out(selectors.booking_by_code(code))
+
+
+@router.post("/bookings/{code}/check-in", response={201: TicketOut}, summary="Check in at the kiosk: the booking becomes a ticket")
+def booking_check_in(request, code: str):
+    ticket = services.booking_check_in(actor=actor_of(request), code=code)
+    return Status(201, ticket_out(selectors.ticket_by_code(ticket.code)))
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+class StatsRow(Schema):
+    day: date
+    agency: str
+    group: str
+    issued: int
+    served: int
+    no_shows: int
+    transfers: int
+    unserved: int
+    avg_wait_minutes: float | None
+    p90_wait_minutes: float | None
+    avg_service_minutes: float | None
+    p90_service_minutes: float | None
+    busiest_hour: int | None
+
+
+@router.get("/stats", response=list[StatsRow], summary="Queue statistics per day and group (officers: own agency)")
+def queue_stats(request, start: date, end: date):
+    return selectors.queue_stats(actor=actor_of(request), site=_site(), start=start, end=end)

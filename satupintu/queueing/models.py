@@ -25,6 +25,11 @@ class QueueGroup(models.Model):
     number_start = models.PositiveIntegerField(_("nomor awal"), default=1)
     number_wrap = models.PositiveIntegerField(_("nomor akhir (lalu kembali ke awal)"), default=999)
     is_active = models.BooleanField(default=True)
+    # online booking (reservasi): slots of `booking_slot_minutes` within the site's opening hours
+    booking_enabled = models.BooleanField(_("bisa dipesan daring"), default=True)
+    booking_slot_minutes = models.PositiveSmallIntegerField(_("panjang slot (menit)"), default=30)
+    booking_slot_quota = models.PositiveSmallIntegerField(_("kuota per slot"), default=10)
+    booking_day_quota = models.PositiveIntegerField(_("kuota per hari"), default=150)
 
     class Meta:
         verbose_name = _("kelompok antrean")
@@ -58,6 +63,7 @@ class TicketStatus(models.TextChoices):
     DONE = "done", _("Selesai")
     NO_SHOW = "no_show", _("Tidak hadir")
     TRANSFERRED = "transferred", _("Dialihkan")
+    EXPIRED = "expired", _("Tidak terlayani (hari ditutup)")
 
 
 class Ticket(models.Model):
@@ -115,3 +121,32 @@ class CounterSession(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["counter"], condition=Q(closed_at__isnull=True), name="one_open_session_per_counter")
         ]
+
+
+class BookingStatus(models.TextChoices):
+    BOOKED = "booked", _("Dipesan")
+    CHECKED_IN = "checked_in", _("Sudah check-in")
+    CANCELLED = "cancelled", _("Dibatalkan")
+    EXPIRED = "expired", _("Kedaluwarsa")
+
+
+class Booking(models.Model):
+    """A reserved time slot (*reservasi*) that becomes a ticket at check-in."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(max_length=12, unique=True)
+    group = models.ForeignKey(QueueGroup, on_delete=models.PROTECT, related_name="bookings")
+    service = models.ForeignKey("catalog.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    day = models.DateField()
+    slot_start = models.DateTimeField()
+    nik = models.CharField(max_length=16, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=12, choices=BookingStatus.choices, default=BookingStatus.BOOKED)
+    ticket = models.OneToOneField(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="booking")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reservasi")
+        verbose_name_plural = _("reservasi")
+        indexes = [models.Index(fields=["group", "day", "status"]), models.Index(fields=["day", "nik"]),
+                   models.Index(fields=["day", "phone"])]

@@ -65,3 +65,114 @@ def recent_calls(*, site, limit: int = 40) -> list[Ticket]:
 def calls_since(*, site, since) -> list[Ticket]:
     return list(Ticket.objects.filter(site=site, called_at__gt=since).select_related("group__agency", "counter")
                 .order_by("called_at")[:50])
+
+
+def average_service_minutes(group, day) -> float:
+    """Mean service time of the group's last 20 finished tickets of the day (or the default)."""
+    from django.conf import settings
+
+    rows = list(Ticket.objects.filter(group=group, day=day, status=TicketStatus.DONE, started_at__isnull=False)
+                .order_by("-finished_at").values_list("started_at", "finished_at")[:20])
+    if not rows:
+        return float(settings.SATUPINTU_QUEUE_DEFAULT_SERVICE_MINUTES)
+    return sum((f - s).total_seconds() for s, f in rows) / len(rows) / 60
+
+
+def wait_estimate_minutes(group, ahead: int, day=None) -> int:
+    """Tickets ahead × recent service time ÷ open counters serving the group (at least one)."""
+    from math import ceil
+
+    from .models import CounterSession
+
+    day = day or local_day(group.site)
+    counters = CounterSession.objects.filter(groups=group, closed_at__isnull=True, paused=False).count()
+    return ceil(ahead * average_service_minutes(group, day) / max(counters, 1))
+
+
+def booking_by_code(code: str):
+    from .models import Booking
+
+    canonical = ids.normalise(code)
+    booking = Booking.objects.select_related("group__agency", "ticket").filter(code=canonical).first() if canonical else None
+    if booking is None:
+        raise NotFound(_("Kode reservasi tidak dikenal; periksa lagi hurufnya."), code="booking_not_found")
+    return booking
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code (no external service, works offline)."""
+    import segno
+
+    return segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#000")
+
+
+def slots_with_room(group, day) -> list[dict]:
+    from django.utils import timezone as tz
+
+    from .services import _taken, booking_slots
+
+    if not group.booking_enabled:
+        return []
+    taken, now = _taken(group, day), tz.now()
+    if sum(taken.values()) >= group.booking_day_quota:
+        return []
+    return [{"start": s, "remaining": group.booking_slot_quota - taken.get(s, 0)}
+            for s in booking_slots(group, day) if s > now and taken.get(s, 0) < group.booking_slot_quota]
+
+
+def _pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))], 1)
+
+
+def queue_stats(*, actor, site, start, end) -> list[dict]:
+    """Per day and group: issued, served, no-shows, transfers, unserved, waiting and service
+    times (average and p90, minutes) and the busiest hour. Mall admin: all; officers: own agency."""
+    from collections import Counter as Tally
+    from zoneinfo import ZoneInfo
+
+    from satupintu.core.errors import Forbidden, InvalidInput
+
+    require_authenticated(actor)
+    if end < start or (end - start).days > 366:
+        raise InvalidInput(_("Rentang tanggal tidak valid (maks. 1 tahun)."), code="invalid_range")
+    qs = Ticket.objects.filter(site=site, day__gte=start, day__lte=end).select_related("group__agency")
+    if not is_mall_admin(actor):
+        if not getattr(actor, "is_officer", False):
+            raise Forbidden(_("Statistik antrean hanya untuk petugas dan pengelola MPP."))
+        qs = qs.filter(group__agency_id=actor.agency_id)
+    zone = ZoneInfo(site.timezone)
+    rows: dict = {}
+    for t in qs.only("day", "status", "arrival_at", "issued_at", "called_at", "started_at", "finished_at",
+                     "transferred_from_id", "group__prefix", "group__agency__short_name"):
+        key = (t.day, t.group.agency.short_name, t.group.prefix)
+        r = rows.setdefault(key, {"issued": 0, "served": 0, "no_shows": 0, "transfers": 0, "unserved": 0,
+                                  "waits": [], "services": [], "hours": Tally()})
+        r["issued"] += 1
+        r["hours"][timezone.localtime(t.issued_at, zone).hour] += 1
+        if t.status == TicketStatus.DONE:
+            r["served"] += 1
+        elif t.status == TicketStatus.NO_SHOW:
+            r["no_shows"] += 1
+        elif t.status == TicketStatus.TRANSFERRED:
+            r["transfers"] += 1
+        elif t.status == TicketStatus.EXPIRED:
+            r["unserved"] += 1
+        if t.called_at and t.transferred_from_id is None:
+            r["waits"].append((t.called_at - t.arrival_at).total_seconds() / 60)
+        if t.started_at and t.finished_at:
+            r["services"].append((t.finished_at - t.started_at).total_seconds() / 60)
+    out = []
+    for (day, agency, prefix), r in sorted(rows.items()):
+        out.append({
+            "day": day, "agency": agency, "group": prefix, "issued": r["issued"], "served": r["served"],
+            "no_shows": r["no_shows"], "transfers": r["transfers"], "unserved": r["unserved"],
+            "avg_wait_minutes": round(sum(r["waits"]) / len(r["waits"]), 1) if r["waits"] else None,
+            "p90_wait_minutes": _pct(r["waits"], 90),
+            "avg_service_minutes": round(sum(r["services"]) / len(r["services"]), 1) if r["services"] else None,
+            "p90_service_minutes": _pct(r["services"], 90),
+            "busiest_hour": r["hours"].most_common(1)[0][0] if r["hours"] else None,
+        })
+    return out

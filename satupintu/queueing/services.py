@@ -16,7 +16,7 @@ from satupintu.core.permissions import is_mall_admin, require_authenticated, req
 from satupintu.identity.nik import parse_nik
 from satupintu.identity.phone import normalise_phone
 
-from .models import CounterSession, DaySequence, Priority, QueueGroup, Ticket, TicketStatus
+from .models import Booking, BookingStatus, CounterSession, DaySequence, Priority, QueueGroup, Ticket, TicketStatus
 from .ordering import call_order
 
 
@@ -244,3 +244,166 @@ def queue_group_sync(*, actor, agency, prefix: str, name: str, services) -> tupl
     group.services.set(services)
     audit.record(actor=actor, action="queue_group.changed", obj=group, changes={"name": name, "services": len(wanted)})
     return group, True
+
+
+# --- daily close ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def queue_day_close(*, actor, site, day) -> dict:
+    """Close a day: unserved tickets are marked, open counters closed, unused bookings expired.
+    The tickets stay, so the day's statistics are kept. Running it twice changes nothing."""
+    require_mall_admin(actor)
+    now = timezone.now()
+    open_statuses = [TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING]
+    expired = Ticket.objects.filter(site=site, day__lte=day, status__in=open_statuses).update(
+        status=TicketStatus.EXPIRED, finished_at=now)
+    closed = CounterSession.objects.filter(counter__site=site, closed_at__isnull=True, opened_at__date__lte=day).update(closed_at=now)
+    bookings = Booking.objects.filter(group__site=site, day__lte=day, status=BookingStatus.BOOKED).update(status=BookingStatus.EXPIRED)
+    result = {"day": day.isoformat(), "tickets_expired": expired, "counters_closed": closed, "bookings_expired": bookings}
+    if expired or closed or bookings:
+        audit.record(actor=actor, action="queue.day_closed", obj=site, changes=result)
+    return result
+
+
+# --- online booking (reservasi) -------------------------------------------------------------
+
+
+def _slot_bounds(group: QueueGroup, day):
+    """(first slot start, closing time) in the site's zone for an open working day, else None."""
+    from datetime import datetime, time as dtime
+    from zoneinfo import ZoneInfo
+
+    from satupintu.catalog.selectors import site_calendar
+
+    hours = (group.site.opening_hours or {}).get(("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()])
+    if not hours or site_calendar(group.site).holiday(day) is not None:  # closed, holiday, cuti bersama, closure
+        return None
+    zone = ZoneInfo(group.site.timezone)
+    return (datetime.combine(day, dtime.fromisoformat(hours[0]), zone), datetime.combine(day, dtime.fromisoformat(hours[1]), zone))
+
+
+def booking_slots(group: QueueGroup, day) -> list:
+    from datetime import timedelta
+
+    bounds = _slot_bounds(group, day)
+    if bounds is None:
+        return []
+    start, close = bounds
+    step = timedelta(minutes=group.booking_slot_minutes)
+    slots = []
+    while start + step <= close:
+        slots.append(start)
+        start += step
+    return slots
+
+
+def _taken(group: QueueGroup, day):
+    from django.db.models import Count
+
+    active = [BookingStatus.BOOKED, BookingStatus.CHECKED_IN]
+    rows = Booking.objects.filter(group=group, day=day, status__in=active).values("slot_start").annotate(n=Count("id"))
+    return {r["slot_start"]: r["n"] for r in rows}
+
+
+def next_free_slot(group: QueueGroup, after, days: int = 14):
+    """The first slot after `after` with room, looking up to `days` days ahead."""
+    from datetime import timedelta
+
+    day = local_day(group.site, after)
+    for _i in range(days):
+        taken = _taken(group, day)
+        if sum(taken.values()) < group.booking_day_quota:
+            for slot in booking_slots(group, day):
+                if slot > after and taken.get(slot, 0) < group.booking_slot_quota:
+                    return slot
+        day += timedelta(days=1)
+    return None
+
+
+@transaction.atomic
+def booking_create(*, actor, group: QueueGroup, slot_start, nik: str = "", phone: str = "", service=None) -> Booking:
+    """Reserve a slot. Quotas hold under concurrency: bookings of a group are serialised on its row."""
+    if not group.booking_enabled or not group.is_active:
+        raise InvalidInput(_("Kelompok antrean ini tidak menerima reservasi daring."), code="booking_disabled")
+    if not nik and not phone:
+        raise InvalidInput(_("Isi NIK atau nomor HP untuk reservasi."), code="booking_identity_required")
+    nik = parse_nik(nik).nik if nik else ""
+    phone = normalise_phone(phone) if phone else ""
+    if service is not None and not group.services.filter(pk=service.pk).exists():
+        raise InvalidInput(_("Layanan ini tidak dilayani kelompok antrean %(p)s.") % {"p": group.prefix}, code="service_not_in_group")
+    QueueGroup.objects.select_for_update().get(pk=group.pk)
+    now = timezone.now()
+    day = local_day(group.site, slot_start)
+    if slot_start <= now:
+        raise InvalidInput(_("Slot itu sudah lewat; pilih waktu lain."), code="slot_past")
+    if slot_start not in booking_slots(group, day):
+        reason = _("MPP tutup pada hari itu (libur, cuti bersama atau penutupan).") if not booking_slots(group, day) else \
+            _("Waktu itu bukan awal slot dalam jam layanan.")
+        raise InvalidInput(reason, code="slot_invalid", details={"next_free": _iso(next_free_slot(group, now))})
+    limit = settings.SATUPINTU_QUEUE_MAX_BOOKINGS_PER_DAY
+    active = [BookingStatus.BOOKED, BookingStatus.CHECKED_IN]
+    mine = Booking.objects.filter(day=day, status__in=active, group__site=group.site)
+    if (nik and mine.filter(nik=nik).count() >= limit) or (phone and mine.filter(phone=phone).count() >= limit):
+        raise Conflict(_("Satu orang paling banyak %(n)d reservasi per hari.") % {"n": limit}, code="booking_limit")
+    taken = _taken(group, day)
+    if taken.get(slot_start, 0) >= group.booking_slot_quota or sum(taken.values()) >= group.booking_day_quota:
+        nxt = next_free_slot(group, slot_start)
+        raise Conflict(_("Slot penuh.") + (" " + _("Slot kosong berikutnya: %(t)s.") % {"t": _local(group, nxt)} if nxt else ""),
+                       code="slot_full", details={"next_free": _iso(nxt)})
+    booking = Booking.objects.create(code=ids.new_code(6), group=group, service=service, day=day, slot_start=slot_start,
+                                     nik=nik, phone=phone)
+    audit.record(actor=actor, action="booking.created", obj=booking, changes={"group": group.prefix, "slot": slot_start})
+    return booking
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _local(group, value):
+    from zoneinfo import ZoneInfo
+
+    return timezone.localtime(value, ZoneInfo(group.site.timezone)).strftime("%d-%m-%Y %H:%M")
+
+
+def _booking_for_update(code: str) -> Booking:
+    canonical = ids.normalise(code)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("group__site").filter(code=canonical).first() if canonical else None
+    if booking is None:
+        raise NotFound(_("Kode reservasi tidak dikenal; periksa lagi hurufnya."), code="booking_not_found")
+    return booking
+
+
+@transaction.atomic
+def booking_cancel(*, actor, code: str) -> Booking:
+    booking = _booking_for_update(code)
+    if booking.status != BookingStatus.BOOKED:
+        raise Conflict(_("Reservasi ini berstatus %(s)s.") % {"s": booking.get_status_display()}, code="booking_wrong_status")
+    booking.status = BookingStatus.CANCELLED
+    booking.save(update_fields=["status"])
+    audit.record(actor=actor, action="booking.cancelled", obj=booking, changes={})
+    return booking
+
+
+@transaction.atomic
+def booking_check_in(*, actor, code: str) -> Ticket:
+    """At the kiosk: the booking becomes a ticket ordered by its slot; a late arrival (past the
+    grace period) still gets a ticket but loses the slot's priority."""
+    from datetime import timedelta
+
+    booking = _booking_for_update(code)
+    now = timezone.now()
+    if booking.status != BookingStatus.BOOKED:
+        raise Conflict(_("Reservasi ini berstatus %(s)s.") % {"s": booking.get_status_display()}, code="booking_wrong_status")
+    if booking.day != local_day(booking.group.site, now):
+        raise Conflict(_("Reservasi ini untuk tanggal %(d)s.") % {"d": booking.day.strftime("%d-%m-%Y")}, code="booking_other_day")
+    late = now > booking.slot_start + timedelta(minutes=settings.SATUPINTU_QUEUE_LATE_GRACE_MINUTES)
+    ticket = ticket_issue(actor=actor, group=booking.group, service=booking.service, nik=booking.nik, phone=booking.phone)
+    if not late:
+        ticket.booked_for = booking.slot_start
+        ticket.save(update_fields=["booked_for"])
+    booking.status, booking.ticket = BookingStatus.CHECKED_IN, ticket
+    booking.save(update_fields=["status", "ticket"])
+    audit.record(actor=actor, action="booking.checked_in", obj=booking, changes={"ticket": ticket.display, "late": late})
+    return ticket

@@ -32,6 +32,13 @@ def _site():
 def kiosk(request):
     site = _site()
     groups = selectors.queue_groups(site=site)
+    if request.method == "POST" and request.POST.get("booking"):
+        try:
+            ticket = services.booking_check_in(actor=request.user, code=request.POST["booking"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("queueing:kiosk")
+        return redirect("queueing:ticket", code=ticket.code)
     if request.method == "POST":
         try:
             group = selectors.queue_group_get(site=site, key=request.POST.get("group", ""))
@@ -47,7 +54,11 @@ def kiosk(request):
 def ticket_page(request, code):
     ticket = selectors.ticket_by_code(code)
     template = "queueing/_ticket_status.html" if request.headers.get("HX-Request") else "queueing/ticket.html"
-    return render(request, template, {"ticket": ticket, "ahead": selectors.tickets_ahead(ticket)})
+    ahead = selectors.tickets_ahead(ticket)
+    return render(request, template, {
+        "ticket": ticket, "ahead": ahead, "wait": selectors.wait_estimate_minutes(ticket.group, ahead, ticket.day),
+        "qr": selectors.qr_svg(request.build_absolute_uri()),
+    })
 
 
 def _counter(code):
@@ -154,3 +165,75 @@ def display_events(request):
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+def booking_page(request):
+    from datetime import date, timedelta
+
+    site = _site()
+    groups = [g for g in selectors.queue_groups(site=site) if g.booking_enabled]
+    prefix = request.GET.get("kelompok") or request.POST.get("group") or (groups[0].prefix if groups else "")
+    try:
+        day = date.fromisoformat(request.GET.get("tanggal") or request.POST.get("day") or "")
+    except ValueError:
+        day = services.local_day(site) + timedelta(days=1)
+    group = next((g for g in groups if g.prefix == prefix.upper()), None)
+    status = 200
+    if request.method == "POST" and group is not None:
+        try:
+            booking = services.booking_create(
+                actor=request.user, group=group, slot_start=datetime.fromisoformat(request.POST.get("slot", "")),
+                nik=request.POST.get("nik", ""), phone=request.POST.get("phone", ""))
+        except ValueError:
+            messages.error(request, _("Pilih slot waktu."))
+            status = 400
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            return redirect("queueing:booking_detail", code=booking.code)
+    slots = selectors.slots_with_room(group, day) if group else []
+    return render(request, "queueing/booking.html", {
+        "groups": groups, "group": group, "day": day, "slots": slots, "min_day": services.local_day(site),
+    }, status=status)
+
+
+def booking_detail(request, code):
+    booking = selectors.booking_by_code(code)
+    if request.method == "POST":
+        try:
+            services.booking_cancel(actor=request.user, code=code)
+            messages.success(request, _("Reservasi dibatalkan."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("queueing:booking_detail", code=booking.code)
+    return render(request, "queueing/booking_detail.html", {
+        "booking": booking, "qr": selectors.qr_svg(request.build_absolute_uri()),
+    })
+
+
+@login_required
+def stats_page(request):
+    import csv
+    from datetime import date, timedelta
+
+    from django.http import HttpResponse
+
+    site = _site()
+    today = services.local_day(site)
+    try:
+        start = date.fromisoformat(request.GET.get("dari") or "")
+        end = date.fromisoformat(request.GET.get("sampai") or "")
+    except ValueError:
+        start, end = today - timedelta(days=6), today
+    rows = selectors.queue_stats(actor=request.user, site=site, start=start, end=end)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="antrian-{start}-{end}.csv"'
+        writer = csv.writer(response)
+        fields = list(rows[0].keys()) if rows else ["day", "agency", "group", "issued"]
+        writer.writerow(fields)
+        for r in rows:
+            writer.writerow([r[f] for f in fields])
+        return response
+    return render(request, "queueing/stats.html", {"rows": rows, "start": start, "end": end})

@@ -26,3 +26,9 @@ def test_production_mode_passes_check_deploy(tmp_path):
 def test_production_mode_refuses_a_missing_secret_key(tmp_path):
     r = run_manage("check", SATUPINTU_ENV="production", SECRET_KEY="", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
     assert r.returncode != 0 and "SECRET_KEY must be set" in r.stderr
+
+
+def test_models_and_migrations_agree(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # exits non-zero on a missing migration
