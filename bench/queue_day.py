@@ -110,7 +110,7 @@ def start_servers(env, n, base_port):
 
 def display_listener(url, events, stop):
     """Reads the SSE stream of one process; reconnects like a browser, resuming from the last id."""
-    last_id = None
+    last_id, seen = None, set()
     while not stop.is_set():
         req = urllib.request.Request(url + "/antrian/layar/events/")
         if last_id:
@@ -127,7 +127,9 @@ def display_listener(url, events, stop):
                     elif line.startswith("data: "):
                         data = json.loads(line[6:])
                     elif line == "" and kind == "call" and data:
-                        events.append((time.perf_counter(), data["display"], data["recall"]))
+                        if data["key"] not in seen:  # as the display page does: each call once
+                            seen.add(data["key"])
+                            events.append((time.perf_counter(), data["display"], data["recall"]))
                         kind = data = None
                     if stop.is_set():
                         return
@@ -141,11 +143,14 @@ def main():
     parser.add_argument("--counters", type=int, default=40)
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--service-seconds", type=float, default=1.0,
+                        help="time a counter spends with each visitor (0 = call as fast as the server answers)")
     args = parser.parse_args()
     env = {**os.environ, "DATABASE_URL": os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/satupintu_qbench"),
            "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-0123456789abcdef", "ALLOWED_HOSTS": "127.0.0.1",
            "DJANGO_SETTINGS_MODULE": "satupintu.config.settings", "LOG_LEVEL": "WARNING"}
-    print(f"queue_day: {args.visitors:,} visitors, {args.counters} counters, {args.processes} server processes, PostgreSQL")
+    print(f"queue_day: {args.visitors:,} visitors, {args.counters} counters, {args.processes} server processes, PostgreSQL"
+          f" (a day compressed: each visitor served in ~{args.service_seconds:g} s)")
     seats = setup_database(env)
     disdukcapil = [s for s in seats if s["group"] == "B"]
     others = [s for s in seats if s["group"] != "B"]
@@ -186,6 +191,7 @@ def main():
 
         def serve(k):
             seat, base = chosen[k], counter_urls[k % len(counter_urls)]
+            rng_local = random.Random(k)
             token = tokens[seat["email"]]
             request("POST", f"{base}/api/v1/queue/counters/{seat['counter']}/open", {"groups": [seat["group"]]}, token)
             while True:
@@ -199,8 +205,10 @@ def main():
                     call_ms.append(ms)
                     calls.append(body["display"])
                     call_sent[body["display"]] = sent
-                for step in ("start", "finish"):
-                    request("POST", f"{base}/api/v1/queue/tickets/{body['code']}/{step}", token=token)
+                request("POST", f"{base}/api/v1/queue/tickets/{body['code']}/start", token=token)
+                if args.service_seconds:
+                    time.sleep(rng_local.uniform(0.5, 1.5) * args.service_seconds)
+                request("POST", f"{base}/api/v1/queue/tickets/{body['code']}/finish", token=token)
         t0 = time.perf_counter()
         with ThreadPoolExecutor(len(chosen)) as pool:
             list(pool.map(serve, range(len(chosen))))
@@ -220,8 +228,10 @@ def main():
     lost = len(set(expected) - set(calls))
     print(f"  issue      {len(issued):>5} tickets in {issue_seconds:5.1f} s   p50 {statistics.median(issue_ms):6.1f} ms  p99 {pct(issue_ms, 99):6.1f} ms")
     print(f"  call-next  {len(calls):>5} calls   in {serve_seconds:5.1f} s   p50 {statistics.median(call_ms):6.1f} ms  p99 {pct(call_ms, 99):6.1f} ms"
-          f"   (each call followed by start + finish; {len(chosen)} counters on {len(counter_urls)} processes)")
+          f"   ({len(calls) / serve_seconds:.1f} calls/s; {len(chosen)} counters on {len(counter_urls)} processes,"
+          f" {args.service_seconds:g} s per visitor)")
     print(f"  display    {len(delays):>5} events on another process: delay p50 {statistics.median(delays):6.1f} ms  p99 {pct(delays, 99):6.1f} ms  (target p99 < 1000 ms)")
+    print(f"  display    {len(set(calls) - {d for _t, d, _r in events})} calls never reached the display")
     print(f"  duplicates {duplicates}   lost {lost}   (tickets of groups with an open counter: {len(expected)}; errors: {len(errors)})")
     if errors:
         print("  first errors:", errors[:3])

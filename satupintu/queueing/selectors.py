@@ -64,7 +64,7 @@ def recent_calls(*, site, limit: int = 40) -> list[Ticket]:
 
 def calls_since(*, site, since) -> list[Ticket]:
     return list(Ticket.objects.filter(site=site, called_at__gt=since).select_related("group__agency", "counter")
-                .order_by("called_at")[:50])
+                .order_by("called_at")[:200])
 
 
 def average_service_minutes(group, day) -> float:

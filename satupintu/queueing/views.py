@@ -1,6 +1,6 @@
 import json
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.db import DatabaseError, close_old_connections
@@ -20,6 +20,9 @@ from .spoken import call_text
 
 STREAM_SECONDS = 25  # then the browser reconnects (EventSource) and resumes from Last-Event-ID
 POLL_SECONDS = 0.4
+# A call's time is taken before its transaction commits, so a call can become visible after a
+# later one: every poll looks this far back and skips what it already sent.
+LOOKBACK = timedelta(seconds=5)
 
 
 def _site():
@@ -127,6 +130,7 @@ def display(request):
 
 def _event(ticket) -> str:
     data = {"display": ticket.display, "counter": ticket.counter.code, "counter_id": ticket.counter_id,
+            "key": f"{ticket.pk}:{ticket.recall_count}",
             "agency": ticket.group.agency.short_name, "text": call_text(ticket.display, ticket.counter.code),
             "recall": ticket.recall_count}
     return f"id: {ticket.called_at.isoformat()}\nevent: call\ndata: {json.dumps(data)}\n\n"
@@ -146,12 +150,17 @@ def display_events(request):
         nonlocal since
         yield "retry: 1000\n\n"
         deadline = time.monotonic() + STREAM_SECONDS
-        rounds = 0
+        rounds, sent = 0, {}
         try:
             while time.monotonic() < deadline:
-                for ticket in selectors.calls_since(site=site, since=since):
-                    since = ticket.called_at
+                for ticket in selectors.calls_since(site=site, since=since - LOOKBACK):
+                    key = (ticket.pk, ticket.recall_count)
+                    if key in sent:
+                        continue
+                    sent[key] = ticket.called_at
+                    since = max(since, ticket.called_at)
                     yield _event(ticket)
+                sent = {k: at for k, at in sent.items() if at > since - LOOKBACK}
                 rounds += 1
                 if rounds % 25 == 0:
                     yield ": keep-alive\n\n"

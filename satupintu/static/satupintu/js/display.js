@@ -41,7 +41,11 @@
     window.setTimeout(function () { window.speechSynthesis.speak(utterance); }, 800);
   }
 
+  var seen = {};  // a reconnect may resend the last seconds: show each call (and recall) once
+
   function show(call) {
+    if (seen[call.key]) { return; }
+    seen[call.key] = true;
     latest.textContent = call.display + " \u2192 Loket " + call.counter;
     var cell = document.querySelector('[data-counter="' + call.counter_id + '"]');
     if (cell) { cell.textContent = call.display; }
