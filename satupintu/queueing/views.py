@@ -3,7 +3,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.contrib import messages
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError
 from django.contrib.auth.decorators import login_required
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from satupintu.catalog.models import Counter
 from satupintu.catalog.selectors import site_current
 from satupintu.core.errors import DomainError, NotFound
+from satupintu.core.permissions import is_mall_admin
 
 from . import selectors, services
 from .models import Priority, Ticket, TicketStatus
@@ -51,7 +52,7 @@ def kiosk(request):
             messages.error(request, exc.message)
             return redirect("queueing:kiosk")
         return redirect("queueing:ticket", code=ticket.code)
-    return render(request, "queueing/kiosk.html", {"groups": groups, "priorities": Priority.choices})
+    return render(request, "queueing/kiosk.html", {"waits": selectors.group_waits(site=site), "priorities": Priority.choices})
 
 
 def ticket_page(request, code):
@@ -167,8 +168,6 @@ def display_events(request):
                 time.sleep(POLL_SECONDS)
         except (DatabaseError, RuntimeError):  # the server is going away: end; the browser reconnects
             return
-        finally:
-            close_old_connections()
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
@@ -202,8 +201,9 @@ def booking_page(request):
         else:
             return redirect("queueing:booking_detail", code=booking.code)
     slots = selectors.slots_with_room(group, day) if group else []
+    wait = next((w for w in selectors.group_waits(site=site) if group and w["group"].pk == group.pk), None)
     return render(request, "queueing/booking.html", {
-        "groups": groups, "group": group, "day": day, "slots": slots, "min_day": services.local_day(site),
+        "groups": groups, "group": group, "day": day, "slots": slots, "min_day": services.local_day(site), "wait": wait,
     }, status=status)
 
 
@@ -245,4 +245,8 @@ def stats_page(request):
         for r in rows:
             writer.writerow([r[f] for f in fields])
         return response
-    return render(request, "queueing/stats.html", {"rows": rows, "start": start, "end": end})
+    waits = selectors.group_waits(site=site)
+    if not is_mall_admin(request.user):
+        waits = [w for w in waits if w["group"].agency_id == request.user.agency_id]
+    template = "queueing/_live.html" if request.headers.get("HX-Request") else "queueing/stats.html"
+    return render(request, template, {"rows": rows, "start": start, "end": end, "waits": waits})
