@@ -236,6 +236,7 @@ class StatsRow(Schema):
     day: date
     agency: str
     group: str
+    service: str  # "" when the ticket was taken for the tenant, not one service
     issued: int
     served: int
     no_shows: int

@@ -15,7 +15,8 @@ from .services import local_day
 
 def ticket_by_code(code: str) -> Ticket:
     canonical = ids.normalise(code)
-    ticket = Ticket.objects.select_related("group", "group__agency", "counter").filter(code=canonical).first() if canonical else None
+    ticket = (Ticket.objects.select_related("group", "group__agency", "counter", "service").filter(code=canonical).first()
+              if canonical else None)
     if ticket is None:
         raise NotFound(_("Kode tiket tidak dikenal; periksa lagi hurufnya."), code="ticket_not_found")
     return ticket
@@ -168,7 +169,7 @@ def queue_stats(*, actor, site, start, end) -> list[dict]:
     require_authenticated(actor)
     if end < start or (end - start).days > 366:
         raise InvalidInput(_("Rentang tanggal tidak valid (maks. 1 tahun)."), code="invalid_range")
-    qs = Ticket.objects.filter(site=site, day__gte=start, day__lte=end).select_related("group__agency")
+    qs = Ticket.objects.filter(site=site, day__gte=start, day__lte=end).select_related("group__agency", "service")
     if not is_mall_admin(actor):
         if not getattr(actor, "is_officer", False):
             raise Forbidden(_("Statistik antrean hanya untuk petugas dan pengelola MPP."))
@@ -176,8 +177,8 @@ def queue_stats(*, actor, site, start, end) -> list[dict]:
     zone = ZoneInfo(site.timezone)
     rows: dict = {}
     for t in qs.only("day", "status", "arrival_at", "issued_at", "called_at", "started_at", "finished_at",
-                     "transferred_from_id", "group__prefix", "group__agency__short_name"):
-        key = (t.day, t.group.agency.short_name, t.group.prefix)
+                     "transferred_from_id", "group__prefix", "group__agency__short_name", "service__name"):
+        key = (t.day, t.group.agency.short_name, t.group.prefix, t.service.name if t.service_id else "")
         r = rows.setdefault(key, {"issued": 0, "served": 0, "no_shows": 0, "transfers": 0, "unserved": 0,
                                   "waits": [], "services": [], "hours": Tally()})
         r["issued"] += 1
@@ -195,9 +196,9 @@ def queue_stats(*, actor, site, start, end) -> list[dict]:
         if t.started_at and t.finished_at:
             r["services"].append((t.finished_at - t.started_at).total_seconds() / 60)
     out = []
-    for (day, agency, prefix), r in sorted(rows.items()):
+    for (day, agency, prefix, service), r in sorted(rows.items()):
         out.append({
-            "day": day, "agency": agency, "group": prefix, "issued": r["issued"], "served": r["served"],
+            "day": day, "agency": agency, "group": prefix, "service": service, "issued": r["issued"], "served": r["served"],
             "no_shows": r["no_shows"], "transfers": r["transfers"], "unserved": r["unserved"],
             "avg_wait_minutes": round(sum(r["waits"]) / len(r["waits"]), 1) if r["waits"] else None,
             "p90_wait_minutes": _pct(r["waits"], 90),

@@ -368,7 +368,8 @@ def _local(group, value):
 
 
 def _booking_for_update(code: str) -> Booking:
-    canonical = ids.normalise(code)
+    # a scanner reading the booking's QR types its URL: the code is the last path segment
+    canonical = ids.normalise((code or "").strip().rstrip("/").rsplit("/", 1)[-1])
     booking = Booking.objects.select_for_update(of=("self",)).select_related("group__site").filter(code=canonical).first() if canonical else None
     if booking is None:
         raise NotFound(_("Kode reservasi tidak dikenal; periksa lagi hurufnya."), code="booking_not_found")

@@ -193,3 +193,29 @@ class TestApi:
         assert r.status_code == 200 and "<svg" in r.content.decode()
         r = client.post("/antrian/reservasi/", {"group": "B", "day": day.isoformat(), "slot": "", "nik": NIK_KAMPAR_M})
         assert r.status_code == 400
+
+
+def test_scanned_booking_qr_checks_in(group, client):
+    day = timezone.localdate(timezone.now(), WIB)
+    booking = Booking.objects.create(code=ids.new_code(6), group=group, day=day, slot_start=timezone.now(), nik=NIK_KAMPAR_M)
+    r = client.post("/antrian/kiosk/", {"booking": f"http://127.0.0.1:8000/antrian/reservasi/{booking.code}/"})
+    assert r.status_code == 302 and "/antrian/tiket/" in r["Location"]
+
+
+def test_list_endpoints_query_counts(api, group, mall_admin, agency, django_assert_max_num_queries):
+    from satupintu.catalog.tests.factories import make_service
+
+    day = next_working_day(timezone.localdate(timezone.now(), WIB))
+    svc = [make_service(agency, slug=f"s{i}", name=f"Layanan {i}") for i in range(3)]
+    group.services.set(svc)
+    for i in range(30):
+        services.ticket_issue(actor=None, group=group, service=svc[i % 3])
+    with django_assert_max_num_queries(6):
+        r = api.get("/queue/groups/B/slots", {"day": day.isoformat()})
+    assert len(r.json()) == 14
+    today = services.local_day(group.site).isoformat()
+    token = api.token(mall_admin)
+    with django_assert_max_num_queries(4):
+        rows = api.get("/queue/stats", {"start": today, "end": today}, token=token).json()
+    assert sorted(r["service"] for r in rows) == ["Layanan 0", "Layanan 1", "Layanan 2"]
+    assert sum(r["issued"] for r in rows) == 30

@@ -66,3 +66,16 @@ def test_list_pages_query_counts(client, agency, site, make_officer, django_asse
     with django_assert_max_num_queries(14):
         r = client.get(f"/antrian/loket/{counters[0].code}/")
     assert r.status_code == 200
+
+
+def test_a_reconnecting_display_catches_up_from_its_last_event_id(client, agency, monkeypatch):
+    monkeypatch.setattr(views, "STREAM_SECONDS", 1)
+    monkeypatch.setattr(views, "POLL_SECONDS", 0.05)
+    group = services.queue_group_create(actor=SYSTEM, agency=agency, prefix="B", name="Disdukcapil")
+    counter = agency.counters.first()
+    last_seen = timezone.now() - timedelta(seconds=30)
+    missed = services.ticket_issue(actor=None, group=group)  # called while the display was offline
+    Ticket.objects.filter(pk=missed.pk).update(status="called", counter=counter, called_at=last_seen + timedelta(seconds=10))
+    response = client.get("/antrian/layar/events/", HTTP_LAST_EVENT_ID=last_seen.isoformat())
+    body = b"".join(response.streaming_content).decode()
+    assert "B001" in body and body.startswith("retry: 1000")
