@@ -50,6 +50,13 @@ def _write_version(version: ServiceVersion, content: dict) -> None:
         )
 
 
+def _reindex_agency(agency: Agency) -> None:
+    """An agency's names are part of its services' search text: refresh them after a rename."""
+    for service in agency.services.filter(current_version__isnull=False).select_related("agency", "current_version"):
+        service.agency = agency
+        _index(service, service.current_version)
+
+
 def _index(service: Service, version: ServiceVersion) -> None:
     """Copy the published version's name and stemmed text onto the catalogue row."""
     agency = service.agency
@@ -207,12 +214,15 @@ def agency_upsert(*, actor, site: Site, slug: str, data: dict, counters: list[di
     require_mall_admin(actor)
     agency = Agency.objects.filter(site=site, slug=slug).first()
     changed = agency is None or any(getattr(agency, k) != v for k, v in data.items())
+    renamed = agency is not None and (agency.name, agency.short_name) != (data.get("name"), data.get("short_name"))
     if agency is None:
         agency = Agency(site=site, slug=slug)
     if changed:
         for k, v in data.items():
             setattr(agency, k, v)
         agency.save()
+    if renamed:
+        _reindex_agency(agency)
     have = {c.code: c for c in agency.counters.all()}
     for c in counters:
         current = have.pop(c["code"], None)
@@ -286,6 +296,8 @@ def agency_save(*, actor, agency: Agency, fields: list[str]) -> Agency:
     creating = agency.pk is None
     _full_clean(agency)
     agency.save()
+    if not creating and {"name", "short_name"} & set(fields):
+        _reindex_agency(agency)
     audit.record(actor=actor, action="agency.created" if creating else "agency.changed", obj=agency,
                  changes={f: str(getattr(agency, f)) for f in fields if hasattr(agency, f)})
     return agency

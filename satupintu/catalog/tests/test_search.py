@@ -175,3 +175,10 @@ class TestBroadQueries:
         assert body["count_capped"] is True and body["count"] == 4
         assert [r["name"] for r in body["results"]] == ["Alfa Izin Usaha", "Zona Izin Usaha"]
         assert api.get("/search", {"q": "zona"}).json()["count_capped"] is False
+
+
+def test_renamed_agency_is_found_by_its_new_name(catalogue, agency, mall_admin):
+    agency.name = "Dinas Penanaman Modal Terpadu Madani"
+    services.agency_save(actor=mall_admin, agency=agency, fields=["name"])
+    found = {s.slug for s in selectors.service_search(actor=None, query="madani").items}
+    assert found == {"oss", "reklame", "pbb"}
