@@ -151,10 +151,13 @@ class _Sqlite(_Engine):
             f"SELECT rowid AS id, bm25(catalog_service_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank "
             "FROM catalog_service_fts WHERE catalog_service_fts MATCH %s), "
             "t AS MATERIALIZED (SELECT rowid AS id FROM catalog_service_fts WHERE catalog_service_fts MATCH %s) "
-            "SELECT s.id FROM m JOIN catalog_service s ON s.id = m.id LEFT JOIN t ON t.id = m.id "
-            f"WHERE {self._where([])} ORDER BY m.rank - (t.id IS NOT NULL), s.name, s.id LIMIT %s OFFSET %s"
+            # `IN (SELECT …)` makes SQLite index the name matches; a LEFT JOIN was planned as a
+            # nested scan (quadratic) once LIMIT became a bound parameter
+            "SELECT s.id FROM m JOIN catalog_service s ON s.id = m.id "
+            f"WHERE {self._where([])} ORDER BY m.rank - (m.id IN (SELECT id FROM t)), s.name, s.id "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}"
         )
-        return [r[0] for r in self._run(sql, [self.q, self.t, *self.params, limit, offset])]
+        return [r[0] for r in self._run(sql, [self.q, self.t, *self.params])]
 
     def listed(self, limit: int, offset: int, title: bool) -> list[int]:
         fts = "SELECT rowid FROM catalog_service_fts WHERE catalog_service_fts MATCH %s"

@@ -87,7 +87,8 @@ class Ticket(models.Model):
     status = models.CharField(max_length=12, choices=TicketStatus.choices, default=TicketStatus.WAITING)
     counter = models.ForeignKey("catalog.Counter", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     called_by = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    called_at = models.DateTimeField(null=True, blank=True)
+    called_at = models.DateTimeField(null=True, blank=True)  # the latest call (a recall moves it)
+    first_called_at = models.DateTimeField(null=True, blank=True)  # waiting time ends here
     recall_count = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

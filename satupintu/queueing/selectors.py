@@ -105,6 +105,18 @@ def wait_estimate_minutes(group, ahead: int, day=None) -> int:
     return _estimate(ahead, minutes, _open_counters_by_group([group.pk]).get(group.pk, 0))
 
 
+def group_waits_for(*, actor, site) -> list[dict]:
+    """The live waits for the statistics page: the mall admin sees every tenant, an officer their own."""
+    from satupintu.core.errors import Forbidden
+
+    require_authenticated(actor)
+    if is_mall_admin(actor):
+        return group_waits(site=site)
+    if not getattr(actor, "is_officer", False):
+        raise Forbidden(_("Statistik antrean hanya untuk petugas dan pengelola MPP."))
+    return [w for w in group_waits(site=site) if w["group"].agency_id == actor.agency_id]
+
+
 def group_waits(*, site) -> list[dict]:
     """Live, per queue group: tickets waiting, open counters and the estimated wait for a new
     ticket — in a fixed number of queries whatever the number of groups."""
@@ -142,7 +154,11 @@ def slots_with_room(group, day) -> list[dict]:
 
     from .services import _taken, booking_slots
 
-    if not group.booking_enabled:
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    if not group.booking_enabled or day > local_day(group.site) + timedelta(days=settings.SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD):
         return []
     taken, now = _taken(group, day), tz.now()
     if sum(taken.values()) >= group.booking_day_quota:
@@ -176,7 +192,7 @@ def queue_stats(*, actor, site, start, end) -> list[dict]:
         qs = qs.filter(group__agency_id=actor.agency_id)
     zone = ZoneInfo(site.timezone)
     rows: dict = {}
-    for t in qs.only("day", "status", "arrival_at", "issued_at", "called_at", "started_at", "finished_at",
+    for t in qs.only("day", "status", "arrival_at", "issued_at", "first_called_at", "started_at", "finished_at",
                      "transferred_from_id", "group__prefix", "group__agency__short_name", "service__name"):
         key = (t.day, t.group.agency.short_name, t.group.prefix, t.service.name if t.service_id else "")
         r = rows.setdefault(key, {"issued": 0, "served": 0, "no_shows": 0, "transfers": 0, "unserved": 0,
@@ -191,8 +207,8 @@ def queue_stats(*, actor, site, start, end) -> list[dict]:
             r["transfers"] += 1
         elif t.status == TicketStatus.EXPIRED:
             r["unserved"] += 1
-        if t.called_at and t.transferred_from_id is None:
-            r["waits"].append((t.called_at - t.arrival_at).total_seconds() / 60)
+        if t.first_called_at and t.transferred_from_id is None:
+            r["waits"].append((t.first_called_at - t.arrival_at).total_seconds() / 60)
         if t.started_at and t.finished_at:
             r["services"].append((t.finished_at - t.started_at).total_seconds() / 60)
     out = []

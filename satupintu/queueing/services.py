@@ -97,6 +97,9 @@ def counter_open(*, actor, counter, groups) -> CounterSession:
     groups = list(groups)
     if not groups or any(g.agency_id != counter.agency_id for g in groups):
         raise InvalidInput(_("Pilih kelompok antrean milik instansi loket ini."), code="invalid_groups")
+    from satupintu.catalog.models import Counter
+
+    Counter.objects.select_for_update().get(pk=counter.pk)  # two "open" clicks: the second waits, then sees it open
     if CounterSession.objects.filter(counter=counter, closed_at__isnull=True).exists():
         raise Conflict(_("Loket %(c)s sudah dibuka.") % {"c": counter.code}, code="counter_already_open")
     session = CounterSession.objects.create(counter=counter, officer=actor, opened_at=timezone.now())
@@ -106,7 +109,8 @@ def counter_open(*, actor, counter, groups) -> CounterSession:
 
 
 def _open_session(counter) -> CounterSession:
-    session = CounterSession.objects.filter(counter=counter, closed_at__isnull=True).first()
+    # locked: a double click on "call next" (or a call racing a pause) waits for the first one
+    session = CounterSession.objects.select_for_update().filter(counter=counter, closed_at__isnull=True).first()
     if session is None:
         raise Conflict(_("Loket %(c)s belum dibuka.") % {"c": counter.code}, code="counter_closed")
     return session
@@ -150,7 +154,8 @@ def ticket_call_next(*, actor, counter) -> Ticket:
     if ticket is None:
         raise NotFound(_("Tidak ada antrean yang menunggu."), code="queue_empty")
     ticket.status, ticket.counter, ticket.called_by, ticket.called_at = TicketStatus.CALLED, counter, actor, now
-    ticket.save(update_fields=["status", "counter", "called_by", "called_at"])
+    ticket.first_called_at = now
+    ticket.save(update_fields=["status", "counter", "called_by", "called_at", "first_called_at"])
     audit.record(actor=actor, action="ticket.called", obj=ticket, changes={"counter": counter.code, "display": ticket.display})
     return ticket
 
@@ -218,7 +223,8 @@ def ticket_transfer(*, actor, ticket: Ticket, group: QueueGroup, service=None) -
     new = Ticket.objects.create(
         code=ids.new_code(6), site=group.site, group=group, day=local_day(group.site, now), cycle=cycle, number=number,
         service=service, nik=ticket.nik, phone=ticket.phone, priority=ticket.priority,
-        priority_weight=ticket.priority_weight, arrival_at=ticket.arrival_at, issued_at=now, transferred_from=ticket,
+        priority_weight=ticket.priority_weight, arrival_at=ticket.arrival_at, booked_for=ticket.booked_for,
+        issued_at=now, transferred_from=ticket,
     )
     ticket.status, ticket.finished_at = TicketStatus.TRANSFERRED, now
     ticket.save(update_fields=["status", "finished_at"])
@@ -332,11 +338,22 @@ def booking_create(*, actor, group: QueueGroup, slot_start, nik: str = "", phone
     phone = normalise_phone(phone) if phone else ""
     if service is not None and not group.services.filter(pk=service.pk).exists():
         raise InvalidInput(_("Layanan ini tidak dilayani kelompok antrean %(p)s.") % {"p": group.prefix}, code="service_not_in_group")
-    QueueGroup.objects.select_for_update().get(pk=group.pk)
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from satupintu.catalog.models import Site
+
+    # one lock per site: quotas per group and the per-person limit across groups both hold
+    Site.objects.select_for_update().get(pk=group.site_id)
+    if timezone.is_naive(slot_start):  # a time without an offset is the site's local time
+        slot_start = timezone.make_aware(slot_start, ZoneInfo(group.site.timezone))
     now = timezone.now()
     day = local_day(group.site, slot_start)
     if slot_start <= now:
         raise InvalidInput(_("Slot itu sudah lewat; pilih waktu lain."), code="slot_past")
+    if day > local_day(group.site, now) + timedelta(days=settings.SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD):
+        raise InvalidInput(_("Reservasi paling lambat %(n)d hari ke depan.") % {"n": settings.SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD},
+                           code="slot_too_far")
     if slot_start not in booking_slots(group, day):
         reason = _("MPP tutup pada hari itu (libur, cuti bersama atau penutupan).") if not booking_slots(group, day) else \
             _("Waktu itu bukan awal slot dalam jam layanan.")

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from satupintu.catalog.models import Counter
 from satupintu.catalog.selectors import site_current
 from satupintu.core.errors import DomainError, NotFound
-from satupintu.core.permissions import is_mall_admin
 
 from . import selectors, services
 from .models import Priority, Ticket, TicketStatus
@@ -106,7 +105,8 @@ def counter_panel(request, counter):
             messages.error(request, exc.message)
         return redirect("queueing:counter", counter=counter.code)
     tickets = list(selectors.counter_tickets(actor=request.user, counter=counter)[:10])
-    current = next((t for t in tickets if t.status in (TicketStatus.CALLED, TicketStatus.SERVING)), None)
+    # any day: a ticket left open by a day that was never closed must still be finishable here
+    current = Ticket.objects.filter(counter=counter, status__in=[TicketStatus.CALLED, TicketStatus.SERVING]).first()
     from .models import CounterSession
 
     session = CounterSession.objects.filter(counter=counter, closed_at__isnull=True).prefetch_related("groups").first()
@@ -142,10 +142,17 @@ def display_events(request):
     database is polled, so it works with many web processes and on SQLite alike)."""
     site = _site()
     last = request.headers.get("Last-Event-ID") or request.GET.get("since")
+    from zoneinfo import ZoneInfo
+
     try:
         since = datetime.fromisoformat(last) if last else timezone.now()
     except ValueError:
         since = timezone.now()
+    if timezone.is_naive(since):
+        since = timezone.make_aware(since, ZoneInfo(site.timezone))
+    # a display back after a long break announces today's missed calls at most, never yesterday's
+    start_of_day = datetime.combine(services.local_day(site), datetime.min.time(), ZoneInfo(site.timezone))
+    since = max(since, start_of_day)
 
     def stream():
         nonlocal since
@@ -229,6 +236,9 @@ def stats_page(request):
     from django.http import HttpResponse
 
     site = _site()
+    waits = selectors.group_waits_for(actor=request.user, site=site)
+    if request.headers.get("HX-Request"):  # the live table refreshes alone, without the day statistics
+        return render(request, "queueing/_live.html", {"waits": waits})
     today = services.local_day(site)
     try:
         start = date.fromisoformat(request.GET.get("dari") or "")
@@ -240,13 +250,9 @@ def stats_page(request):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="antrian-{start}-{end}.csv"'
         writer = csv.writer(response)
-        fields = list(rows[0].keys()) if rows else ["day", "agency", "group", "issued"]
+        fields = list(rows[0].keys()) if rows else ["day", "agency", "group", "service", "issued"]
         writer.writerow(fields)
         for r in rows:
             writer.writerow([r[f] for f in fields])
         return response
-    waits = selectors.group_waits(site=site)
-    if not is_mall_admin(request.user):
-        waits = [w for w in waits if w["group"].agency_id == request.user.agency_id]
-    template = "queueing/_live.html" if request.headers.get("HX-Request") else "queueing/stats.html"
-    return render(request, template, {"rows": rows, "start": start, "end": end, "waits": waits})
+    return render(request, "queueing/stats.html", {"rows": rows, "start": start, "end": end, "waits": waits})

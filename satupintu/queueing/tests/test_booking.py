@@ -219,3 +219,36 @@ def test_list_endpoints_query_counts(api, group, mall_admin, agency, django_asse
         rows = api.get("/queue/stats", {"start": today, "end": today}, token=token).json()
     assert sorted(r["service"] for r in rows) == ["Layanan 0", "Layanan 1", "Layanan 2"]
     assert sum(r["issued"] for r in rows) == 30
+
+
+def test_naive_and_far_slots(api, group, day):
+    naive = f"{day.isoformat()}T09:00:00"
+    r = api.post("/queue/bookings", {"group": "B", "slot_start": naive, "nik": NIK_KAMPAR_M})
+    assert r.status_code == 201
+    assert datetime.fromisoformat(r.json()["slot_start"].replace("Z", "+00:00")) == at(day, 9)  # read as WIB
+    r = api.post("/queue/bookings", {"group": "B", "slot_start": "2099-12-01T09:00:00+07:00", "phone": "081234567899"})
+    assert r.status_code == 400 and r.json()["code"] == "slot_too_far"
+
+
+def test_transfer_keeps_the_booking_priority(group, agency, site, make_officer):
+    g2 = services.queue_group_create(actor=SYSTEM, agency=agency, prefix="C", name="Lain")
+    officer = make_officer(agency, role="front_office")
+    counter = agency.counters.first()
+    t = services.ticket_issue(actor=None, group=group)
+    Ticket.objects.filter(pk=t.pk).update(booked_for=timezone.now() - timedelta(minutes=1))
+    services.counter_open(actor=officer, counter=counter, groups=[group])
+    called = services.ticket_call_next(actor=officer, counter=counter)
+    moved = services.ticket_transfer(actor=officer, ticket=called, group=g2)
+    assert moved.booked_for is not None
+
+
+def test_display_never_replays_yesterday_and_accepts_a_naive_id(client, group, agency, monkeypatch):
+    from satupintu.queueing import views
+
+    monkeypatch.setattr(views, "STREAM_SECONDS", 0.5)
+    monkeypatch.setattr(views, "POLL_SECONDS", 0.05)
+    old = services.ticket_issue(actor=None, group=group)
+    Ticket.objects.filter(pk=old.pk).update(status="done", counter=agency.counters.first(),
+                                            called_at=timezone.now() - timedelta(days=1))
+    body = b"".join(client.get("/antrian/layar/events/", HTTP_LAST_EVENT_ID="2020-01-01T00:00:00").streaming_content)
+    assert b"B001" not in body

@@ -68,3 +68,62 @@ def test_concurrent_issue_and_call(agency, make_officer):
     assert len(all_called) == len(set(all_called)) == TICKETS  # no duplicates, nothing lost
     assert Ticket.objects.filter(status=TicketStatus.DONE).count() == TICKETS
     assert sum(1 for per in called if per) > 1  # the work really was shared between counters
+
+
+def test_double_clicks_on_one_counter_call_one_ticket(agency, make_officer):
+    from satupintu.core.errors import Conflict
+
+    group = services.queue_group_create(actor=SYSTEM, agency=agency, prefix="A", name="Disdukcapil")
+    officer = make_officer(agency, role="front_office")
+    counter = agency.counters.first()
+    for _ in range(6):
+        services.ticket_issue(actor=None, group=group)
+    run_threads(4, lambda i: None)  # warm the thread/connection machinery
+    opened = []
+
+    def open_counter(i):
+        try:
+            services.counter_open(actor=officer, counter=counter, groups=[group])
+            opened.append(i)
+        except Conflict:
+            pass
+
+    run_threads(4, open_counter)
+    assert len(opened) == 1
+    outcomes = []
+
+    def click(i):
+        try:
+            outcomes.append(services.ticket_call_next(actor=officer, counter=counter).pk)
+        except Conflict:
+            outcomes.append("busy")
+
+    run_threads(4, click)
+    assert len([o for o in outcomes if o != "busy"]) == 1
+    assert Ticket.objects.filter(counter=counter, status=TicketStatus.CALLED).count() == 1
+
+
+def test_one_booking_per_person_across_groups_under_concurrency(agency):
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from satupintu.core.calendar import WorkingCalendar
+    from satupintu.core.errors import Conflict
+    from satupintu.queueing.models import Booking
+
+    groups = [services.queue_group_create(actor=SYSTEM, agency=agency, prefix=p, name=p) for p in "ABCD"]
+    day = timezone.localdate(timezone.now(), ZoneInfo("Asia/Jakarta")) + timedelta(days=1)
+    while not WorkingCalendar().is_working_day(day):
+        day += timedelta(days=1)
+    slot = datetime.combine(day, time(9), ZoneInfo("Asia/Jakarta"))
+
+    def book(i):
+        try:
+            services.booking_create(actor=None, group=groups[i], slot_start=slot, nik="1401021203880002")
+        except Conflict:
+            pass
+
+    run_threads(4, book)
+    assert Booking.objects.count() == 1
