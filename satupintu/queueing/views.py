@@ -19,7 +19,7 @@ from .models import Priority, Ticket, TicketStatus
 from .spoken import call_text
 
 STREAM_SECONDS = 25  # then the browser reconnects (EventSource) and resumes from Last-Event-ID
-POLL_SECONDS = 0.4
+POLL_SECONDS = 0.25
 # A call's time is taken before its transaction commits, so a call can become visible after a
 # later one: every poll looks this far back and skips what it already sent.
 LOOKBACK = timedelta(seconds=5)
