@@ -1,14 +1,11 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from satupintu.catalog.models import Counter
-from satupintu.catalog.selectors import service_get, site_current
+from satupintu.catalog.selectors import service_get
 from satupintu.config.api import actor_of
-from satupintu.core.errors import NotFound
 
 from . import selectors, services
 
@@ -62,24 +59,12 @@ def ticket_out(ticket) -> dict:
     }
 
 
-def _site():
-    site = site_current()
-    if site is None:
-        raise NotFound(_("Belum ada mal yang dimuat."), code="site_not_found")
-    return site
-
-
-def _counter(request, code: str) -> Counter:
-    counter = Counter.objects.select_related("agency", "site").filter(site=_site(), code=code, is_active=True).first()
-    if counter is None:
-        raise NotFound(_("Loket tidak ditemukan."), code="counter_not_found")
-    return counter
 
 
 @router.post("/tickets", response={201: TicketOut}, summary="Take a ticket (kiosk or app)")
 def ticket_issue(request, payload: IssueIn):
     actor = actor_of(request)
-    group = selectors.queue_group_get(site=_site(), key=payload.group)
+    group = selectors.queue_group_get(site=selectors.site_required(), key=payload.group)
     service = service_get(actor=actor, key=str(payload.service)) if payload.service else None
     ticket = services.ticket_issue(actor=actor, group=group, service=service, nik=payload.nik, phone=payload.phone,
                                    priority=payload.priority)
@@ -93,7 +78,7 @@ def ticket_status(request, code: str):
 
 @router.post("/counters/{code}/open", response={201: None}, summary="Open a counter for queue groups (officer)")
 def counter_open(request, code: str, payload: OpenIn):
-    counter = _counter(request, code)
+    counter = selectors.counter_by_code(code)
     groups = [selectors.queue_group_get(site=counter.site, key=g) for g in payload.groups]
     services.counter_open(actor=actor_of(request), counter=counter, groups=groups)
     return Status(201, None)
@@ -101,31 +86,31 @@ def counter_open(request, code: str, payload: OpenIn):
 
 @router.post("/counters/{code}/pause", response={204: None}, summary="Pause a counter")
 def counter_pause(request, code: str):
-    services.counter_pause(actor=actor_of(request), counter=_counter(request, code), paused=True)
+    services.counter_pause(actor=actor_of(request), counter=selectors.counter_by_code(code), paused=True)
     return Status(204, None)
 
 
 @router.post("/counters/{code}/resume", response={204: None}, summary="Resume a paused counter")
 def counter_resume(request, code: str):
-    services.counter_pause(actor=actor_of(request), counter=_counter(request, code), paused=False)
+    services.counter_pause(actor=actor_of(request), counter=selectors.counter_by_code(code), paused=False)
     return Status(204, None)
 
 
 @router.post("/counters/{code}/close", response={204: None}, summary="Close a counter")
 def counter_close(request, code: str):
-    services.counter_close(actor=actor_of(request), counter=_counter(request, code))
+    services.counter_close(actor=actor_of(request), counter=selectors.counter_by_code(code))
     return Status(204, None)
 
 
 @router.post("/counters/{code}/call-next", response=TicketOut, summary="Call the next ticket")
 def counter_call_next(request, code: str):
-    ticket = services.ticket_call_next(actor=actor_of(request), counter=_counter(request, code))
+    ticket = services.ticket_call_next(actor=actor_of(request), counter=selectors.counter_by_code(code))
     return ticket_out(selectors.ticket_by_code(ticket.code))
 
 
 @router.get("/counters/{code}/tickets", response=CounterTicketsOut, summary="Today's tickets at a counter (officer)")
 def counter_tickets(request, code: str):
-    counter = _counter(request, code)
+    counter = selectors.counter_by_code(code)
     tickets = selectors.counter_tickets(actor=actor_of(request), counter=counter)
     return {"counter": counter.code, "tickets": [ticket_out(t) for t in tickets]}
 
@@ -198,14 +183,14 @@ def booking_out(b) -> dict:
 
 @router.get("/groups/{prefix}/slots", response=list[SlotOut], summary="Bookable slots of a day with room left")
 def booking_slots(request, prefix: str, day: date):
-    group = selectors.queue_group_get(site=_site(), key=prefix)
+    group = selectors.queue_group_get(site=selectors.site_required(), key=prefix)
     return selectors.slots_with_room(group, day)
 
 
 @router.post("/bookings", response={201: BookingOut}, summary="Book a slot (NIK or phone)")
 def booking_create(request, payload: BookingIn):
     actor = actor_of(request)
-    group = selectors.queue_group_get(site=_site(), key=payload.group)
+    group = selectors.queue_group_get(site=selectors.site_required(), key=payload.group)
     service = service_get(actor=actor, key=str(payload.service)) if payload.service else None
     booking = services.booking_create(actor=actor, group=group, slot_start=payload.slot_start, nik=payload.nik,
                                       phone=payload.phone, service=service)
@@ -251,4 +236,4 @@ class StatsRow(Schema):
 
 @router.get("/stats", response=list[StatsRow], summary="Queue statistics per day and group (officers: own agency)")
 def queue_stats(request, start: date, end: date):
-    return selectors.queue_stats(actor=actor_of(request), site=_site(), start=start, end=end)
+    return selectors.queue_stats(actor=actor_of(request), site=selectors.site_required(), start=start, end=end)

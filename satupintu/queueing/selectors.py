@@ -223,3 +223,23 @@ def queue_stats(*, actor, site, start, end) -> list[dict]:
             "busiest_hour": r["hours"].most_common(1)[0][0] if r["hours"] else None,
         })
     return out
+
+
+def site_required():
+    """The deployment's site, or a clear 404 before any profile is loaded."""
+    from satupintu.catalog.selectors import site_current
+
+    site = site_current()
+    if site is None:
+        raise NotFound(_("Belum ada mal yang dimuat."), code="site_not_found")
+    return site
+
+
+def counter_by_code(code: str, site=None):
+    from satupintu.catalog.models import Counter
+
+    site = site or site_required()
+    counter = Counter.objects.select_related("agency", "site").filter(site=site, code=code, is_active=True).first()
+    if counter is None:
+        raise NotFound(_("Loket tidak ditemukan."), code="counter_not_found")
+    return counter

@@ -183,31 +183,31 @@ def ticket_recall(*, actor, ticket: Ticket) -> Ticket:
     return ticket
 
 
+def _move(actor, ticket: Ticket, *, allowed: set, to: str, stamp: str, action: str) -> Ticket:
+    ticket = _own_ticket(actor, ticket, allowed)
+    ticket.status = to
+    setattr(ticket, stamp, timezone.now())
+    ticket.save(update_fields=["status", stamp])
+    audit.record(actor=actor, action=action, obj=ticket, changes={"recalls": ticket.recall_count})
+    return ticket
+
+
 @transaction.atomic
 def ticket_start(*, actor, ticket: Ticket) -> Ticket:
-    ticket = _own_ticket(actor, ticket, {TicketStatus.CALLED})
-    ticket.status, ticket.started_at = TicketStatus.SERVING, timezone.now()
-    ticket.save(update_fields=["status", "started_at"])
-    audit.record(actor=actor, action="ticket.started", obj=ticket, changes={})
-    return ticket
+    return _move(actor, ticket, allowed={TicketStatus.CALLED}, to=TicketStatus.SERVING, stamp="started_at",
+                 action="ticket.started")
 
 
 @transaction.atomic
 def ticket_finish(*, actor, ticket: Ticket) -> Ticket:
-    ticket = _own_ticket(actor, ticket, {TicketStatus.SERVING})
-    ticket.status, ticket.finished_at = TicketStatus.DONE, timezone.now()
-    ticket.save(update_fields=["status", "finished_at"])
-    audit.record(actor=actor, action="ticket.finished", obj=ticket, changes={})
-    return ticket
+    return _move(actor, ticket, allowed={TicketStatus.SERVING}, to=TicketStatus.DONE, stamp="finished_at",
+                 action="ticket.finished")
 
 
 @transaction.atomic
 def ticket_no_show(*, actor, ticket: Ticket) -> Ticket:
-    ticket = _own_ticket(actor, ticket, {TicketStatus.CALLED})
-    ticket.status, ticket.finished_at = TicketStatus.NO_SHOW, timezone.now()
-    ticket.save(update_fields=["status", "finished_at"])
-    audit.record(actor=actor, action="ticket.no_show", obj=ticket, changes={"recalls": ticket.recall_count})
-    return ticket
+    return _move(actor, ticket, allowed={TicketStatus.CALLED}, to=TicketStatus.NO_SHOW, stamp="finished_at",
+                 action="ticket.no_show")
 
 
 @transaction.atomic

@@ -11,8 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satupintu.catalog.models import Counter
-from satupintu.catalog.selectors import site_current
-from satupintu.core.errors import DomainError, NotFound
+from satupintu.core.errors import DomainError
 
 from . import selectors, services
 from .models import Priority, Ticket, TicketStatus
@@ -25,16 +24,10 @@ POLL_SECONDS = 0.25
 LOOKBACK = timedelta(seconds=5)
 
 
-def _site():
-    site = site_current()
-    if site is None:
-        raise NotFound(_("Belum ada mal yang dimuat."), code="site_not_found")
-    return site
 
 
 def kiosk(request):
-    site = _site()
-    groups = selectors.queue_groups(site=site)
+    site = selectors.site_required()
     if request.method == "POST" and request.POST.get("booking"):
         try:
             ticket = services.booking_check_in(actor=request.user, code=request.POST["booking"])
@@ -64,11 +57,6 @@ def ticket_page(request, code):
     })
 
 
-def _counter(code):
-    counter = Counter.objects.select_related("agency", "site").filter(site=_site(), code=code, is_active=True).first()
-    if counter is None:
-        raise NotFound(_("Loket tidak ditemukan."), code="counter_not_found")
-    return counter
 
 
 ACTIONS = {
@@ -79,7 +67,7 @@ ACTIONS = {
 
 @login_required
 def counter_panel(request, counter):
-    counter = _counter(counter)
+    counter = selectors.counter_by_code(counter)
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -120,7 +108,7 @@ def counter_panel(request, counter):
 
 
 def display(request):
-    site = _site()
+    site = selectors.site_required()
     counters = Counter.objects.filter(site=site, is_active=True).select_related("agency").order_by("code")
     calls = selectors.recent_calls(site=site)
     latest = {t.counter_id: t for t in reversed(calls)}  # the newest call per counter
@@ -140,7 +128,7 @@ def _event(ticket) -> str:
 def display_events(request):
     """Server-sent events: every call and recall at this site, from any server process (the
     database is polled, so it works with many web processes and on SQLite alike)."""
-    site = _site()
+    site = selectors.site_required()
     last = request.headers.get("Last-Event-ID") or request.GET.get("since")
     from zoneinfo import ZoneInfo
 
@@ -185,7 +173,7 @@ def display_events(request):
 def booking_page(request):
     from datetime import date, timedelta
 
-    site = _site()
+    site = selectors.site_required()
     groups = [g for g in selectors.queue_groups(site=site) if g.booking_enabled]
     prefix = request.GET.get("kelompok") or request.POST.get("group") or (groups[0].prefix if groups else "")
     try:
@@ -235,7 +223,7 @@ def stats_page(request):
 
     from django.http import HttpResponse
 
-    site = _site()
+    site = selectors.site_required()
     waits = selectors.group_waits_for(actor=request.user, site=site)
     if request.headers.get("HX-Request"):  # the live table refreshes alone, without the day statistics
         return render(request, "queueing/_live.html", {"waits": waits})
