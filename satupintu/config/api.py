@@ -78,12 +78,16 @@ def on_http_error(request, exc: HttpError):
     return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
 
 
+from satupintu.cases.api import router as cases_router  # noqa: E402
 from satupintu.catalog.api import router as catalog_router  # noqa: E402
 from satupintu.core.api import router as calendar_router  # noqa: E402
 from satupintu.identity.api import router as identity_router  # noqa: E402
 from satupintu.queueing.api import router as queue_router  # noqa: E402
+from satupintu.vault.api import router as vault_router  # noqa: E402
 
 api.add_router("/auth", identity_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/queue", queue_router)
+api.add_router("/", cases_router)
+api.add_router("/", vault_router)
 api.add_router("/", catalog_router)

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "satupintu.catalog",
     "satupintu.profiles",
     "satupintu.queueing",
+    "satupintu.vault",
+    "satupintu.cases",
 ]
 
 MIDDLEWARE = [
@@ -214,3 +216,14 @@ SATUPINTU_QUEUE_MAX_BOOKINGS_PER_DAY = int(os.environ.get("QUEUE_MAX_BOOKINGS_PE
 SATUPINTU_QUEUE_LATE_GRACE_MINUTES = int(os.environ.get("QUEUE_LATE_GRACE_MINUTES", "15"))
 SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD = int(os.environ.get("QUEUE_BOOKING_DAYS_AHEAD", "14"))
 SATUPINTU_QUEUE_DEFAULT_SERVICE_MINUTES = 6  # wait estimates before any service time is measured today
+
+# Document vault (berkas): files live outside the web root and are served only through the app.
+SATUPINTU_VAULT_DIR = Path(os.environ.get("SATUPINTU_VAULT_DIR", DATA_DIR / "vault"))
+SATUPINTU_VAULT_MAX_BYTES = int(os.environ.get("VAULT_MAX_BYTES", str(5 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(SATUPINTU_VAULT_MAX_BYTES + 1024 * 1024, 2_621_440)
+
+# Applications (permohonan): when a deadline counts as "due soon", and how the public tracking
+# page is rate-limited (per client address, and failed checks per tracking number).
+SATUPINTU_SLA_DUE_SOON_DAYS = int(os.environ.get("SLA_DUE_SOON_DAYS", "1"))
+SATUPINTU_TRACKING_LIMIT = (int(os.environ.get("TRACKING_LIMIT", "30")), 600)
+SATUPINTU_TRACKING_FAILURE_LIMIT = (int(os.environ.get("TRACKING_FAILURE_LIMIT", "5")), 3600)

@@ -12,5 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("akun/", include("satupintu.identity.urls")),
     path("antrian/", include("satupintu.queueing.urls")),
+    path("dokumen/", include("satupintu.vault.urls")),
+    path("", include("satupintu.cases.urls")),
     path("", include("satupintu.catalog.urls")),
 ]

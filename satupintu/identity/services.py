@@ -77,6 +77,42 @@ def citizen_register(*, actor, full_name: str, password: str, nik: str, email: s
 
 
 @transaction.atomic
+def citizen_register_assisted(*, actor, full_name: str, nik: str, phone: str = "", email: str = "") -> User:
+    """An account opened by a front-office officer for a walk-in citizen (no password yet: the
+    citizen sets one later through password reset). An existing account with the NIK is returned."""
+    from satupintu.core.permissions import officer_agency_id
+
+    require_authenticated(actor)
+    if officer_agency_id(actor) is None:
+        raise InvalidInput(_("Hanya petugas yang boleh mendaftarkan warga di loket."), code="not_officer")
+    facts = parse_nik(nik)
+    existing = User.objects.filter(citizen__nik=facts.nik).first()
+    if existing is not None:
+        return existing
+    errors: dict[str, str] = {}
+    full_name = (full_name or "").strip()
+    if not full_name or len(full_name) > 150:
+        errors["full_name"] = _("Nama lengkap wajib diisi (maks. 150 karakter).")
+    email = (email or "").strip().lower()
+    if email:
+        _collect(errors, "email", lambda: validate_email(email))
+    phone_e164 = _collect(errors, "phone", lambda: normalise_phone(phone)) if (phone or "").strip() else None
+    if not email and not phone_e164 and "phone" not in errors:
+        errors["phone"] = _("Isi nomor HP atau email warga agar ia bisa menerima kabar permohonannya.")
+    if errors:
+        raise InvalidInput(_("Data warga belum benar."), code="invalid_registration", details=errors)
+    if (email and User.objects.filter(email__iexact=email).exists()) or (
+            phone_e164 and User.objects.filter(phone=phone_e164).exists()):
+        raise Conflict(_("Email atau nomor HP ini sudah dipakai akun lain dengan NIK berbeda."), code="duplicate_account")
+    user = User.objects.create_user(email=email or None, password=None, phone=phone_e164, full_name=full_name,
+                                    role=Role.CITIZEN)
+    CitizenProfile.objects.create(user=user, nik=facts.nik)
+    audit.record(actor=actor, action="citizen.registered_assisted", obj=user,
+                 changes={"email": bool(email), "phone": bool(phone_e164)})
+    return user
+
+
+@transaction.atomic
 def citizen_profile_update(*, actor, full_name: str | None = None, kk_number: str | None = None) -> User:
     require_authenticated(actor)
     errors: dict[str, str] = {}

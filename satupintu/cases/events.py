@@ -1,0 +1,100 @@
+"""Who is told what when an application moves: the applicant (in-app + email), the officers
+whose inbox gets a new stage, the agency head and mall administrators on escalation, and the
+agencies' systems through webhooks. Called inside the deciding transaction; sending happens
+after commit in background tasks, so a failed send never undoes a decision."""
+
+from django.urls import reverse
+
+from satupintu.identity.models import Role, User
+
+from .models import StageTask
+
+
+def _context(app, **extra) -> dict:
+    ctx = {"tracking_number": app.tracking_number, "service_name": app.version.name,
+           "due_on": app.due_on.isoformat() if app.due_on else ""}
+    ctx.update({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in extra.items()})
+    return ctx
+
+
+def _citizen_link(app) -> str:
+    return reverse("cases:detail", args=[app.uuid])
+
+
+def _officer_link(app) -> str:
+    return reverse("cases:office_detail", args=[app.uuid])
+
+
+def _officers_for(tasks) -> list[User]:
+    wanted = {(t.agency_id, t.role) for t in tasks}
+    if not wanted:
+        return []
+    users = User.objects.filter(is_active=True, agency_id__in={a for a, _r in wanted}, role__in={r for _a, r in wanted})
+    return [u for u in users if (u.agency_id, u.role) in wanted]
+
+
+def _webhook(app, event: str) -> None:
+    from satupintu.notify.services import webhook_emit
+
+    agency_ids = set(StageTask.objects.filter(application=app).values_list("agency_id", flat=True)) | {app.agency_id}
+    webhook_emit(agency_ids=agency_ids, event=event, payload={
+        "application": str(app.uuid), "tracking_number": app.tracking_number, "service": app.service.slug,
+        "status": app.status, "due_on": app.due_on.isoformat() if app.due_on else None,
+        "stages": list(StageTask.objects.filter(application=app).values("stage_key", "status", "agency__slug")
+                       .order_by("position", "agency_id")),
+    })
+
+
+def _tell(actor, recipients, event: str, app, link: str, **extra) -> None:
+    from satupintu.notify.services import notify_users
+
+    notify_users(actor=actor, recipients=recipients, event=event, context=_context(app, **extra), link=link, obj=app)
+
+
+def _assigned(app, actor, started) -> None:
+    if started:
+        _tell(actor, _officers_for(started), "application.stage_assigned", app, _officer_link(app),
+              applicant_name=app.applicant.full_name, stage_name=started[0].name, agency_name=started[0].agency.short_name)
+
+
+def submitted(app, *, actor, started) -> None:
+    _tell(actor, [app.applicant], "application.submitted", app, _citizen_link(app))
+    _assigned(app, actor, started)
+    _webhook(app, "application.submitted")
+
+
+def resubmitted(app, *, actor, tasks) -> None:
+    _tell(actor, [app.applicant], "application.resubmitted", app, _citizen_link(app))
+    _assigned(app, actor, tasks)
+    _webhook(app, "application.resubmitted")
+
+
+def stage_passed(app, *, actor, task, started) -> None:
+    _tell(actor, [app.applicant], "application.stage_passed", app, _citizen_link(app),
+          stage_name=task.name, agency_name=task.agency.short_name)
+    _assigned(app, actor, started)
+    _webhook(app, "application.stage_passed")
+
+
+def returned(app, *, actor, task) -> None:
+    _tell(actor, [app.applicant], "application.returned", app, _citizen_link(app), reason=app.return_reason,
+          stage_name=task.name, agency_name=task.agency.short_name)
+    _webhook(app, "application.returned")
+
+
+def approved(app, *, actor) -> None:
+    _tell(actor, [app.applicant], "application.approved", app, _citizen_link(app))
+    _webhook(app, "application.approved")
+
+
+def rejected(app, *, actor) -> None:
+    _tell(actor, [app.applicant], "application.rejected", app, _citizen_link(app), reason=app.reject_reason)
+    _webhook(app, "application.rejected")
+
+
+def overdue(app, *, actor, task) -> None:
+    heads = User.objects.filter(is_active=True, agency_id=task.agency_id, role=Role.HEAD)
+    admins = User.objects.filter(is_active=True, role=Role.MALL_ADMIN)
+    _tell(actor, [*heads, *admins], "application.overdue", app, _officer_link(app),
+          stage_name=task.name, agency_name=task.agency.short_name, due_on=task.due_on)
+    _webhook(app, "application.overdue")

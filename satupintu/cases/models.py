@@ -1,0 +1,164 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Daring")
+    WALK_IN = "walk_in", _("Di loket")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draf")
+    SUBMITTED = "submitted", _("Menunggu pemeriksaan kelengkapan")
+    IN_PROCESS = "in_process", _("Diproses")
+    RETURNED = "returned", _("Dikembalikan untuk perbaikan")
+    APPROVED = "approved", _("Disetujui")
+    REJECTED = "rejected", _("Ditolak")
+
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.IN_PROCESS)  # an officer can act
+FINAL_STATUSES = (Status.APPROVED, Status.REJECTED)
+EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)  # the applicant may change the file
+
+
+class Application(models.Model):
+    """One request (*permohonan*) by an applicant for one service, under the service version
+    current when it was filed. The SLA clock starts when the file is complete (`sla_started_on`)
+    and pauses while the file is returned to the applicant."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tracking_number = models.CharField(_("nomor registrasi"), max_length=12, unique=True)
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="applications")
+    version = models.ForeignKey("catalog.ServiceVersion", on_delete=models.PROTECT, related_name="applications")
+    agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="applications")
+    applicant = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="applications")
+    filed_by = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("saluran"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
+    ticket = models.ForeignKey("queueing.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="applications")
+    applicant_type = models.CharField(_("jenis pemohon"), max_length=16, default="perorangan")
+    business_name = models.CharField(_("nama badan usaha"), max_length=200, blank=True)
+    nib = models.CharField("NIB", max_length=13, blank=True)
+    npwp = models.CharField("NPWP", max_length=16, blank=True)
+    notes = models.TextField(_("keterangan pemohon"), blank=True)
+    # for public tracking: checked against what the asker types, never shown
+    applicant_birth_date = models.DateField()
+    applicant_nik_last4 = models.CharField(max_length=4)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    sla_started_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(_("batas waktu"), null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    return_reason = models.TextField(blank=True)
+    reject_reason = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(default=0)  # bumped by every change; stale forms get 409
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True)
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("permohonan")
+        verbose_name_plural = _("permohonan")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["filed_by", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                                    name="application_idempotency"),
+        ]
+        indexes = [
+            models.Index(fields=["applicant", "-created_at"]),
+            models.Index(fields=["agency", "status"]),
+        ]
+
+    def __str__(self):
+        return self.tracking_number
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class ApplicationDocument(models.Model):
+    """A vault document attached to an application for one of its version's requirements."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    requirement = models.ForeignKey("catalog.Requirement", on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey("vault.Document", on_delete=models.PROTECT, related_name="attachments")
+    attached_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "requirement"], name="attachment_per_requirement")]
+
+
+class StageKind(models.TextChoices):
+    COMPLETENESS_CHECK = "completeness_check", _("Pemeriksaan kelengkapan")
+    DATA_ENTRY = "data_entry", _("Entri data back office")
+    TECHNICAL_REVIEW = "technical_review", _("Kajian teknis")
+    FIELD_INSPECTION = "field_inspection", _("Tinjau lapangan")
+    TECHNICAL_TEAM = "technical_team", _("Rapat tim teknis")
+    APPROVAL = "approval", _("Persetujuan/penandatanganan")
+    HANDOVER = "handover", _("Penyerahan")
+
+
+class TaskStatus(models.TextChoices):
+    WAITING = "waiting", _("Belum dimulai")
+    ACTIVE = "active", _("Sedang diproses")
+    APPROVED = "approved", _("Selesai")
+    REJECTED = "rejected", _("Ditolak")
+    CANCELLED = "cancelled", _("Dibatalkan")
+
+
+class StageTask(models.Model):
+    """One agency's part of one workflow stage of an application. A technical-team stage has one
+    task per agency, reviewed in parallel; the stage passes when every task is approved."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="tasks")
+    stage_key = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=24, choices=StageKind.choices)
+    name = models.CharField(max_length=200)
+    after = models.JSONField(default=list)
+    agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="stage_tasks")
+    role = models.CharField(max_length=24)
+    sla_days = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.WAITING)
+    activated_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    claimed_by = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    report = models.ForeignKey("vault.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "agency_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "stage_key", "agency"], name="task_per_stage_agency"),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "role", "status", "due_on"]),
+            models.Index(fields=["status", "due_on"]),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id}:{self.stage_key}@{self.agency_id}"
+
+
+class Pause(models.Model):
+    """The SLA clock stood still: the file was returned on `started_on` and resubmitted on
+    `ended_on`. Days in (started_on, ended_on] are not counted."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="pauses")
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application"], condition=Q(ended_on__isnull=True), name="one_open_pause"),
+        ]

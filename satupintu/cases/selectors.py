@@ -1,0 +1,234 @@
+"""Reads of applications, scoped to who asks: an applicant sees their own; an officer sees the
+applications their agency works on, and acts on the stages of their agency and role; the mall
+administrator sees all. The public sees a timeline without personal data, given the tracking
+number and the applicant's birth date or last four NIK digits."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from satupintu.catalog.selectors import site_calendar, site_current
+from satupintu.core import ids, ratelimit
+from satupintu.core.errors import InvalidInput, NotFound
+from satupintu.core.models import AuditEntry
+from satupintu.core.pagination import paginate
+from satupintu.core.permissions import is_mall_admin, officer_agency_id, require_authenticated
+from satupintu.identity.models import Role
+
+from . import clock, sla
+from .models import OPEN_STATUSES, Application, ApplicationDocument, StageTask, Status, TaskStatus
+
+NOT_FOUND = _l("Permohonan tidak ditemukan.")
+
+
+def _base():
+    return Application.objects.select_related("service", "version", "agency__site", "applicant")
+
+
+def _with_tasks(qs):
+    return qs.prefetch_related(Prefetch("tasks", queryset=StageTask.objects.select_related("agency", "claimed_by")
+                                        .order_by("position", "agency_id")))
+
+
+def visible_applications(actor):
+    """Every application the actor may read."""
+    require_authenticated(actor)
+    if is_mall_admin(actor):
+        return _base()
+    agency_id = officer_agency_id(actor)
+    if agency_id is not None:
+        works = StageTask.objects.filter(application=OuterRef("pk"), agency_id=agency_id)
+        return _base().filter(Q(agency_id=agency_id) | Exists(works)).exclude(status=Status.DRAFT, filed_by__agency_id__isnull=True)
+    return _base().filter(Q(applicant=actor) | Q(filed_by=actor))
+
+
+def application_get(*, actor, uuid) -> Application:
+    app = _with_tasks(visible_applications(actor)).filter(uuid=uuid).first()
+    if app is None:
+        raise NotFound(NOT_FOUND, code="application_not_found")
+    return app
+
+
+def application_list_mine(*, actor, status: str | None = None, page: int = 1, page_size: int = 20):
+    """*Permohonan Saya*: the applicant's own applications, newest first."""
+    require_authenticated(actor)
+    qs = _with_tasks(_base().filter(applicant=actor))
+    if status:
+        if status not in Status.values:
+            raise InvalidInput(_("Status tidak dikenal."), code="invalid_status")
+        qs = qs.filter(status=status)
+    return paginate(qs.order_by("-created_at", "-id"), page=page, page_size=page_size)
+
+
+def attachments(app: Application) -> list[ApplicationDocument]:
+    return list(app.attachments.select_related("requirement__document_type", "document__document_type")
+                .order_by("requirement__position", "requirement_id"))
+
+
+def document_in_agency_work(document, agency_id: int) -> bool:
+    """Does an application that uses `document` have a stage at `agency_id`?"""
+    used = Q(application__attachments__document=document) | Q(report=document)
+    return StageTask.objects.filter(used, agency_id=agency_id).exclude(application__status=Status.DRAFT).exists()
+
+
+def task_get(*, actor, app: Application, task_id: int) -> StageTask:
+    task = next((t for t in app.tasks.all() if t.pk == task_id), None)
+    if task is None:
+        raise NotFound(_("Tahap tidak ditemukan."), code="task_not_found")
+    return task
+
+
+def actionable_tasks(actor, app: Application) -> list[StageTask]:
+    """Stages of `app` the actor may decide now."""
+    agency_id = officer_agency_id(actor)
+    if agency_id is None or app.status not in OPEN_STATUSES:
+        return []
+    return [t for t in app.tasks.all() if t.status == TaskStatus.ACTIVE and t.agency_id == agency_id and t.role == actor.role]
+
+
+# ---------------------------------------------------------------------------- SLA facts
+
+@dataclass
+class Deadline:
+    due_on: date | None
+    days_left: int | None
+    overdue: bool
+    due_soon: bool
+    paused: bool
+
+    @property
+    def days_late(self) -> int:
+        return -self.days_left if self.days_left is not None and self.days_left < 0 else 0
+
+
+def deadline(site, due_on: date | None, *, paused: bool = False, done: bool = False, today: date | None = None) -> Deadline:
+    if due_on is None or done:
+        return Deadline(due_on, None, False, False, paused)
+    today = today or clock.today(site)
+    left = sla.remaining(site_calendar(site), today, due_on)
+    return Deadline(due_on, left, left < 0, 0 <= left <= settings.SATUPINTU_SLA_DUE_SOON_DAYS, paused)
+
+
+def application_deadline(app: Application, today: date | None = None) -> Deadline:
+    return deadline(app.agency.site, app.due_on, paused=app.status == Status.RETURNED, done=app.is_final, today=today)
+
+
+def deemed_approved(app: Application, today: date | None = None) -> bool:
+    """*Fiktif positif*: the service declares it and its legal deadline passed undecided."""
+    if not getattr(app.version, "deemed_approval", False) or app.is_final or app.due_on is None:
+        return False
+    return (today or clock.today(app.agency.site)) > app.due_on
+
+
+# ---------------------------------------------------------------------------- inbox
+
+INBOX_FILTERS = ("overdue", "due_soon", "mine", "unclaimed")
+
+
+def inbox(*, actor, due: str = "", claimed: str = "", service: str = "", q: str = "", page: int = 1, page_size: int = 20):
+    """Stages waiting for the actor: their agency and role, soonest deadline first. The mall
+    administrator sees every open stage, overdue first. Returns a page of tasks."""
+    require_authenticated(actor)
+    qs = (StageTask.objects.filter(status=TaskStatus.ACTIVE, application__status__in=OPEN_STATUSES)
+          .select_related("agency", "claimed_by", "application__service", "application__version",
+                          "application__agency__site", "application__applicant"))
+    if not is_mall_admin(actor):
+        agency_id = officer_agency_id(actor)
+        if agency_id is None:
+            raise NotFound(_("Kotak masuk hanya untuk petugas."), code="not_officer")
+        qs = qs.filter(agency_id=agency_id)
+        if actor.role != Role.AGENCY_ADMIN:  # an agency admin watches every stage of the agency
+            qs = qs.filter(role=actor.role)
+    site = site_current()
+    today = clock.today(site) if site is not None else None
+    if due not in ("", "overdue", "due_soon"):
+        raise InvalidInput(_("Filter tenggat tidak dikenal."), code="invalid_filter")
+    if claimed not in ("", "mine", "unclaimed"):
+        raise InvalidInput(_("Filter pengambilan tidak dikenal."), code="invalid_filter")
+    if today is not None and due == "overdue":
+        qs = qs.filter(due_on__lt=today)
+    elif today is not None and due == "due_soon":
+        limit, _skipped = site_calendar(site).add_working_days(today, settings.SATUPINTU_SLA_DUE_SOON_DAYS)
+        qs = qs.filter(due_on__gte=today, due_on__lte=limit)
+    if claimed == "mine":
+        qs = qs.filter(claimed_by=actor)
+    elif claimed == "unclaimed":
+        qs = qs.filter(claimed_by__isnull=True)
+    if service:
+        qs = qs.filter(application__service__slug=service)
+    if q:
+        code = ids.normalise(q)
+        qs = qs.filter(application__tracking_number=code or q.strip().upper())
+    order = ["due_on", "application__submitted_at", "id"]
+    if is_mall_admin(actor) and today is not None:
+        qs = qs.annotate(late=Case(When(due_on__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        order = ["late", *order]
+    return paginate(qs.order_by(*order), page=page, page_size=page_size)
+
+
+# ---------------------------------------------------------------------------- history and tracking
+
+ACTION_LABELS = {
+    "application.created": _l("Draf dibuat"),
+    "application.updated": _l("Data permohonan diubah"),
+    "application.document_attached": _l("Dokumen dilampirkan"),
+    "application.document_detached": _l("Lampiran dilepas"),
+    "application.submitted": _l("Permohonan diajukan"),
+    "application.task_claimed": _l("Petugas mengambil tahap"),
+    "application.task_unclaimed": _l("Petugas melepas tahap"),
+    "application.stage_approved": _l("Tahap disetujui"),
+    "application.returned": _l("Dikembalikan untuk perbaikan"),
+    "application.resubmitted": _l("Diajukan ulang setelah perbaikan"),
+    "application.approved": _l("Permohonan disetujui"),
+    "application.rejected": _l("Permohonan ditolak"),
+    "application.escalated": _l("Tahap melewati tenggat: dilaporkan ke pimpinan"),
+}
+
+
+@dataclass
+class HistoryRow:
+    at: object
+    action: str
+    label: str
+    stage: str
+    note: str
+
+
+def history(*, actor, app: Application) -> list[HistoryRow]:
+    """What happened to one application, from the audit log (the caller already may read it)."""
+    names = {t.stage_key: t.name for t in app.tasks.all()}
+    rows = []
+    for e in AuditEntry.objects.filter(object_type="cases.application", object_id=str(app.uuid)).order_by("at", "id"):
+        c = e.changes or {}
+        rows.append(HistoryRow(e.at, e.action, str(ACTION_LABELS.get(e.action, e.action)),
+                               names.get(c.get("stage", ""), ""), c.get("reason") or c.get("note") or ""))
+    return rows
+
+
+def tracking_lookup(*, number: str, birth_date: date | None = None, nik_last4: str = "", client: str) -> Application:
+    """The application behind a tracking number, when the asker also knows the applicant's birth
+    date or the last four digits of their NIK. Limited per client and per number."""
+    limit, window = settings.SATUPINTU_TRACKING_LIMIT
+    ratelimit.check(f"track:{client}", limit=limit, window_seconds=window)
+    code = ids.normalise(number)
+    if code is None:
+        raise InvalidInput(_("Nomor registrasi tidak valid: periksa lagi, mungkin ada huruf yang salah ketik."),
+                           code="tracking_check_digit")
+    nik_last4 = (nik_last4 or "").strip()
+    if birth_date is None and not (len(nik_last4) == 4 and nik_last4.isdigit()):
+        raise InvalidInput(_("Isi tanggal lahir pemohon atau 4 angka terakhir NIK."), code="tracking_secret_missing")
+    fail_limit, fail_window = settings.SATUPINTU_TRACKING_FAILURE_LIMIT
+    ratelimit.ensure_allowed(f"track-fail:{code}", limit=fail_limit, window_seconds=fail_window)
+    app = _with_tasks(Application.objects.select_related("version", "agency__site", "service"))\
+        .exclude(status=Status.DRAFT).filter(tracking_number=code).first()
+    ok = app is not None and (
+        (birth_date is not None and app.applicant_birth_date == birth_date)
+        or (nik_last4 and app.applicant_nik_last4 == nik_last4))
+    if not ok:
+        ratelimit.hit(f"track-fail:{code}", window_seconds=fail_window)
+        raise NotFound(_("Permohonan tidak ditemukan untuk nomor dan data pemohon itu."), code="tracking_not_found")
+    return app

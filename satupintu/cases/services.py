@@ -1,0 +1,571 @@
+"""Every write to an application: drafting, attaching documents, submitting, the officers'
+decisions on workflow stages, resubmission after a return, and escalation of overdue stages.
+
+Locking: every change to a filed application first locks its row (`_lock`), then reads its
+tasks; two officers deciding the same stage at once are serialised there, and the second one
+finds the stage already decided and gets a conflict, never a double transition.
+"""
+
+import hashlib
+import re
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from satupintu.catalog import eligibility
+from satupintu.catalog.models import ApplicantType, Agency, Requirement
+from satupintu.catalog.selectors import site_calendar
+from satupintu.core import audit, ids
+from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from satupintu.core.permissions import SystemActor, is_mall_admin, officer_agency_id, require_authenticated
+from satupintu.identity.models import Role, User
+from satupintu.vault.models import Document
+from satupintu.vault.selectors import usable
+
+from . import clock, events, sla
+from .models import (
+    EDITABLE_STATUSES, FINAL_STATUSES, OPEN_STATUSES, Application, ApplicationDocument, Channel, Pause, StageKind, StageTask, Status,
+    TaskStatus,
+)
+
+MAX_TEXT = 2000
+NIB_RE = re.compile(r"^\d{13}$")
+NPWP_RE = re.compile(r"^\d{15,16}$")
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def _lock(application: Application) -> Application:
+    """The application's row lock: taken first by every change to a filed application."""
+    return Application.objects.select_for_update().select_related("version", "service", "agency__site").get(pk=application.pk)
+
+
+def _check_revision(app: Application, revision: int | None) -> None:
+    if revision is not None and revision != app.revision:
+        raise Conflict(_("Permohonan ini sudah berubah sejak Anda membukanya. Muat ulang halaman lalu coba lagi."),
+                       code="stale", details={"revision": app.revision})
+
+
+def _touch(app: Application, *fields: str) -> None:
+    app.revision += 1
+    app.save(update_fields=[*fields, "revision", "updated_at"])
+
+
+def _may_edit(actor, app: Application) -> bool:
+    return actor.pk in (app.applicant_id, app.filed_by_id)
+
+
+def _require_editable(actor, app: Application) -> None:
+    require_authenticated(actor)
+    if not _may_edit(actor, app):
+        raise NotFound(_("Permohonan tidak ditemukan."), code="application_not_found")
+    if app.status not in EDITABLE_STATUSES:
+        raise Conflict(_("Permohonan yang sedang diproses atau sudah selesai tidak bisa diubah."), code="not_editable")
+
+
+def _clean_text(value: str, field: str, errors: dict, max_len: int = 200) -> str:
+    value = (value or "").strip()
+    if len(value) > max_len:
+        errors[field] = _("Maksimal %(n)d karakter.") % {"n": max_len}
+    return value
+
+
+def _clean_fields(data: dict) -> dict:
+    errors: dict[str, str] = {}
+    out = {}
+    if "applicant_type" in data:
+        if data["applicant_type"] not in ApplicantType.values:
+            errors["applicant_type"] = _("Jenis pemohon harus perorangan atau badan usaha.")
+        out["applicant_type"] = data["applicant_type"]
+    for field, n in (("business_name", 200), ("notes", MAX_TEXT)):
+        if field in data:
+            out[field] = _clean_text(data[field], field, errors, n)
+    if "nib" in data:
+        out["nib"] = re.sub(r"\D", "", data["nib"] or "")
+        if out["nib"] and not NIB_RE.match(out["nib"]):
+            errors["nib"] = _("NIB terdiri dari 13 angka.")
+    if "npwp" in data:
+        out["npwp"] = re.sub(r"\D", "", data["npwp"] or "")
+        if out["npwp"] and not NPWP_RE.match(out["npwp"]):
+            errors["npwp"] = _("NPWP terdiri dari 15 atau 16 angka.")
+    if errors:
+        raise InvalidInput(_("Data permohonan belum benar."), code="invalid_application", details=errors)
+    return out
+
+
+def _new_tracking_number() -> str:
+    for _attempt in range(20):
+        code = ids.new_code(9)
+        if not Application.objects.filter(tracking_number=code).exists():
+            return code
+    raise RuntimeError("no free tracking number")  # 32^9 codes: practically unreachable
+
+
+def _refresh_due(app: Application, tasks, today: date) -> None:
+    """Recompute the application's and its active tasks' due dates from the calendar and pauses."""
+    cal = site_calendar(app.agency.site)
+    pauses = list(app.pauses.values_list("started_on", "ended_on"))
+    paused_now = any(end is None for _s, end in pauses)
+    skip = sla.paused_days(pauses, today)
+    if paused_now:
+        app.due_on = None
+    elif app.sla_started_on is not None:
+        app.due_on = sla.due_date(cal, app.sla_started_on, app.version.completion_days, skip)
+    for t in tasks:
+        if t.status == TaskStatus.ACTIVE:
+            t.due_on = None if paused_now else sla.due_date(cal, t.activated_on, t.sla_days, skip)
+            t.save(update_fields=["due_on"])
+
+
+def _stage_done(tasks, key: str) -> bool:
+    return all(t.status == TaskStatus.APPROVED for t in tasks if t.stage_key == key)
+
+
+def _activate_ready(app: Application, tasks, today: date) -> list[StageTask]:
+    """Start every waiting stage whose predecessors have all passed."""
+    started = []
+    for t in tasks:
+        if t.status == TaskStatus.WAITING and all(_stage_done(tasks, k) for k in t.after):
+            t.status, t.activated_on = TaskStatus.ACTIVE, today
+            t.save(update_fields=["status", "activated_on"])
+            started.append(t)
+    return started
+
+
+# ---------------------------------------------------------------------------- drafts
+
+@transaction.atomic
+def application_create(*, actor, service, applicant: User | None = None, ticket=None, **fields) -> Application:
+    """A draft for `service`. A citizen files for themself; a front-office officer of the
+    service's agency files for a walk-in `applicant` (optionally from the queue ticket served)."""
+    require_authenticated(actor)
+    version = service.current_version
+    if version is None or not service.is_active:
+        raise InvalidInput(_("Layanan ini belum menerima permohonan."), code="service_unavailable")
+    if not version.workflow:
+        raise InvalidInput(_("Alur proses layanan ini belum ditetapkan; permohonan belum bisa diterima."),
+                           code="no_workflow")
+    if actor.role == Role.CITIZEN:
+        if applicant is not None and applicant.pk != actor.pk:
+            raise Forbidden(_("Warga hanya bisa mengajukan permohonan untuk dirinya sendiri."), code="foreign_applicant")
+        applicant, channel = actor, Channel.ONLINE
+    elif officer_agency_id(actor) == service.agency_id and actor.role == Role.FRONT_OFFICE:
+        if applicant is None:
+            raise InvalidInput(_("Pilih warga yang diwakili."), code="applicant_missing")
+        channel = Channel.WALK_IN
+    else:
+        raise Forbidden(_("Permohonan di loket hanya bisa dibuat petugas front office instansi pemilik layanan."),
+                        code="not_front_office")
+    profile = getattr(applicant, "citizen", None)
+    if profile is None:
+        raise InvalidInput(_("Pemohon harus akun warga dengan NIK."), code="applicant_not_citizen")
+    if ticket is not None and ticket.group.agency_id != service.agency_id:
+        raise InvalidInput(_("Nomor antrean ini milik instansi lain."), code="foreign_ticket")
+    cleaned = _clean_fields(fields)
+    app = Application.objects.create(
+        service=service, version=version, agency=service.agency, applicant=applicant, filed_by=actor,
+        channel=channel, ticket=ticket, applicant_birth_date=profile.facts.birth_date,
+        applicant_nik_last4=profile.nik[-4:], **cleaned,
+    )
+    audit.record(actor=actor, action="application.created", obj=app,
+                 changes={"service": service.slug, "version": version.number, "channel": channel,
+                          "ticket": ticket.code if ticket else None})
+    return app
+
+
+@transaction.atomic
+def application_update(*, actor, application: Application, revision: int | None = None, **fields) -> Application:
+    app = _lock(application)
+    _require_editable(actor, app)
+    _check_revision(app, revision)
+    cleaned = _clean_fields(fields)
+    for k, v in cleaned.items():
+        setattr(app, k, v)
+    _touch(app, *cleaned)
+    audit.record(actor=actor, action="application.updated", obj=app, changes={"fields": sorted(cleaned)})
+    return app
+
+
+@transaction.atomic
+def application_attach(*, actor, application: Application, requirement: Requirement, document: Document) -> ApplicationDocument:
+    """Use a vault document for one requirement (replacing an earlier choice)."""
+    app = _lock(application)
+    _require_editable(actor, app)
+    if requirement.version_id != app.version_id:
+        raise InvalidInput(_("Persyaratan ini bukan bagian dari layanan yang dimohon."), code="foreign_requirement")
+    if document.owner_id != app.applicant_id:
+        raise NotFound(_("Dokumen tidak ditemukan."), code="document_not_found")
+    if document.document_type_id != requirement.document_type_id:
+        raise InvalidInput(_("Jenis dokumen tidak sesuai: persyaratan ini meminta %(t)s.")
+                           % {"t": requirement.document_type.name}, code="wrong_document_type")
+    if document.valid_until is not None and document.valid_until < clock.today(app.agency.site):
+        raise InvalidInput(_("Dokumen ini sudah kedaluwarsa; unggah yang masih berlaku."), code="document_expired")
+    attachment, _created = ApplicationDocument.objects.update_or_create(
+        application=app, requirement=requirement, defaults={"document": document})
+    _touch(app)
+    audit.record(actor=actor, action="application.document_attached", obj=app,
+                 changes={"requirement": requirement.document_type.code, "document": str(document.uuid)})
+    return attachment
+
+
+def application_upload(*, actor, application: Application, document_type, name: str, data: bytes,
+                       valid_until: date | None = None) -> Document:
+    """Put a file into the applicant's vault for this application: by the applicant or the
+    walk-in filer while the file is editable, or by an officer holding one of its active field
+    inspections (the BAP report)."""
+    from satupintu.vault.services import document_upload
+
+    require_authenticated(actor)
+    app = application
+    if _may_edit(actor, app):
+        if app.status not in EDITABLE_STATUSES:
+            raise Conflict(_("Permohonan yang sedang diproses atau sudah selesai tidak bisa diubah."), code="not_editable")
+    elif not app.tasks.filter(status=TaskStatus.ACTIVE, kind=StageKind.FIELD_INSPECTION,
+                              agency_id=officer_agency_id(actor) or 0, role=actor.role).exists():
+        raise NotFound(_("Permohonan tidak ditemukan."), code="application_not_found")
+    return document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
+                           valid_until=valid_until, assisted=actor.pk != app.applicant_id)
+
+
+@transaction.atomic
+def application_detach(*, actor, application: Application, requirement: Requirement) -> None:
+    app = _lock(application)
+    _require_editable(actor, app)
+    deleted, _n = ApplicationDocument.objects.filter(application=app, requirement=requirement).delete()
+    if deleted:
+        _touch(app)
+        audit.record(actor=actor, action="application.document_detached", obj=app,
+                     changes={"requirement": requirement.document_type.code})
+
+
+@transaction.atomic
+def application_draft_delete(*, actor, application: Application) -> None:
+    app = _lock(application)
+    _require_editable(actor, app)
+    if app.status != Status.DRAFT:
+        raise Conflict(_("Hanya draf yang bisa dihapus."), code="not_draft")
+    audit.record(actor=actor, action="application.draft_deleted", obj=app, changes={})
+    app.delete()
+
+
+# ---------------------------------------------------------------------------- submission
+
+def _missing_requirements(app: Application, today: date) -> list[str]:
+    attached = {a.requirement_id: a.document for a in app.attachments.select_related("document")}
+    missing = []
+    for req in app.version.requirements.select_related("document_type"):
+        doc = attached.get(req.id)
+        if req.mandatory and (doc is None or (doc.valid_until is not None and doc.valid_until < today)):
+            missing.append(req.document_type.name)
+    return missing
+
+
+def _rebind_to_current_version(app: Application) -> None:
+    """A draft follows the service's current version until it is filed."""
+    current = app.service.current_version
+    if current is None or current.pk == app.version_id:
+        return
+    by_type = {r.document_type_id: r for r in current.requirements.all()}
+    for att in list(app.attachments.select_related("requirement")):
+        new_req = by_type.get(att.requirement.document_type_id)
+        if new_req is None:
+            att.delete()
+        else:
+            att.requirement = new_req
+            att.save(update_fields=["requirement"])
+    app.version = current
+
+
+def _check_before_submit(app: Application, today: date) -> None:
+    profile = app.applicant.citizen
+    result = eligibility.check(app.version, nik=profile.nik, applicant_type=app.applicant_type, on=today)
+    if not result.eligible:
+        raise InvalidInput(_("Pemohon tidak memenuhi syarat layanan ini."), code="not_eligible",
+                           details={"reasons": [{"code": r.code, "message": r.message} for r in result.reasons]})
+    errors = {}
+    if app.applicant_type == ApplicantType.BADAN_USAHA:
+        if not app.business_name:
+            errors["business_name"] = _("Nama badan usaha wajib diisi.")
+        if not app.nib:
+            errors["nib"] = _("NIB wajib diisi untuk pemohon badan usaha.")
+    missing = _missing_requirements(app, today)
+    if missing:
+        errors["documents"] = _("Dokumen wajib belum dilampirkan: %(list)s.") % {"list": ", ".join(missing)}
+    if errors:
+        raise InvalidInput(_("Permohonan belum lengkap."), code="incomplete", details=errors)
+
+
+def _build_tasks(app: Application) -> list[StageTask]:
+    stages = app.version.workflow
+    slugs = {s for st in stages for s in st["agencies"]}
+    agencies = {a.slug: a for a in Agency.objects.filter(site_id=app.agency.site_id, slug__in=slugs)}
+    tasks = []
+    for position, st in enumerate(stages):
+        for slug in st["agencies"]:
+            if slug not in agencies:
+                raise InvalidInput(_("Alur layanan menyebut instansi yang tidak ada (%(s)s).") % {"s": slug},
+                                   code="workflow_agency_missing")
+            tasks.append(StageTask(application=app, stage_key=st["key"], position=position, kind=st["kind"],
+                                   name=st["name"], after=list(st.get("after", [])), agency=agencies[slug],
+                                   role=st["role"], sla_days=st["sla_days"]))
+    return StageTask.objects.bulk_create(tasks)
+
+
+@transaction.atomic
+def application_submit(*, actor, application: Application, revision: int | None = None) -> Application:
+    """File a draft: checks eligibility and mandatory documents, gives the tracking number and
+    starts the first stages of the workflow."""
+    app = _lock(application)
+    _require_editable(actor, app)
+    _check_revision(app, revision)
+    if app.status != Status.DRAFT:
+        raise Conflict(_("Permohonan ini sudah diajukan."), code="already_submitted")
+    today = clock.today(app.agency.site)
+    _rebind_to_current_version(app)
+    _check_before_submit(app, today)
+    app.status, app.submitted_at, app.tracking_number = Status.SUBMITTED, timezone.now(), _new_tracking_number()
+    tasks = _build_tasks(app)
+    started = _activate_ready(app, tasks, today)
+    if not any(t.kind == StageKind.COMPLETENESS_CHECK for t in tasks):
+        app.status, app.sla_started_on = Status.IN_PROCESS, today
+    _refresh_due(app, tasks, today)
+    _touch(app, "status", "submitted_at", "tracking_number", "version", "sla_started_on", "due_on")
+    audit.record(actor=actor, action="application.submitted", obj=app,
+                 changes={"tracking_number": app.tracking_number, "version": app.version.number,
+                          "stages": [t.stage_key for t in started]})
+    events.submitted(app, actor=actor, started=started)
+    return app
+
+
+def request_fingerprint(payload: dict) -> str:
+    return hashlib.sha256(audit.canonical(payload).encode()).hexdigest()
+
+
+@transaction.atomic
+def application_file(*, actor, service, documents: dict[int, Document], idempotency_key: str | None = None,
+                     fingerprint: str = "", applicant: User | None = None, ticket=None, **fields) -> tuple[Application, bool]:
+    """Create, attach and submit in one step (the API's submit). With an idempotency key a
+    retry returns the application the first call created: `(application, created)`."""
+    require_authenticated(actor)
+    if idempotency_key is not None:
+        key = idempotency_key.strip()
+        if not 1 <= len(key) <= 80:
+            raise InvalidInput(_("Idempotency-Key harus 1–80 karakter."), code="invalid_idempotency_key")
+        earlier = Application.objects.filter(filed_by=actor, idempotency_key=key).first()
+        if earlier is not None:
+            if earlier.idempotency_fingerprint != fingerprint:
+                raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."),
+                               code="idempotency_mismatch")
+            return earlier, False
+    try:
+        with transaction.atomic():
+            app = application_create(actor=actor, service=service, applicant=applicant, ticket=ticket, **fields)
+            if idempotency_key is not None:
+                app.idempotency_key, app.idempotency_fingerprint = idempotency_key.strip(), fingerprint
+                app.save(update_fields=["idempotency_key", "idempotency_fingerprint"])
+    except IntegrityError:  # the same key raced in from a concurrent retry: answer with its result
+        earlier = Application.objects.filter(filed_by=actor, idempotency_key=(idempotency_key or "").strip()).first()
+        if earlier is None:
+            raise
+        return earlier, False
+    reqs = {r.id: r for r in app.version.requirements.select_related("document_type")}
+    for req_id, doc in documents.items():
+        if req_id not in reqs:
+            raise InvalidInput(_("Persyaratan %(id)s bukan bagian dari layanan ini.") % {"id": req_id},
+                               code="foreign_requirement")
+        application_attach(actor=actor, application=app, requirement=reqs[req_id], document=doc)
+    return application_submit(actor=actor, application=app), True
+
+
+@transaction.atomic
+def application_resubmit(*, actor, application: Application, revision: int | None = None) -> Application:
+    """The applicant fixed what was asked: the clock resumes and the file returns to the same stage."""
+    app = _lock(application)
+    _require_editable(actor, app)
+    _check_revision(app, revision)
+    if app.status != Status.RETURNED:
+        raise Conflict(_("Hanya permohonan yang dikembalikan yang bisa diajukan ulang."), code="not_returned")
+    today = clock.today(app.agency.site)
+    missing = _missing_requirements(app, today)
+    if missing:
+        raise InvalidInput(_("Permohonan belum lengkap."), code="incomplete",
+                           details={"documents": _("Dokumen wajib belum dilampirkan: %(list)s.") % {"list": ", ".join(missing)}})
+    Pause.objects.filter(application=app, ended_on__isnull=True).update(ended_on=today)
+    app.status = Status.IN_PROCESS if app.sla_started_on else Status.SUBMITTED
+    tasks = list(app.tasks.all())
+    _refresh_due(app, tasks, today)
+    _touch(app, "status", "due_on")
+    audit.record(actor=actor, action="application.resubmitted", obj=app, changes={"due_on": app.due_on})
+    events.resubmitted(app, actor=actor, tasks=[t for t in tasks if t.status == TaskStatus.ACTIVE])
+    return app
+
+
+# ---------------------------------------------------------------------------- decisions
+
+def _task_for_decision(actor, task: StageTask, revision: int | None) -> tuple[Application, StageTask, list[StageTask]]:
+    require_authenticated(actor)
+    app = _lock(task.application)
+    tasks = list(app.tasks.select_related("agency").order_by("position", "agency_id"))
+    task = next((t for t in tasks if t.pk == task.pk), None)
+    if task is None:
+        raise NotFound(_("Tahap tidak ditemukan."), code="task_not_found")
+    if officer_agency_id(actor) != task.agency_id or actor.role != task.role:
+        raise Forbidden(_("Tahap ini dikerjakan %(role)s %(agency)s; Anda tidak berwenang.")
+                        % {"role": Role(task.role).label, "agency": task.agency.short_name}, code="wrong_role")
+    if app.status in FINAL_STATUSES:
+        raise Conflict(_("Permohonan ini sudah selesai (%(s)s).") % {"s": app.get_status_display()}, code="application_final")
+    if app.status == Status.RETURNED:
+        raise Conflict(_("Permohonan sedang dikembalikan ke pemohon untuk perbaikan."), code="application_returned")
+    if task.status != TaskStatus.ACTIVE:
+        raise Conflict(_("Tahap ini sudah diputuskan atau belum dimulai (%(s)s).") % {"s": task.get_status_display()},
+                       code="task_not_active")
+    _check_revision(app, revision)
+    if task.claimed_by_id not in (None, actor.pk):
+        raise Conflict(_("Tahap ini sedang ditangani petugas lain."), code="claimed_by_other")
+    return app, task, tasks
+
+
+def _decide(task: StageTask, actor, status: str, note: str) -> None:
+    task.status, task.decided_by, task.decided_at, task.note = status, actor, timezone.now(), note
+    if task.claimed_by_id is None:
+        task.claimed_by, task.claimed_at = actor, task.decided_at
+    task.save(update_fields=["status", "decided_by", "decided_at", "note", "claimed_by", "claimed_at"])
+
+
+@transaction.atomic
+def task_claim(*, actor, task: StageTask, revision: int | None = None) -> StageTask:
+    app, task, _tasks = _task_for_decision(actor, task, revision)
+    task.claimed_by, task.claimed_at = actor, timezone.now()
+    task.save(update_fields=["claimed_by", "claimed_at"])
+    _touch(app)
+    audit.record(actor=actor, action="application.task_claimed", obj=app, changes={"stage": task.stage_key})
+    return task
+
+
+@transaction.atomic
+def task_unclaim(*, actor, task: StageTask, revision: int | None = None) -> StageTask:
+    app, task, _tasks = _task_for_decision(actor, task, revision)
+    if task.claimed_by_id is None:
+        raise Conflict(_("Tahap ini belum diambil siapa pun."), code="not_claimed")
+    task.claimed_by, task.claimed_at = None, None
+    task.save(update_fields=["claimed_by", "claimed_at"])
+    _touch(app)
+    audit.record(actor=actor, action="application.task_unclaimed", obj=app, changes={"stage": task.stage_key})
+    return task
+
+
+def _clean_reason(reason: str, code: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(message, code=code)
+    if len(reason) > MAX_TEXT:
+        raise InvalidInput(_("Alasan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code=code)
+    return reason
+
+
+@transaction.atomic
+def task_approve(*, actor, task: StageTask, note: str = "", report: Document | None = None,
+                 revision: int | None = None) -> Application:
+    """Pass this agency's part of the stage; when the whole stage has passed, the next stages
+    start; when nothing is left, the application is approved."""
+    app, task, tasks = _task_for_decision(actor, task, revision)
+    note = (note or "").strip()[:MAX_TEXT]
+    if task.kind == StageKind.FIELD_INSPECTION:
+        if report is None:
+            raise InvalidInput(_("Unggah berita acara pemeriksaan (BAP) tinjau lapangan sebelum menyetujui."),
+                               code="report_missing")
+        task.report = report
+        task.save(update_fields=["report"])
+    today = clock.today(app.agency.site)
+    _decide(task, actor, TaskStatus.APPROVED, note)
+    stage_passed = _stage_done(tasks, task.stage_key)
+    fields = ["status"]
+    if stage_passed and task.kind == StageKind.COMPLETENESS_CHECK and app.sla_started_on is None:
+        app.status, app.sla_started_on = Status.IN_PROCESS, today
+        fields.append("sla_started_on")
+    started = _activate_ready(app, tasks, today) if stage_passed else []
+    finished = all(t.status == TaskStatus.APPROVED for t in tasks)
+    if finished:
+        app.status, app.decided_at = Status.APPROVED, timezone.now()
+        fields.append("decided_at")
+    _refresh_due(app, tasks, today)
+    _touch(app, *fields, "due_on")
+    audit.record(actor=actor, action="application.approved" if finished else "application.stage_approved", obj=app,
+                 changes={"stage": task.stage_key, "agency": task.agency.slug, "stage_passed": stage_passed,
+                          "started": [t.stage_key for t in started], "note": note,
+                          "report": str(report.uuid) if report else None})
+    if finished:
+        events.approved(app, actor=actor)
+    elif stage_passed:
+        events.stage_passed(app, actor=actor, task=task, started=started)
+    return app
+
+
+@transaction.atomic
+def task_return(*, actor, task: StageTask, reason: str, revision: int | None = None) -> Application:
+    """Send the file back to the applicant for correction; the SLA clock pauses until resubmission."""
+    reason = _clean_reason(reason, "reason_missing", _("Tuliskan apa yang harus diperbaiki pemohon."))
+    app, task, tasks = _task_for_decision(actor, task, revision)
+    today = clock.today(app.agency.site)
+    Pause.objects.create(application=app, started_on=today)
+    app.status, app.return_reason = Status.RETURNED, reason
+    task.note = reason
+    task.save(update_fields=["note"])
+    _refresh_due(app, tasks, today)
+    _touch(app, "status", "return_reason", "due_on")
+    audit.record(actor=actor, action="application.returned", obj=app,
+                 changes={"stage": task.stage_key, "agency": task.agency.slug, "reason": reason})
+    events.returned(app, actor=actor, task=task)
+    return app
+
+
+@transaction.atomic
+def task_reject(*, actor, task: StageTask, reason: str, revision: int | None = None) -> Application:
+    """Refuse the application; the reason must cite its legal ground. One rejection ends it."""
+    reason = _clean_reason(reason, "legal_reason_missing",
+                           _("Penolakan wajib menyebut alasan dan dasar hukumnya (pasal peraturan)."))
+    app, task, tasks = _task_for_decision(actor, task, revision)
+    _decide(task, actor, TaskStatus.REJECTED, reason)
+    for t in tasks:
+        if t.pk != task.pk and t.status in (TaskStatus.WAITING, TaskStatus.ACTIVE):
+            t.status = TaskStatus.CANCELLED
+            t.save(update_fields=["status"])
+    app.status, app.reject_reason, app.decided_at = Status.REJECTED, reason, timezone.now()
+    _touch(app, "status", "reject_reason", "decided_at")
+    audit.record(actor=actor, action="application.rejected", obj=app,
+                 changes={"stage": task.stage_key, "agency": task.agency.slug, "reason": reason})
+    events.rejected(app, actor=actor)
+    return app
+
+
+# ---------------------------------------------------------------------------- escalation
+
+def stage_escalate_overdue(*, actor=None, today: date | None = None) -> int:
+    """Tell the agency head and the mall administrators about every stage past its due date
+    (once per stage). Each application is escalated in its own transaction."""
+    actor = actor or SystemActor("escalation")
+    if not is_mall_admin(actor):
+        raise Forbidden(_("Hanya pengelola MPP yang boleh menjalankan eskalasi."))
+    candidates = (StageTask.objects.filter(status=TaskStatus.ACTIVE, escalated_at__isnull=True, due_on__isnull=False,
+                                           application__status__in=OPEN_STATUSES)
+                  .values_list("id", "application__agency__site_id").order_by("due_on", "id"))
+    count = 0
+    for task_id, site_id in candidates.iterator():
+        with transaction.atomic():
+            task = StageTask.objects.select_related("application__agency__site", "agency").get(pk=task_id)
+            day = today or clock.today(task.application.agency.site)
+            if task.due_on >= day:
+                continue
+            app = _lock(task.application)
+            task.refresh_from_db()
+            if task.status != TaskStatus.ACTIVE or task.escalated_at is not None or app.status not in OPEN_STATUSES:
+                continue
+            task.escalated_at = timezone.now()
+            task.save(update_fields=["escalated_at"])
+            audit.record(actor=actor, action="application.escalated", obj=app,
+                         changes={"stage": task.stage_key, "agency": task.agency.slug, "due_on": task.due_on})
+            events.overdue(app, actor=actor, task=task)
+            count += 1
+    return count

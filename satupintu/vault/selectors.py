@@ -1,0 +1,51 @@
+"""Reads of the vault, scoped: a person sees their own documents; an officer sees a document
+only while an application their agency works on uses it."""
+
+from datetime import date
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from satupintu.core.errors import NotFound
+from satupintu.core.permissions import is_authenticated, officer_agency_id, require_authenticated
+
+from .models import Document
+
+
+def document_list(*, actor, document_type=None):
+    require_authenticated(actor)
+    qs = Document.objects.filter(owner=actor).select_related("document_type")
+    if document_type is not None:
+        qs = qs.filter(document_type=document_type)
+    return qs
+
+
+def usable(qs, on: date | None = None):
+    """Documents that have not expired."""
+    on = on or date.today()
+    return qs.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+
+
+def documents_offered(*, owner, type_ids, on: date | None = None) -> dict[int, list[Document]]:
+    """The owner's unexpired documents per document type, newest first (offered for reuse)."""
+    offered: dict[int, list[Document]] = {t: [] for t in type_ids}
+    for doc in usable(Document.objects.filter(owner=owner, document_type_id__in=list(type_ids)), on).select_related("document_type"):
+        offered[doc.document_type_id].append(doc)
+    return offered
+
+
+def officer_may_view(actor, document: Document) -> bool:
+    from satupintu.cases.selectors import document_in_agency_work
+
+    agency_id = officer_agency_id(actor)
+    return agency_id is not None and document_in_agency_work(document, agency_id)
+
+
+def document_get(*, actor, uuid) -> Document:
+    """A document the actor may open; anyone else gets "not found" (its existence is not told)."""
+    if not is_authenticated(actor):
+        raise NotFound(_("Dokumen tidak ditemukan."), code="document_not_found")
+    doc = Document.objects.select_related("document_type", "owner").filter(uuid=uuid).first()
+    if doc is None or not (doc.owner_id == actor.pk or officer_may_view(actor, doc)):
+        raise NotFound(_("Dokumen tidak ditemukan."), code="document_not_found")
+    return doc

@@ -1,0 +1,47 @@
+"""Pages of the vault: *Dokumen Saya* (list and upload) and opening a file."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from satupintu.catalog.models import DocumentType
+from satupintu.core.errors import DomainError, InvalidInput
+from satupintu.core.pagination import paginate
+
+from . import selectors, services
+from .api import serve
+
+
+@login_required
+def my_documents(request):
+    status = 200
+    if request.method == "POST":
+        try:
+            dtype = DocumentType.objects.filter(code=request.POST.get("document_type", "")).first()
+            if dtype is None:
+                raise InvalidInput(_("Pilih jenis dokumen."), code="unknown_document_type")
+            try:
+                valid_until = date.fromisoformat(request.POST["valid_until"]) if request.POST.get("valid_until") else None
+            except ValueError:
+                raise InvalidInput(_("Tanggal berlaku tidak valid."), code="invalid_date") from None
+            upload = request.FILES.get("file")
+            services.document_upload(actor=request.user, owner=request.user, document_type=dtype,
+                                     name=upload.name if upload else "", data=services.read_upload(upload),
+                                     valid_until=valid_until)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("Dokumen disimpan di brankas Anda."))
+            return redirect("vault:list")
+    page = paginate(selectors.document_list(actor=request.user), page=int(request.GET.get("page", "1") or 1))
+    return render(request, "vault/list.html", {"page": page, "types": DocumentType.objects.all(),
+                                               "today": date.today()}, status=status)
+
+
+@login_required
+def open_document(request, uuid):
+    return serve(request, request.user, uuid)
