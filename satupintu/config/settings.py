@@ -214,3 +214,15 @@ SATUPINTU_QUEUE_MAX_BOOKINGS_PER_DAY = int(os.environ.get("QUEUE_MAX_BOOKINGS_PE
 SATUPINTU_QUEUE_LATE_GRACE_MINUTES = int(os.environ.get("QUEUE_LATE_GRACE_MINUTES", "15"))
 SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD = int(os.environ.get("QUEUE_BOOKING_DAYS_AHEAD", "14"))
 SATUPINTU_QUEUE_DEFAULT_SERVICE_MINUTES = 6  # wait estimates before any service time is measured today
+
+# Audit log: pending entries are sealed into the hash chain right after each commit (and by
+# `manage.py audit_seal` from cron); the batch bounds one sealing transaction.
+SATUPINTU_AUDIT_SEAL_ON_COMMIT = env_bool("AUDIT_SEAL_ON_COMMIT", True)
+SATUPINTU_AUDIT_SEAL_BATCH = int(os.environ.get("AUDIT_SEAL_BATCH", "500"))
+
+# Client IP: how many reverse proxies in front append to X-Forwarded-For (0 = use REMOTE_ADDR).
+SATUPINTU_TRUSTED_PROXIES = int(os.environ.get("SATUPINTU_TRUSTED_PROXIES", "0"))
+# Sign-in: failed attempts allowed per (identifier, IP) and per IP, in a window of seconds.
+SATUPINTU_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "10"))
+SATUPINTU_LOGIN_FAILURES_PER_IP = int(os.environ.get("LOGIN_FAILURES_PER_IP", "100"))
+SATUPINTU_LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
