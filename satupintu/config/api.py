@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from satupintu.core.errors import DomainError, Forbidden
+from satupintu.core.errors import DomainError, Forbidden, RateLimited
 
 api = NinjaAPI(
     title="SatuPintu API",
@@ -50,7 +50,10 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
-    return api.create_response(request, error_body(exc.code, exc.message, exc.details), status=exc.status)
+    response = api.create_response(request, error_body(exc.code, exc.message, exc.details), status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

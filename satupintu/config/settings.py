@@ -227,3 +227,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(SATUPINTU_VAULT_MAX_BYTES + 1024 * 1024, 2_621
 SATUPINTU_SLA_DUE_SOON_DAYS = int(os.environ.get("SLA_DUE_SOON_DAYS", "1"))
 SATUPINTU_TRACKING_LIMIT = (int(os.environ.get("TRACKING_LIMIT", "30")), 600)
 SATUPINTU_TRACKING_FAILURE_LIMIT = (int(os.environ.get("TRACKING_FAILURE_LIMIT", "5")), 3600)
+
+# Audit log: pending entries are sealed into the hash chain right after each commit (and by
+# `manage.py audit_seal` from cron); the batch bounds one sealing transaction.
+SATUPINTU_AUDIT_SEAL_ON_COMMIT = env_bool("AUDIT_SEAL_ON_COMMIT", True)
+SATUPINTU_AUDIT_SEAL_BATCH = int(os.environ.get("AUDIT_SEAL_BATCH", "500"))
+
+# Client IP: how many reverse proxies in front append to X-Forwarded-For (0 = use REMOTE_ADDR).
+SATUPINTU_TRUSTED_PROXIES = int(os.environ.get("SATUPINTU_TRUSTED_PROXIES", "0"))
+# Sign-in: failed attempts allowed per (identifier, IP) and per IP, in a window of seconds.
+SATUPINTU_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "10"))
+SATUPINTU_LOGIN_FAILURES_PER_IP = int(os.environ.get("LOGIN_FAILURES_PER_IP", "100"))
+SATUPINTU_LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))

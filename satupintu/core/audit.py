@@ -1,21 +1,32 @@
 """The audit registry: every service records what it did here, in its own transaction.
 
-`record()` takes the chain head's row lock as the *last* step of a service, so the lock is
-held only for the remaining milliseconds before commit.
+Writing and chaining are split so that no write transaction waits on another:
+
+* `record()` inserts an *unsealed* entry (who, what, which object, when, the digest of the
+  changes) inside the service's transaction and takes no lock.
+* `seal()` links pending entries into the hash chain in one short transaction of its own: it
+  locks the chain head (a concurrent sealer skips instead of waiting), gives each pending entry,
+  in insertion order, the next `seq`, the previous hash and its own hash, and moves the head.
+
+`record()` asks for a seal right after its transaction commits; `manage.py audit_seal` (cron)
+and the `audit_seal` task pick up whatever is left. The chain order is the seal order.
 """
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEntry
 
 GENESIS = "0" * 64
+log = logging.getLogger(__name__)
 
 
 def canonical(value: Any) -> str:
@@ -42,30 +53,87 @@ def actor_label(actor) -> str:
 
 
 def record(*, actor, action: str, obj=None, object_type: str = "", object_id: Any = "", changes: dict | None = None):
-    """Append one entry to the chain. Must run inside the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
+    """Add one unsealed entry. Must run inside the caller's transaction; takes no lock."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the service's transaction")
     if obj is not None:
         object_type = object_type or f"{obj._meta.app_label}.{obj._meta.model_name}"
         object_id = object_id or getattr(obj, "uuid", None) or obj.pk
     changes = json.loads(canonical(changes or {}))  # dates, UUIDs … as the JSON text they hash to
-    digest = _sha(canonical(changes))
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-    at = timezone.now()
-    seq = head.seq + 1
     a_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
-    label = actor_label(actor)
-    h = entry_hash(
-        seq=seq, at=at, actor_id=a_id, actor_label=label, action=action, object_type=object_type,
-        object_id=object_id, digest=digest, prev_hash=head.hash,
-    )
     entry = AuditEntry.objects.create(
-        seq=seq, at=at, actor_id=a_id, actor_label=label, action=action, object_type=object_type,
-        object_id=str(object_id), changes=changes, digest=digest, prev_hash=head.hash, hash=h,
+        at=timezone.now(), actor_id=a_id, actor_label=actor_label(actor), action=action,
+        object_type=object_type, object_id=str(object_id), changes=changes, digest=_sha(canonical(changes)),
     )
-    head.seq, head.hash = seq, h
-    head.save(update_fields=["seq", "hash"])
+    if getattr(settings, "SATUPINTU_AUDIT_SEAL_ON_COMMIT", True):
+        # at most one seal per transaction; a rolled-back savepoint drops its callback, so look
+        # at the pending callbacks rather than keeping a flag of our own
+        if not any(fn is _seal_after_commit for _sids, fn, _robust in connection.run_on_commit):
+            transaction.on_commit(_seal_after_commit)
     return entry
+
+
+def _seal_after_commit() -> None:
+    """Runs after the service's commit: never lets a sealing problem reach the request."""
+    try:
+        batch = getattr(settings, "SATUPINTU_AUDIT_SEAL_BATCH", 500)
+        while seal(limit=batch) == batch:  # a full batch: more may be waiting
+            pass
+    except Exception:  # noqa: BLE001 — the write is committed; cron's audit_seal will catch up
+        log.exception("audit: sealing after commit failed; pending entries wait for audit_seal")
+
+
+def _lock_head() -> AuditChainHead | None:
+    """The chain head, locked for this transaction; None when another sealer holds it."""
+    qs = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1)
+    head = qs.first()
+    if head is not None:
+        return head
+    if AuditChainHead.objects.filter(pk=1).exists():
+        return None  # locked by a concurrent sealer (skip_locked hid it)
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(pk=1)
+    except IntegrityError:  # a concurrent sealer created it first
+        return None
+    return qs.first()
+
+
+def seal(limit: int = 500) -> int:
+    """Link up to `limit` pending entries into the chain, oldest insert first. Returns how many
+    were sealed (0 when nothing is pending or another sealer is at work)."""
+    with transaction.atomic():
+        head = _lock_head()
+        if head is None:
+            return 0
+        pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:limit])
+        if not pending:
+            return 0
+        seq, prev = head.seq, head.hash
+        for e in pending:
+            seq += 1
+            e.seq, e.prev_hash = seq, prev
+            e.hash = prev = entry_hash(
+                seq=seq, at=e.at, actor_id=e.actor_id, actor_label=e.actor_label, action=e.action,
+                object_type=e.object_type, object_id=e.object_id, digest=e.digest, prev_hash=e.prev_hash,
+            )
+        AuditEntry.objects.bulk_update(pending, ["seq", "prev_hash", "hash"])
+        head.seq, head.hash = seq, prev
+        head.save(update_fields=["seq", "hash"])
+    return len(pending)
+
+
+def seal_all(batch: int = 500) -> int:
+    """Seal until nothing is pending (or another sealer holds the head)."""
+    total = 0
+    while n := seal(limit=batch):
+        total += n
+    return total
+
+
+def pending_count() -> int:
+    return AuditEntry.objects.filter(seq__isnull=True).count()
 
 
 @dataclass
@@ -74,26 +142,31 @@ class VerifyResult:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    pending: int = 0  # entries not yet sealed: not covered by the chain yet
 
 
 def verify(batch_size: int = 2000) -> VerifyResult:
-    """Walk the chain in order; report the first entry whose link does not hold."""
+    """Walk the sealed chain in order; report the first entry whose link does not hold, and
+    how many entries are still waiting to be sealed."""
+    pending = pending_count()
     prev_hash, expected_seq, checked = GENESIS, 1, 0
-    for e in AuditEntry.objects.order_by("seq").iterator(chunk_size=batch_size):
+    sealed = AuditEntry.objects.filter(seq__isnull=False).order_by("seq")
+    for e in sealed.iterator(chunk_size=batch_size):
         if e.seq != expected_seq:
-            return VerifyResult(False, checked, expected_seq, f"entri #{expected_seq} hilang (berikutnya #{e.seq})")
+            return VerifyResult(False, checked, expected_seq, f"entri #{expected_seq} hilang (berikutnya #{e.seq})", pending)
         if e.prev_hash != prev_hash:
-            return VerifyResult(False, checked, e.seq, "prev_hash tidak cocok dengan entri sebelumnya")
+            return VerifyResult(False, checked, e.seq, "prev_hash tidak cocok dengan entri sebelumnya", pending)
         if _sha(canonical(e.changes)) != e.digest:
-            return VerifyResult(False, checked, e.seq, "isi perubahan tidak cocok dengan digest")
+            return VerifyResult(False, checked, e.seq, "isi perubahan tidak cocok dengan digest", pending)
         h = entry_hash(
             seq=e.seq, at=e.at, actor_id=e.actor_id, actor_label=e.actor_label, action=e.action,
             object_type=e.object_type, object_id=e.object_id, digest=e.digest, prev_hash=e.prev_hash,
         )
         if h != e.hash:
-            return VerifyResult(False, checked, e.seq, "hash entri tidak cocok dengan isinya")
+            return VerifyResult(False, checked, e.seq, "hash entri tidak cocok dengan isinya", pending)
         prev_hash, expected_seq, checked = e.hash, expected_seq + 1, checked + 1
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
-        return VerifyResult(False, checked, expected_seq, "entri terakhir rantai hilang atau kepala rantai diubah")
-    return VerifyResult(True, checked)
+    head_link = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    if head_link != (expected_seq - 1, prev_hash):
+        return VerifyResult(False, checked, expected_seq, "entri terakhir rantai hilang atau kepala rantai diubah", pending)
+    return VerifyResult(True, checked, pending=pending)

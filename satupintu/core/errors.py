@@ -42,3 +42,19 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class RateLimited(DomainError):
+    """Too many attempts: answered 429 with a `Retry-After` header of `retry_after` seconds."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int, message: str | None = None):
+        from django.utils.translation import gettext as _
+
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(
+            message or _("Terlalu banyak percobaan. Coba lagi dalam %(seconds)d detik.") % {"seconds": self.retry_after},
+            details={"retry_after": self.retry_after},
+        )

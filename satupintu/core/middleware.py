@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from .errors import DomainError
+from .errors import DomainError, RateLimited
 
 
 class DomainErrorMiddleware:
@@ -14,7 +14,10 @@ class DomainErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError):
-            return render(request, "error.html", {"error": exception}, status=exception.status)
+            response = render(request, "error.html", {"error": exception}, status=exception.status)
+            if isinstance(exception, RateLimited):
+                response["Retry-After"] = str(exception.retry_after)
+            return response
         return None
 
 

@@ -1,14 +1,17 @@
 from django.db import models
+from django.db.models import F, Q
 
 
 class AuditEntry(models.Model):
     """One link of the append-only, hash-chained audit log.
 
-    `hash` = SHA-256 over the previous hash and this entry's canonical content, so editing,
-    deleting or reordering any row breaks the chain from that row on (`manage.py audit_verify`).
+    A service inserts the entry *unsealed* (no `seq`, `prev_hash`, `hash`) in its own
+    transaction; `audit.seal()` links it into the chain after commit. `hash` = SHA-256 over the
+    previous hash and this entry's canonical content, so editing, deleting or reordering any
+    sealed row breaks the chain from that row on (`manage.py audit_verify`).
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
+    seq = models.PositiveBigIntegerField(unique=True, null=True, blank=True)  # NULL until sealed
     at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_label = models.CharField(max_length=200)
@@ -17,21 +20,44 @@ class AuditEntry(models.Model):
     object_id = models.CharField(max_length=64)
     changes = models.JSONField(default=dict)
     digest = models.CharField(max_length=64)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
-        ordering = ["seq"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        ordering = [F("seq").asc(nulls_last=True), "id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # the sealer's "what is still pending, oldest first" stays an index scan of the few
+            # unsealed rows however long the chain grows
+            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="core_audit_pending_idx"),
+        ]
         verbose_name = "entri audit"
         verbose_name_plural = "log audit"
 
     def __str__(self):
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.seq or '-'} {self.action} {self.object_type}:{self.object_id}"
 
 
 class AuditChainHead(models.Model):
-    """The single row that serialises appends to the chain (locked only at the end of a write)."""
+    """The chain's last link. Only the sealer locks it, in its own short transaction, so
+    services never wait on it."""
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class RateLimitCounter(models.Model):
+    """Attempts counted for one key (a hash of e.g. "login:<identifier>:<ip>") in one fixed
+    window. Kept in the database so every server process shares the same count."""
+
+    key = models.CharField(max_length=64)
+    scope = models.CharField(max_length=40)  # the key's readable prefix ("login"), for operators
+    window_start = models.BigIntegerField()  # Unix seconds, a multiple of the window length
+    expires_at = models.BigIntegerField(db_index=True)  # Unix seconds; pruned after this
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="ratelimit_key_window_unique")]
+
+    def __str__(self):
+        return f"{self.scope} {self.window_start}: {self.count}"

@@ -1,13 +1,13 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from ninja.responses import Status
 from ninja import Router, Schema
 
 from satupintu.config.api import actor_of
 from satupintu.core.errors import NotAuthenticated
+from satupintu.core.http import client_ip
 
 from . import selectors, services
 
@@ -86,11 +86,11 @@ def register(request, payload: RegisterIn):
     return Status(201, me_out(selectors.user_me(actor=user)))
 
 
-@router.post("/login", response=TokenOut, auth=None, summary="Exchange email/phone + password for a bearer token")
+@router.post("/login", response=TokenOut, auth=None, summary="Exchange email/phone + password for a bearer token",
+             description="Too many failed attempts answer 429 `rate_limited` with a `Retry-After` header.")
 def login(request, payload: LoginIn):
-    user = authenticate(request, username=payload.username, password=payload.password)
-    if user is None:
-        raise NotAuthenticated(_("Email/nomor HP atau kata sandi salah."), code="invalid_credentials")
+    user = services.user_sign_in(identifier=payload.username, password=payload.password, channel="api",
+                                 ip=client_ip(request))
     token, key = services.api_token_issue(actor=user)
     return {"token": key, "expires_at": token.expires_at, "user": me_out(selectors.user_me(actor=user))}
 

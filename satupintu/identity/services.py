@@ -1,10 +1,11 @@
-"""Every write to identity: citizen registration, profile changes, API tokens."""
+"""Every write to identity: citizen registration, profile changes, sign-in, API tokens."""
 
 import hashlib
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -12,10 +13,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from satupintu.core import audit
-from satupintu.core.errors import Conflict, DomainError, InvalidInput
+from satupintu.core import audit, ratelimit
+from satupintu.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from satupintu.core.permissions import require_authenticated
 
+from .backends import find_user
 from .models import ApiToken, CitizenProfile, Role, User
 from .nik import parse_nik, validate_kk
 from .phone import normalise_phone
@@ -190,3 +192,63 @@ def officer_create(*, actor, email: str, full_name: str, role: str, password: st
     )
     audit.record(actor=actor, action="officer.created", obj=user, changes={"role": role, "agency": agency.slug if agency else None})
     return user
+
+
+SIGN_IN_CHANNELS = ("web", "api")
+
+
+def _sign_in_limits(identifier: str, ip: str) -> list[tuple[str, int]]:
+    """(rate-limit key, failures allowed): per account and address, and per address alone."""
+    ident = (identifier or "").strip().lower()
+    if ident and "@" not in ident:
+        ident = normalise_phone(ident, strict=False) or ident  # 0812…, +62 812… count as one
+    return [
+        (f"login:{ident}:{ip}", settings.SATUPINTU_LOGIN_FAILURES_PER_ACCOUNT),
+        (f"login-ip:{ip}", settings.SATUPINTU_LOGIN_FAILURES_PER_IP),
+    ]
+
+
+def _sign_ins_audited(user) -> bool:
+    """Officers and the mall administrator act for the state: their sign-ins are on record."""
+    return user.role != Role.CITIZEN or user.is_superuser or user.is_staff
+
+
+def user_sign_in(*, identifier: str, password: str, channel: str, ip: str) -> User:
+    """Check a password sign-in (page or API) under the failed-attempt limits.
+
+    No actor: nobody is signed in yet; the account found is the actor of the audit entries.
+    Raises RateLimited (429) once the failures of this account from this address (or of this
+    address overall) reach the limit within the window, NotAuthenticated on wrong credentials.
+    Not one transaction: the counted failure and its audit entry must outlive the refusal.
+    """
+    if channel not in SIGN_IN_CHANNELS:
+        raise ValueError(f"unknown sign-in channel {channel!r}")
+    window = settings.SATUPINTU_LOGIN_FAILURE_WINDOW_SECONDS
+    limits = _sign_in_limits(identifier, ip)
+    for key, limit in limits:
+        ratelimit.ensure_allowed(key, limit=limit, window_seconds=window)
+    user = authenticate(None, username=identifier, password=password)
+    if user is None:
+        for key, _limit in limits:
+            ratelimit.hit(key, window_seconds=window)
+        target = find_user(identifier)
+        if target is not None and _sign_ins_audited(target):
+            login_failure_record(account=target, channel=channel, ip=ip)
+        raise NotAuthenticated(_("Email/nomor HP atau kata sandi salah."), code="invalid_credentials")
+    ratelimit.reset(limits[0][0])
+    if _sign_ins_audited(user):
+        session_login_record(actor=user, channel=channel, ip=ip)
+    return user
+
+
+@transaction.atomic
+def session_login_record(*, actor, channel: str, ip: str) -> None:
+    """An officer or the mall administrator signed in (page session or API token)."""
+    audit.record(actor=actor, action="auth.login", obj=actor, changes={"channel": channel, "ip": ip, "role": actor.role})
+
+
+@transaction.atomic
+def login_failure_record(*, account, channel: str, ip: str) -> None:
+    """A failed sign-in to an officer's account (no password material is kept)."""
+    audit.record(actor=None, action="auth.login_failed", obj=account,
+                 changes={"channel": channel, "ip": ip, "active": account.is_active})
