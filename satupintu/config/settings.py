@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "satupintu.catalog",
     "satupintu.profiles",
     "satupintu.queueing",
+    "satupintu.notify",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "satupintu.core.context_processors.site",
+                "satupintu.notify.context_processors.unread",
             ],
         },
     }
@@ -214,3 +216,13 @@ SATUPINTU_QUEUE_MAX_BOOKINGS_PER_DAY = int(os.environ.get("QUEUE_MAX_BOOKINGS_PE
 SATUPINTU_QUEUE_LATE_GRACE_MINUTES = int(os.environ.get("QUEUE_LATE_GRACE_MINUTES", "15"))
 SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD = int(os.environ.get("QUEUE_BOOKING_DAYS_AHEAD", "14"))
 SATUPINTU_QUEUE_DEFAULT_SERVICE_MINUTES = 6  # wait estimates before any service time is measured today
+
+# Notifications (email retries) and webhooks to agency systems.
+SATUPINTU_PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")  # links in emails
+SATUPINTU_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
+SATUPINTU_NOTIFY_RETRY_BASE_SECONDS = 60
+SATUPINTU_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+SATUPINTU_WEBHOOK_RETRY_BASE_SECONDS = 30
+SATUPINTU_WEBHOOK_TIMEOUT = 5
+# Webhook URLs on loopback or private networks: allowed for local use, refused in production.
+SATUPINTU_WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)

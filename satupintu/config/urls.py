@@ -12,5 +12,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("akun/", include("satupintu.identity.urls")),
     path("antrian/", include("satupintu.queueing.urls")),
+    path("", include("satupintu.notify.urls")),
     path("", include("satupintu.catalog.urls")),
 ]
