@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "satupintu.queueing",
     "satupintu.vault",
     "satupintu.cases",
+    "satupintu.notify",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "satupintu.core.context_processors.site",
+                "satupintu.notify.context_processors.unread",
             ],
         },
     }
@@ -239,3 +241,12 @@ SATUPINTU_TRUSTED_PROXIES = int(os.environ.get("SATUPINTU_TRUSTED_PROXIES", "0")
 SATUPINTU_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "10"))
 SATUPINTU_LOGIN_FAILURES_PER_IP = int(os.environ.get("LOGIN_FAILURES_PER_IP", "100"))
 SATUPINTU_LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+# Notifications (email retries) and webhooks to agency systems.
+SATUPINTU_PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")  # links in emails
+SATUPINTU_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"))
+SATUPINTU_NOTIFY_RETRY_BASE_SECONDS = 60
+SATUPINTU_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+SATUPINTU_WEBHOOK_RETRY_BASE_SECONDS = 30
+SATUPINTU_WEBHOOK_TIMEOUT = 5
+# Webhook URLs on loopback or private networks: allowed for local use, refused in production.
+SATUPINTU_WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)

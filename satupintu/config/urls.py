@@ -14,5 +14,6 @@ urlpatterns = [
     path("antrian/", include("satupintu.queueing.urls")),
     path("dokumen/", include("satupintu.vault.urls")),
     path("", include("satupintu.cases.urls")),
+    path("", include("satupintu.notify.urls")),
     path("", include("satupintu.catalog.urls")),
 ]

@@ -1,0 +1,180 @@
+"""The notification inbox and webhook endpoints over the API (django-ninja routers)."""
+
+from datetime import datetime
+from uuid import UUID
+
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+from ninja.responses import Status
+
+from satupintu.catalog.selectors import agency_get
+from satupintu.config.api import actor_of
+from satupintu.core.errors import Forbidden, InvalidInput
+from satupintu.core.pagination import paginate
+from satupintu.core.permissions import is_mall_admin, officer_agency_id, require_authenticated
+
+from . import selectors, services
+
+router = Router(tags=["notifications"])
+webhooks_router = Router(tags=["webhooks"])
+
+
+class NotificationOut(Schema):
+    uuid: UUID
+    event: str
+    title: str
+    body: str
+    link: str
+    object_type: str
+    object_id: str
+    context: dict
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationPage(Schema):
+    count: int
+    unread_count: int
+    page: int
+    page_size: int
+    pages: int
+    results: list[NotificationOut]
+
+
+class MarkedOut(Schema):
+    marked: int
+
+
+@router.get("", response=NotificationPage, summary="My notifications, newest first (filter unread=true)")
+def notification_list(request, unread: bool | None = None, page: int = 1, page_size: int = 20):
+    actor = actor_of(request)
+    result = selectors.notification_page(actor=actor, unread=unread, page=page, page_size=page_size)
+    return {"count": result.count, "unread_count": selectors.notification_unread_count(actor=actor), "page": result.page,
+            "page_size": result.page_size, "pages": result.pages, "results": result.items}
+
+
+@router.post("/read-all", response=MarkedOut, summary="Mark all my notifications read")
+def notification_read_all(request):
+    return {"marked": services.notification_mark_read(actor=actor_of(request), all=True)}
+
+
+@router.post("/{uuid}/read", response=NotificationOut, summary="Mark one of my notifications read")
+def notification_read(request, uuid: str):
+    actor = actor_of(request)
+    notification = selectors.notification_get(actor=actor, key=uuid)
+    services.notification_mark_read(actor=actor, notification=notification)
+    return selectors.with_text([notification])[0]
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+class AgencyRef(Schema):
+    uuid: UUID
+    slug: str
+    short_name: str
+
+
+class EndpointOut(Schema):
+    uuid: UUID
+    agency: AgencyRef
+    url: str
+    events: list[str]
+    is_active: bool
+    created_at: datetime
+
+
+class EndpointCreatedOut(EndpointOut):
+    secret: str = Field(..., description="signing secret: shown only in this answer")
+
+
+class EndpointPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    results: list[EndpointOut]
+
+
+class EndpointIn(Schema):
+    url: str
+    events: list[str] = Field(default_factory=list, description="event names; empty: every event")
+    agency: str | None = Field(None, description="slug or UUID; default: the officer's own agency")
+
+
+class SecretOut(Schema):
+    secret: str
+
+
+class DeliveryOut(Schema):
+    uuid: UUID
+    event: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str
+    delivered_at: datetime | None
+    created_at: datetime
+    payload: dict
+
+
+class DeliveryPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    results: list[DeliveryOut]
+
+
+def _page(result) -> dict:
+    return {"count": result.count, "page": result.page, "page_size": result.page_size, "pages": result.pages,
+            "results": result.items}
+
+
+@webhooks_router.get("", response=EndpointPage, summary="Webhook endpoints (officers: own agency)")
+def webhook_list(request, agency: str | None = None, page: int = 1, page_size: int = 20):
+    actor = actor_of(request)
+    target = agency_get(actor=actor, key=agency) if agency else None
+    return _page(paginate(selectors.webhook_endpoint_list(actor=actor, agency=target), page=page, page_size=page_size))
+
+
+@webhooks_router.post("", response={201: EndpointCreatedOut}, summary="Register a webhook endpoint (agency admin)")
+def webhook_create(request, payload: EndpointIn):
+    actor = actor_of(request)
+    require_authenticated(actor)
+    if payload.agency:
+        target = agency_get(actor=actor, key=payload.agency)
+    elif officer_agency_id(actor) is not None:
+        target = actor.agency
+    else:
+        raise _no_agency(actor)
+    endpoint, secret = services.webhook_endpoint_create(actor=actor, agency=target, url=payload.url, events=payload.events)
+    return Status(201, {**EndpointOut.from_orm(endpoint).dict(), "secret": secret})
+
+
+def _no_agency(actor):
+    if is_mall_admin(actor):
+        return InvalidInput(_("Sebutkan instansi pemilik webhook."), code="agency_required")
+    return Forbidden(_("Hanya admin instansi ini atau pengelola MPP yang boleh mengelola webhook."), code="webhook_forbidden")
+
+
+@webhooks_router.delete("/{uuid}", response={204: None}, summary="Remove a webhook endpoint")
+def webhook_delete(request, uuid: str):
+    actor = actor_of(request)
+    services.webhook_endpoint_delete(actor=actor, endpoint=selectors.webhook_endpoint_get(actor=actor, key=uuid))
+    return Status(204, None)
+
+
+@webhooks_router.post("/{uuid}/rotate-secret", response=SecretOut, summary="Replace an endpoint's signing secret")
+def webhook_rotate(request, uuid: str):
+    actor = actor_of(request)
+    endpoint = selectors.webhook_endpoint_get(actor=actor, key=uuid)
+    return {"secret": services.webhook_endpoint_rotate_secret(actor=actor, endpoint=endpoint)}
+
+
+@webhooks_router.get("/{uuid}/deliveries", response=DeliveryPage, summary="Recent deliveries to an endpoint")
+def webhook_deliveries(request, uuid: str, page: int = 1, page_size: int = 20):
+    actor = actor_of(request)
+    endpoint = selectors.webhook_endpoint_get(actor=actor, key=uuid)
+    return _page(paginate(selectors.webhook_delivery_list(actor=actor, endpoint=endpoint), page=page, page_size=page_size))

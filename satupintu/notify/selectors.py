@@ -1,0 +1,115 @@
+"""Every read of notifications and webhooks, scoped to the actor: a person reads only their own
+notifications; an officer sees only their agency's webhooks; the mall administrator sees all."""
+
+import uuid as uuidlib
+
+from django.utils.translation import gettext as _
+
+from satupintu.core.errors import Forbidden, InvalidInput, NotFound
+from satupintu.core.pagination import Page, paginate
+from satupintu.core.permissions import can_manage_agency, is_mall_admin, officer_agency_id, require_authenticated
+
+from .events import render
+from .models import Notification, WebhookDelivery, WebhookEndpoint
+
+
+def _uuid(key, message: str, code: str):
+    try:
+        return uuidlib.UUID(str(key))
+    except ValueError:
+        raise NotFound(message, code=code) from None
+
+
+def with_text(notifications):
+    """Attach `title` and `body`, rendered in the active language."""
+    for n in notifications:
+        n.title, n.body = render(n.event, n.context)
+    return notifications
+
+
+def notification_list(*, actor, unread: bool | None = None):
+    require_authenticated(actor)
+    qs = Notification.objects.filter(recipient_id=actor.pk).order_by("-created_at", "-id")
+    if unread is True:
+        qs = qs.filter(read_at__isnull=True)
+    elif unread is False:
+        qs = qs.filter(read_at__isnull=False)
+    return qs
+
+
+def notification_page(*, actor, unread: bool | None = None, page: int = 1, page_size: int = 20) -> Page:
+    result = paginate(notification_list(actor=actor, unread=unread), page=page, page_size=page_size)
+    with_text(result.items)
+    return result
+
+
+def notification_unread_count(*, actor) -> int:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).count()
+
+
+def notification_get(*, actor, key) -> Notification:
+    require_authenticated(actor)
+    message = _("Notifikasi tidak ditemukan.")
+    n = Notification.objects.filter(recipient_id=actor.pk, uuid=_uuid(key, message, "notification_not_found")).first()
+    if n is None:
+        raise NotFound(message, code="notification_not_found")
+    return n
+
+
+def _visible_agency_id(actor):
+    """None for the mall admin (every agency), else the officer's agency; others may not look."""
+    require_authenticated(actor)
+    if is_mall_admin(actor):
+        return None
+    agency_id = officer_agency_id(actor)
+    if agency_id is None:
+        raise Forbidden(_("Hanya petugas instansi atau pengelola MPP yang dapat melihat webhook."), code="webhook_forbidden")
+    return agency_id
+
+
+def webhook_endpoint_list(*, actor, agency=None):
+    own = _visible_agency_id(actor)
+    qs = WebhookEndpoint.objects.select_related("agency", "created_by").order_by("-created_at", "-id")
+    if own is not None:
+        if agency is not None and agency.pk != own:
+            raise Forbidden(_("Anda hanya dapat melihat webhook instansi Anda sendiri."), code="webhook_forbidden")
+        return qs.filter(agency_id=own)
+    return qs.filter(agency=agency) if agency is not None else qs
+
+
+def webhook_endpoint_get(*, actor, key) -> WebhookEndpoint:
+    message = _("Webhook tidak ditemukan.")
+    key = _uuid(key, message, "webhook_not_found")
+    endpoint = webhook_endpoint_list(actor=actor).filter(uuid=key).first()
+    if endpoint is None:
+        raise NotFound(message, code="webhook_not_found")
+    return endpoint
+
+
+def webhook_delivery_list(*, actor, endpoint: WebhookEndpoint | None = None, agency=None):
+    own = _visible_agency_id(actor)
+    qs = WebhookDelivery.objects.select_related("endpoint", "endpoint__agency").order_by("-created_at", "-id")
+    if endpoint is not None:
+        if own is not None and endpoint.agency_id != own:
+            raise NotFound(_("Webhook tidak ditemukan."), code="webhook_not_found")
+        return qs.filter(endpoint=endpoint)
+    if own is not None:
+        return qs.filter(endpoint__agency_id=own)
+    return qs.filter(endpoint__agency=agency) if agency is not None else qs
+
+
+def can_manage_webhooks(*, actor, agency_id: int | None) -> bool:
+    if agency_id is None:
+        return is_mall_admin(actor)
+    return can_manage_agency(actor, agency_id)
+
+
+def parse_page(value, default: int = 1) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(_("Nomor halaman harus angka."), code="invalid_page") from None

@@ -1,0 +1,370 @@
+"""Every write of notifications and webhooks.
+
+`notify_users` and `webhook_emit` run inside the caller's transaction (the decision they report
+on) and hand the sending to background tasks only once that transaction commits: a rolled-back
+decision is never announced, and a failing mail server or agency system never blocks one.
+"""
+
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from satupintu.core import audit
+from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from satupintu.core.permissions import can_manage_agency, require_authenticated
+
+from .events import EVENTS, clean_context, event_get, render
+from .models import DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
+from .signing import sign
+
+logger = logging.getLogger(__name__)
+
+MAX_ENDPOINTS_PER_AGENCY = 20
+MAX_URL_LENGTH = 500
+MAX_ERROR_LENGTH = 500
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def backoff(attempts: int, base: int, cap: int) -> timedelta:
+    """Wait before the next try after `attempts` failed ones: base × 2^(attempts-1), capped."""
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def _enqueue(task, key: str, run_after=None) -> None:
+    """Hand work to the task queue; a failure is logged, never raised (the decision stands)."""
+    try:
+        (task.using(run_after=run_after) if run_after else task).enqueue(key)
+    except Exception:
+        logger.exception("notify: could not enqueue %s(%s)", task.name, key)
+
+
+def _enqueue_all(task, keys: list[str]) -> None:
+    for key in keys:
+        _enqueue(task, key)
+
+
+# --- in-app and email notifications ----------------------------------------------------------
+
+
+def _check_link(link: str) -> str:
+    link = (link or "").strip()
+    if link and (not link.startswith("/") or link.startswith("//") or len(link) > 300 or "\\" in link):
+        raise InvalidInput(_("Tautan notifikasi harus alamat relatif di situs ini (diawali '/')."), code="invalid_link")
+    return link
+
+
+@transaction.atomic
+def notify_users(*, actor, recipients, event: str, context: dict, link: str = "", obj=None) -> list[Notification]:
+    """Tell each distinct recipient about `event`, in the app now and by email after commit.
+
+    `actor` is who caused the event (kept for the caller's audit entry; not recorded here).
+    """
+    clean = clean_context(event, context)
+    link = _check_link(link)
+    object_type = object_id = ""
+    if obj is not None:
+        object_type = f"{obj._meta.app_label}.{obj._meta.model_name}"
+        object_id = str(getattr(obj, "uuid", None) or obj.pk)
+    now = timezone.now()
+    seen, rows = set(), []
+    for user in recipients:
+        if user is None or user.pk is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        has_email = bool(getattr(user, "email", None)) and user.is_active
+        rows.append(Notification(
+            recipient=user, event=event, context=clean, link=link, object_type=object_type, object_id=object_id,
+            created_at=now, email_status=EmailStatus.PENDING if has_email else EmailStatus.SKIPPED,
+        ))
+    created = Notification.objects.bulk_create(rows)
+    to_mail = [str(n.uuid) for n in created if n.email_status == EmailStatus.PENDING]
+    if to_mail:
+        from .tasks import send_notification_email
+
+        transaction.on_commit(lambda: _enqueue_all(send_notification_email, to_mail))
+    return created
+
+
+@transaction.atomic
+def notification_mark_read(*, actor, notification: Notification | None = None, all: bool = False) -> int:  # noqa: A002
+    """Mark one of the actor's notifications read, or all of them. Returns how many changed."""
+    require_authenticated(actor)
+    now = timezone.now()
+    if all:
+        changed = Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(read_at=now)
+        if changed:
+            audit.record(actor=actor, action="notification.read_all", object_type="identity.user",
+                         object_id=actor.uuid, changes={"count": changed})
+        return changed
+    if notification is None or notification.recipient_id != actor.pk:
+        raise NotFound(_("Notifikasi tidak ditemukan."), code="notification_not_found")
+    changed = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+    if changed:
+        notification.read_at = now
+        audit.record(actor=actor, action="notification.read", obj=notification, changes={"event": notification.event})
+    return changed
+
+
+def notification_email_send(*, notification_id: str) -> str:
+    """Send one notification's email (task body). On failure: record, retry later with backoff,
+    give up as `failed` after SATUPINTU_NOTIFY_MAX_ATTEMPTS tries. Returns the email status."""
+    n = Notification.objects.select_related("recipient").filter(uuid=notification_id).first()
+    if n is None:
+        return "missing"
+    if n.email_status != EmailStatus.PENDING:
+        return n.email_status
+    user = n.recipient
+    if not user.email or not user.is_active:
+        Notification.objects.filter(pk=n.pk).update(email_status=EmailStatus.SKIPPED)
+        return EmailStatus.SKIPPED
+    with translation.override(settings.LANGUAGE_CODE):
+        title, body = render(n.event, n.context)
+        text = body
+        if n.link:
+            text += "\n\n" + _("Lihat: %(url)s") % {"url": _setting("SATUPINTU_PUBLIC_URL", "").rstrip("/") + n.link}
+        text += "\n\n-- \n" + _("Pesan ini dikirim otomatis oleh SatuPintu; mohon tidak dibalas.")
+    try:
+        EmailMessage(subject=" ".join(title.split()), body=text, to=[user.email]).send()
+    except Exception as exc:  # any mail failure: try again later
+        attempts = n.email_attempts + 1
+        gave_up = attempts >= _setting("SATUPINTU_NOTIFY_MAX_ATTEMPTS", 5)
+        status = EmailStatus.FAILED if gave_up else EmailStatus.PENDING
+        Notification.objects.filter(pk=n.pk).update(
+            email_attempts=attempts, email_status=status, email_last_error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+        )
+        logger.warning("notify: email %s failed (attempt %d): %s", n.uuid, attempts, exc)
+        if not gave_up:
+            from .tasks import send_notification_email
+
+            wait = backoff(attempts, _setting("SATUPINTU_NOTIFY_RETRY_BASE_SECONDS", 60), 3600)
+            _enqueue(send_notification_email, str(n.uuid), run_after=timezone.now() + wait)
+        return status
+    Notification.objects.filter(pk=n.pk).update(
+        email_status=EmailStatus.SENT, email_attempts=n.email_attempts + 1, email_sent_at=timezone.now(), email_last_error=""
+    )
+    return EmailStatus.SENT
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def _is_private_address(host: str) -> bool:
+    """Loopback, private, link-local … addresses, which an agency's public system never has."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not ip.is_global
+
+
+def _private_allowed() -> bool:
+    return _setting("SATUPINTU_WEBHOOK_ALLOW_PRIVATE", True)
+
+
+def _check_url(url: str) -> str:
+    url = (url or "").strip()
+    bad = InvalidInput(_("Alamat webhook harus URL http(s) lengkap dengan nama host."), code="invalid_url")
+    if not url or len(url) > MAX_URL_LENGTH or any(c.isspace() for c in url):
+        raise bad
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 — raises on a port out of range
+    except ValueError:
+        raise bad from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise bad
+    if parts.username or parts.password:
+        raise InvalidInput(_("Alamat webhook tidak boleh memuat nama pengguna atau kata sandi."), code="invalid_url")
+    if not _private_allowed() and _is_private_address(parts.hostname):
+        raise InvalidInput(_("Alamat webhook tidak boleh menunjuk ke jaringan lokal."), code="private_url")
+    return url
+
+
+def _check_events(events) -> list[str]:
+    if isinstance(events, str) or not all(isinstance(e, str) for e in events or ()):
+        raise InvalidInput(_("Daftar kejadian harus berupa daftar teks."), code="invalid_events")
+    clean = []
+    for e in events or ():
+        event_get(e)
+        if e not in clean:
+            clean.append(e)
+    return clean
+
+
+def _require_manage(actor, agency_id: int) -> None:
+    require_authenticated(actor)
+    if not can_manage_agency(actor, agency_id):
+        raise Forbidden(_("Hanya admin instansi ini atau pengelola MPP yang boleh mengelola webhook."),
+                        code="webhook_forbidden")
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def webhook_endpoint_create(*, actor, agency, url: str, events=()) -> tuple[WebhookEndpoint, str]:
+    """Register an agency system's URL. Returns the endpoint and its secret (shown only now)."""
+    _require_manage(actor, agency.pk)
+    url = _check_url(url)
+    events = _check_events(events)
+    if WebhookEndpoint.objects.filter(agency=agency).count() >= MAX_ENDPOINTS_PER_AGENCY:
+        raise Conflict(_("Satu instansi paling banyak memiliki %(n)d webhook.") % {"n": MAX_ENDPOINTS_PER_AGENCY},
+                       code="too_many_endpoints")
+    secret = _new_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        agency=agency, url=url, secret=secret, events=events, created_by=actor if getattr(actor, "pk", None) else None
+    )
+    audit.record(actor=actor, action="webhook.create", obj=endpoint,
+                 changes={"agency": agency.slug, "url": url, "events": events})
+    return endpoint, secret
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, actor, endpoint: WebhookEndpoint) -> None:
+    """Remove an endpoint with its delivery history; queued deliveries to it are dropped."""
+    _require_manage(actor, endpoint.agency_id)
+    audit.record(actor=actor, action="webhook.delete", obj=endpoint, changes={"url": endpoint.url})
+    endpoint.delete()
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> str:
+    """A new secret for the endpoint; deliveries from now on are signed with it."""
+    _require_manage(actor, endpoint.agency_id)
+    endpoint.secret = _new_secret()
+    endpoint.save(update_fields=["secret"])
+    audit.record(actor=actor, action="webhook.rotate_secret", obj=endpoint, changes={})
+    return endpoint.secret
+
+
+@transaction.atomic
+def webhook_emit(*, agency_ids, event: str, payload: dict) -> int:
+    """Queue `event` for every active endpoint of these agencies that wants it; send after commit.
+    Returns the number of deliveries created."""
+    event_get(event)
+    if not isinstance(payload, dict):
+        raise InvalidInput(_("Isi webhook harus berupa objek."), code="invalid_payload")
+    try:
+        data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError):
+        raise InvalidInput(_("Isi webhook harus dapat diubah ke JSON."), code="invalid_payload") from None
+    ids = {int(a) for a in agency_ids if a is not None}
+    if not ids:
+        return 0
+    now = timezone.now()
+    endpoints = [e for e in WebhookEndpoint.objects.filter(agency_id__in=ids, is_active=True).only("pk", "events")
+                 if not e.events or event in e.events]
+    created = WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(endpoint=e, event=event, payload=data, next_attempt_at=now, created_at=now) for e in endpoints
+    ])
+    if created:
+        from .tasks import deliver_webhook
+
+        keys = [str(d.uuid) for d in created]
+        transaction.on_commit(lambda: _enqueue_all(deliver_webhook, keys))
+    return len(created)
+
+
+def delivery_body(delivery: WebhookDelivery) -> bytes:
+    """The exact bytes POSTed (the same on every retry, so the receiver can dedupe by `id`)."""
+    doc = {"id": str(delivery.uuid), "event": delivery.event, "created_at": delivery.created_at.isoformat(),
+           "data": delivery.payload}
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder).encode()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: it could lead the request somewhere unchecked."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _resolves_private(host: str) -> bool:
+    if _is_private_address(host):
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False  # the POST will fail and be retried
+    return any(_is_private_address(info[4][0]) for info in infos)
+
+
+def _post(url: str, body: bytes, headers: dict, timeout: float) -> int:
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with opener.open(request, timeout=timeout) as response:
+        response.read(4096)
+        return response.status
+
+
+def webhook_delivery_attempt(*, delivery_id: str) -> str:
+    """POST one delivery (task body). 2xx: delivered. Anything else: retry with backoff
+    (SATUPINTU_WEBHOOK_RETRY_BASE_SECONDS × 2^n, capped at an hour) up to
+    SATUPINTU_WEBHOOK_MAX_ATTEMPTS tries, then failed. Returns the delivery status."""
+    d = WebhookDelivery.objects.select_related("endpoint").filter(uuid=delivery_id).first()
+    if d is None:
+        return "missing"
+    if d.status != DeliveryStatus.PENDING:
+        return d.status
+    endpoint = d.endpoint
+    max_attempts = _setting("SATUPINTU_WEBHOOK_MAX_ATTEMPTS", 8)
+    code, error, final = None, "", False
+    if not endpoint.is_active:
+        error, final = "endpoint inactive", True
+    elif not _private_allowed() and _resolves_private(urlsplit(endpoint.url).hostname or ""):
+        error, final = "destination resolves to a private address", True
+    else:
+        body = delivery_body(d)
+        headers = {
+            "Content-Type": "application/json", "User-Agent": "SatuPintu-Webhook/1",
+            "X-SatuPintu-Event": d.event, "X-SatuPintu-Delivery": str(d.uuid),
+            "X-SatuPintu-Signature": sign(endpoint.secret, body),
+        }
+        try:
+            code = _post(endpoint.url, body, headers, _setting("SATUPINTU_WEBHOOK_TIMEOUT", 5))
+        except urllib.error.HTTPError as exc:
+            code, error = exc.code, f"HTTP {exc.code}"
+        except Exception as exc:  # network, TLS, timeout …: try again later
+            error = f"{type(exc).__name__}: {exc}"
+    now = timezone.now()
+    attempts = d.attempts + 1
+    changes = {"attempts": attempts, "last_status_code": code, "last_error": error[:MAX_ERROR_LENGTH]}
+    retry_at = None
+    if code is not None and 200 <= code < 300:
+        changes.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None, last_error="")
+    elif final or attempts >= max_attempts:
+        changes.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
+    else:
+        retry_at = now + backoff(attempts, _setting("SATUPINTU_WEBHOOK_RETRY_BASE_SECONDS", 30), 3600)
+        changes.update(next_attempt_at=retry_at)
+    WebhookDelivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING).update(**changes)
+    if retry_at is not None:
+        from .tasks import deliver_webhook
+
+        logger.info("notify: webhook %s failed (attempt %d): %s", d.uuid, attempts, error)
+        _enqueue(deliver_webhook, str(d.uuid), run_after=retry_at)
+    return changes.get("status", DeliveryStatus.PENDING)
+
+
+def webhook_event_names() -> list[str]:
+    return sorted(EVENTS)

@@ -1,0 +1,94 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from satupintu.catalog.selectors import agency_choices, agency_get
+from satupintu.core.errors import DomainError, InvalidInput
+from satupintu.core.permissions import is_mall_admin, officer_agency_id
+
+from . import selectors, services
+from .events import EVENTS
+
+SECRET_KEY = "notify_new_secret"
+
+
+@login_required
+def inbox(request):
+    unread_only = request.GET.get("belum") == "1"
+    page = selectors.notification_page(actor=request.user, unread=True if unread_only else None,
+                                       page=selectors.parse_page(request.GET.get("halaman")), page_size=20)
+    return render(request, "notify/inbox.html", {"page": page, "unread_only": unread_only})
+
+
+def _back(request, fallback: str):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@login_required
+@require_POST
+def read_one(request, key):
+    notification = selectors.notification_get(actor=request.user, key=key)
+    services.notification_mark_read(actor=request.user, notification=notification)
+    return _back(request, "notify:inbox")
+
+
+@login_required
+@require_POST
+def read_all(request):
+    changed = services.notification_mark_read(actor=request.user, all=True)
+    if changed:
+        messages.success(request, _("%(n)d notifikasi ditandai sudah dibaca.") % {"n": changed})
+    return redirect("notify:inbox")
+
+
+@login_required
+def webhooks(request):
+    actor = request.user
+    own = officer_agency_id(actor)
+    if own is None and not is_mall_admin(actor):
+        selectors.webhook_endpoint_list(actor=actor)  # raises Forbidden with the reason
+    agency = actor.agency if own is not None else None
+    slug = request.POST.get("instansi") or request.GET.get("instansi")
+    if own is None and slug:
+        agency = agency_get(actor=actor, key=slug)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "create":
+                if agency is None:
+                    raise InvalidInput(_("Pilih instansi pemilik webhook."), code="agency_required")
+                endpoint, secret = services.webhook_endpoint_create(
+                    actor=actor, agency=agency, url=request.POST.get("url", ""), events=request.POST.getlist("events"))
+                request.session[SECRET_KEY] = {"url": endpoint.url, "secret": secret}
+                messages.success(request, _("Webhook ditambahkan."))
+            elif action in ("delete", "rotate"):
+                endpoint = selectors.webhook_endpoint_get(actor=actor, key=request.POST.get("endpoint", ""))
+                if action == "delete":
+                    services.webhook_endpoint_delete(actor=actor, endpoint=endpoint)
+                    messages.success(request, _("Webhook dihapus."))
+                else:
+                    secret = services.webhook_endpoint_rotate_secret(actor=actor, endpoint=endpoint)
+                    request.session[SECRET_KEY] = {"url": endpoint.url, "secret": secret}
+                    messages.success(request, _("Rahasia webhook diganti."))
+            else:
+                messages.error(request, _("Tindakan tidak dikenal."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        target = request.path + (f"?instansi={agency.slug}" if agency is not None and own is None else "")
+        return redirect(target)
+    endpoints = list(selectors.webhook_endpoint_list(actor=actor, agency=agency)[:50])
+    deliveries = list(selectors.webhook_delivery_list(actor=actor, agency=agency)[:30])
+    events = [(name, EVENTS[name].label) for name in sorted(EVENTS)]
+    return render(request, "notify/webhooks.html", {
+        "agency": agency, "endpoints": endpoints, "deliveries": deliveries,
+        "new_secret": request.session.pop(SECRET_KEY, None),
+        "can_manage": selectors.can_manage_webhooks(actor=actor, agency_id=agency.pk if agency else None),
+        "agencies": agency_choices(actor=actor) if own is None else None,
+        "events": events,
+    })
