@@ -60,7 +60,8 @@ class ScopedAdmin(admin.ModelAdmin):
         try:
             return super().changeform_view(request, *args, **kwargs)
         except DomainError as exc:
-            detail = "; ".join(f"{k}: {v}" for k, v in (exc.details or {}).items()) if isinstance(exc.details, dict) else ""
+            detail = "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in (exc.details or {}).items()) \
+                if isinstance(exc.details, dict) else ""
             self.message_user(request, f"{exc.message} {detail}".strip(), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 

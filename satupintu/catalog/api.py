@@ -63,6 +63,27 @@ class RequirementOut(Schema):
     note: str
 
 
+class StageOut(Schema):
+    key: str
+    kind: str = Field(..., description="completeness_check | data_entry | technical_review | field_inspection | "
+                                       "technical_team | approval | handover")
+    name: str
+    agencies: list[str] = Field(..., description="agency slugs; two or more only for technical_team (parallel review)")
+    role: str = Field(..., description="front_office | verifier | technical_reviewer | head")
+    sla_days: int = Field(..., description="working days, 0 = same day")
+    after: list[str] = Field(..., description="keys of the stages that must be finished first")
+
+
+class StageIn(Schema):
+    key: str
+    kind: str
+    name: str
+    agencies: list[str] = Field(..., description='agency slugs of the site; "{owner}" = the service\'s own agency')
+    role: str
+    sla_days: int
+    after: list[str]
+
+
 class VersionOut(Schema):
     number: int
     status: str
@@ -88,6 +109,9 @@ class VersionOut(Schema):
     performance_evaluation: str
     region_prefixes: list[str]
     min_age: int | None
+    workflow: list[StageOut]
+    deemed_approval: bool = Field(..., description="fiktif positif: deemed granted when no decision is made within "
+                                                   "completion_days working days of the file being complete")
 
 
 class ServiceDetailOut(ServiceSummaryOut):
@@ -148,6 +172,8 @@ class ContentIn(Schema):
     performance_evaluation: str | None = None
     region_prefixes: list[str] | None = None
     min_age: int | None = None
+    workflow: list[StageIn] | None = Field(None, description="stages in execution order; required to publish")
+    deemed_approval: bool | None = None
 
 
 class ServiceCreateIn(ContentIn):

@@ -10,6 +10,7 @@ from satupintu.core.errors import InvalidInput
 from satupintu.identity import regions
 
 from .models import ApplicantType, DocumentType
+from .workflow import workflow_problems
 
 TEXT_FIELDS = (
     "description", "fee_basis", "product", "competence", "internal_supervision", "staff",
@@ -18,20 +19,28 @@ TEXT_FIELDS = (
 LIST_FIELDS = ("procedure", "complaint_channels", "legal_basis", "facilities")
 CONTENT_FIELDS = (
     "name", "applicant_types", "completion_days", "fee", "fee_variable", "min_age", "region_prefixes", "requirements",
-    *TEXT_FIELDS, *LIST_FIELDS,
+    *TEXT_FIELDS, *LIST_FIELDS, "workflow", "deemed_approval",
 )
 MAX_TEXT = 5000
 MAX_ITEMS = 60
 
 
-def clean_content(data: dict, *, partial: bool = False) -> dict:
-    """Return a normalised copy of `data`, or raise InvalidInput listing every bad field."""
-    errors: dict[str, str] = {}
+def clean_content(data: dict, *, partial: bool = False, publishing: bool = False, owner_slug: str = "",
+                  agency_slugs=(), completion_days: int | None = None) -> dict:
+    """Return a normalised copy of `data`, or raise InvalidInput listing every bad field.
+
+    A workflow is checked against the agencies of the site (`agency_slugs`; `owner_slug` is the
+    service's own agency) and against `data["completion_days"]`, or `completion_days` when a
+    partial change leaves it as it is. details["workflow"] is a list of every problem. A draft
+    may lack a workflow; a version being published (`publishing`) may not."""
+    errors: dict = {}
     out: dict = {}
     unknown = set(data) - set(CONTENT_FIELDS)
     for field in sorted(unknown):
         errors[field] = _("Kolom tidak dikenal.")
     required = () if partial else ("name", "applicant_types", "completion_days", "procedure")
+    if publishing:
+        required = (*required, "workflow")
     for field in required:
         if data.get(field) in (None, "", []):
             errors[field] = _("Wajib diisi.")
@@ -72,7 +81,7 @@ def clean_content(data: dict, *, partial: bool = False) -> dict:
                 errors[field] = _("Harus bilangan bulat 0 sampai %(n)s.") % {"n": f"{limit:,}".replace(",", ".")}
             else:
                 out[field] = value
-        elif field == "fee_variable":
+        elif field in ("fee_variable", "deemed_approval"):
             if not isinstance(value, bool):
                 errors[field] = _("Harus true atau false.")
             else:
@@ -99,6 +108,14 @@ def clean_content(data: dict, *, partial: bool = False) -> dict:
             cleaned = _clean_requirements(value, errors)
             if cleaned is not None:
                 out[field] = cleaned
+    if "workflow" in data and "workflow" not in errors and data["workflow"] is not None:
+        days = None if "completion_days" in errors else out.get("completion_days", completion_days)
+        stages, problems = workflow_problems(data["workflow"], agency_slugs=set(agency_slugs), owner_slug=owner_slug,
+                                             completion_days=days)
+        if problems:
+            errors["workflow"] = problems
+        else:
+            out["workflow"] = stages
     charged = out.get("fee", 0) or out.get("fee_variable", False)
     if not errors and charged and not (out.get("fee_basis") or "").strip() and not partial:
         errors["fee_basis"] = _("Dasar hukum biaya wajib diisi bila biaya lebih dari Rp0.")

@@ -193,6 +193,11 @@ class ServiceVersion(models.Model):
     service_guarantee = models.TextField(_("jaminan pelayanan"), blank=True)
     security_guarantee = models.TextField(_("jaminan keamanan dan keselamatan pelayanan"), blank=True)
     performance_evaluation = models.TextField(_("evaluasi kinerja pelaksana"), blank=True)
+    # The process (*alur*): stages in execution order, shape and rules in catalog/workflow.py
+    workflow = models.JSONField(_("alur layanan"), default=list, blank=True)
+    # *fiktif positif*: the application is deemed granted when no decision is made within
+    # completion_days working days from the moment the file is complete
+    deemed_approval = models.BooleanField(_("fiktif positif"), default=False)
     # Eligibility rules
     region_prefixes = models.JSONField(_("wilayah NIK yang dilayani"), default=list, blank=True)
     min_age = models.PositiveSmallIntegerField(_("usia minimal"), null=True, blank=True)

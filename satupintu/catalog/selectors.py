@@ -166,5 +166,13 @@ def expected_completion(*, site: Site | None, version: ServiceVersion, start: da
     return site_calendar(site).add_working_days(start, version.completion_days)
 
 
+def workflow_stages(*, version: ServiceVersion) -> list[dict]:
+    """The version's stages for display, each with its Agency rows (one query for all stages)."""
+    site_id = version.service.agency.site_id
+    slugs = {slug for stage in version.workflow for slug in stage["agencies"]}
+    agencies = {a.slug: a for a in Agency.objects.filter(site_id=site_id, slug__in=slugs)} if slugs else {}
+    return [{**stage, "agency_rows": [agencies[s] for s in stage["agencies"] if s in agencies]} for stage in version.workflow]
+
+
 def can_edit(*, actor, service: Service) -> bool:
     return can_manage_agency(actor, service.agency_id)

@@ -17,7 +17,13 @@ from .content import CONTENT_FIELDS, LIST_FIELDS, TEXT_FIELDS, clean_content, co
 from .models import Agency, Closure, Counter, DocumentType, Service, ServiceKind, ServiceVersion, Site, VersionStatus
 
 DEFAULTS = {**dict.fromkeys(TEXT_FIELDS, ""), **{f: [] for f in LIST_FIELDS}, "fee": 0, "fee_variable": False, "min_age": None,
-            "region_prefixes": [], "requirements": []}
+            "region_prefixes": [], "requirements": [], "workflow": [], "deemed_approval": False}
+
+
+def _scope(agency: Agency) -> dict:
+    """What a service's workflow may refer to: the agencies of its site, its own agency as owner."""
+    slugs = set(Agency.objects.filter(site_id=agency.site_id).values_list("slug", flat=True))
+    return {"owner_slug": agency.slug, "agency_slugs": slugs}
 
 
 def _full(content: dict) -> dict:
@@ -75,7 +81,7 @@ def service_create(*, actor, agency: Agency, slug: str, kind: str, content: dict
     """A new service with its first draft (version 1). Publish it to make it public."""
     require_manage_agency(actor, agency.pk)
     _check_kind(kind)
-    cleaned = _full(clean_content(content))
+    cleaned = _full(clean_content(content, **_scope(agency)))
     slug = (slug or "").strip().lower()
     if not slug or len(slug) > 80 or not all(c.isascii() and (c.isalnum() or c == "-") for c in slug):
         raise InvalidInput(_("Slug hanya boleh huruf kecil, angka dan tanda hubung."), code="invalid_slug")
@@ -116,7 +122,10 @@ def service_draft_update(*, actor, version: ServiceVersion, changes: dict) -> Se
     version = ServiceVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
         raise Conflict(_("Versi yang sudah terbit tidak dapat diubah; buat draf baru."), code="version_not_draft")
-    cleaned = clean_content(changes, partial=True)
+    if "completion_days" in changes and "workflow" not in changes and version.workflow:
+        changes = {**changes, "workflow": version.workflow}  # the stages' SLAs must still fit
+    cleaned = clean_content(changes, partial=True, completion_days=version.completion_days,
+                            **_scope(version.service.agency))
     merged_fee = cleaned.get("fee", version.fee) or cleaned.get("fee_variable", version.fee_variable)
     merged_basis = cleaned.get("fee_basis", version.fee_basis)
     if merged_fee and not merged_basis.strip():
@@ -140,7 +149,7 @@ def service_version_publish(*, actor, version: ServiceVersion) -> ServiceVersion
     version = ServiceVersion.objects.select_for_update().get(pk=version.pk)  # a concurrent draft edit waits
     if version.status != VersionStatus.DRAFT:
         raise Conflict(_("Hanya draf yang dapat diterbitkan."), code="version_not_draft")
-    content = _full(clean_content(version_content(version)))  # re-check: a draft may predate a rule
+    content = _full(clean_content(version_content(version), publishing=True, **_scope(service.agency)))  # a draft may predate a rule
     _publish(actor, service, version, content)
     return version
 
@@ -248,7 +257,7 @@ def service_sync_published(*, actor, agency: Agency, slug: str, kind: str, conte
     already is; otherwise a new version is published (older versions stay readable)."""
     require_manage_agency(actor, agency.pk)
     _check_kind(kind)
-    cleaned = _full(clean_content(content))
+    cleaned = _full(clean_content(content, publishing=True, **_scope(agency)))
     digest = content_digest(kind, cleaned)
     service = Service.objects.select_for_update().filter(agency=agency, slug=slug).first()
     if (service is not None and service.is_active and service.current_version

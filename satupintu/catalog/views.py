@@ -57,6 +57,7 @@ def service_detail(request, agency_slug, slug):
     due, skipped = selectors.expected_completion(site=site, version=version, start=date.today())
     return render(request, "catalog/service_detail.html", {
         "service": service, "version": version, "due": due, "skipped": skipped,
+        "stages": selectors.workflow_stages(version=version),
         "versions": selectors.service_versions(actor=request.user, service=service),
         "applicant_types": ApplicantType.choices, "today": date.today(),
         "can_edit": selectors.can_edit(actor=request.user, service=service),

@@ -19,6 +19,8 @@ from satupintu.identity import services as identity_services
 from satupintu.identity.models import Role, User
 from satupintu.queueing import services as queue_services
 
+from . import workflows
+
 PROFILES_DIR = Path(__file__).resolve().parent
 SITE_FIELDS = {"name", "address", "timezone", "region_code", "opened_on", "phone", "email", "opening_hours"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -31,6 +33,7 @@ SERVICE_KEYS = {
     "slug", "name", "kind", "applicant_types", "description", "requirements", "procedure", "completion_days", "fee", "fee_variable",
     "fee_basis", "product", "legal_basis", "min_age", "region_prefixes", "complaint_channels", "facilities",
     "competence", "internal_supervision", "staff", "service_guarantee", "security_guarantee", "performance_evaluation",
+    "workflow", "deemed_approval",
 }
 
 
@@ -47,6 +50,7 @@ class AgencySpec:
     data: dict
     counters: list[dict]
     services: list[dict]  # {"slug", "kind", "content"}
+    filename: str = ""
 
 
 @dataclass
@@ -111,16 +115,21 @@ def read(name: str) -> Profile:
             else:
                 doc_types[code] = {"code": code, "name": item["name"], "description": item.get("description", "")}
 
+    wf_path = folder / "workflows.toml"
+    raw_wf = _load(wf_path, problems) if wf_path.exists() else {}
+    templates, kind_defaults = workflows.read_templates(wf_path, raw_wf, problems)
+
     agencies: list[AgencySpec] = []
     counter_codes: dict[str, str] = {}
     for position, path in enumerate(sorted((folder / "agencies").glob("*.toml"))):
         raw = _load(path, problems)
-        spec = _agency(path.name, position, raw, doc_types, counter_codes, problems)
+        spec = _agency(path.name, position, raw, doc_types, counter_codes, problems, templates, kind_defaults)
         if spec:
             agencies.append(spec)
     slugs = [a.slug for a in agencies]
     for s in {s for s in slugs if slugs.count(s) > 1}:
         problems.append(f"slug instansi '{s}' dipakai lebih dari sekali")
+    _check_services(agencies, set(slugs), problems)
 
     expect = top.get("expect", {})
     n_services = sum(len(a.services) for a in agencies)
@@ -158,7 +167,24 @@ def _queues(folder: Path, agencies: list[AgencySpec], problems: list[str]) -> li
     return groups
 
 
-def _agency(filename, position, raw, doc_types, counter_codes, problems) -> AgencySpec | None:
+def _check_services(agencies: list[AgencySpec], agency_slugs: set[str], problems: list[str]) -> None:
+    """Each service's content, its workflow included: a workflow may name any agency of the
+    profile, so this runs once every agency file has been read."""
+    for spec in agencies:
+        for s in spec.services:
+            where = f"{spec.filename} layanan '{s['slug']}'"
+            content = {k: v for k, v in s["content"].items() if k != "requirements"}  # types checked in _agency
+            try:
+                cleaned = clean_content(content, publishing=True, owner_slug=spec.slug, agency_slugs=agency_slugs)
+            except DomainError as exc:
+                for f, msg in (exc.details or {}).items():
+                    for m in msg if isinstance(msg, list) else [msg]:
+                        problems.append(f"{where}: {f}: {m}")
+            else:
+                s["content"]["workflow"] = cleaned["workflow"]  # "{owner}" resolved
+
+
+def _agency(filename, position, raw, doc_types, counter_codes, problems, templates, kind_defaults) -> AgencySpec | None:
     head = raw.get("agency")
     if not head or not head.get("slug"):
         problems.append(f"{filename}: tabel [agency] dengan slug wajib ada")
@@ -176,7 +202,7 @@ def _agency(filename, position, raw, doc_types, counter_codes, problems) -> Agen
         counter_codes[code] = slug
         counters.append({"code": code, "name": c.get("name", code)})
     defaults = raw.get("defaults", {})
-    for key in set(defaults) - set(DEFAULT_FIELDS):
+    for key in set(defaults) - {*DEFAULT_FIELDS, "workflow"}:
         problems.append(f"{filename}: [defaults] kolom tidak dikenal '{key}'")
     services, seen = [], set()
     for item in raw.get("service", []):
@@ -198,13 +224,17 @@ def _agency(filename, position, raw, doc_types, counter_codes, problems) -> Agen
         for r in content.get("requirements", []):
             if isinstance(r, dict) and r.get("type") not in doc_types:
                 problems.append(f"{where}: jenis dokumen '{r.get('type')}' tidak didefinisikan")
-        try:  # everything but requirements (their document types are checked above)
-            clean_content({k: v for k, v in content.items() if k != "requirements"})
-        except DomainError as exc:
-            for f, msg in (exc.details or {}).items():
-                problems.append(f"{where}: {f}: {msg}")
+        # the service's own stages, else the agency's template, else the template for its kind
+        choice = item.get("workflow", defaults.get("workflow", kind_defaults.get(item.get("kind"))))
+        if isinstance(choice, str):
+            if choice not in templates:
+                problems.append(f"{where}: alur '{choice}' tidak ada di workflows.toml")
+            choice = templates.get(choice, [])
+        content["workflow"] = workflows.expand(
+            choice if choice is not None else [], completion_days=content.get("completion_days"), where=where, problems=problems
+        )
         services.append({"slug": s_slug, "kind": item.get("kind"), "content": content})
-    return AgencySpec(slug, position, data, counters, services)
+    return AgencySpec(slug, position, data, counters, services, filename)
 
 
 @dataclass
@@ -226,12 +256,15 @@ def load(profile: Profile, *, actor, demo_accounts: bool = False, progress=lambd
             actor=actor, slug=profile.site_slug, data=profile.site, closures=profile.closures
         )
         report.document_types_changed = catalog_services.document_types_upsert(actor=actor, items=profile.document_types)
-        for spec in profile.agencies:
-            agency, changed = catalog_services.agency_upsert(
+        agencies = {}
+        for spec in profile.agencies:  # every agency first: a workflow may name any of them
+            agencies[spec.slug], changed = catalog_services.agency_upsert(
                 actor=actor, site=site, slug=spec.slug, data=spec.data, counters=spec.counters
             )
             report.agencies += 1
             report.changed_agencies += changed
+        for spec in profile.agencies:
+            agency = agencies[spec.slug]
             n_changed = 0
             for s in spec.services:
                 _service, changed = catalog_services.service_sync_published(

@@ -59,11 +59,30 @@ def make_agency(site=None, slug=None, short_name=None, kind="pemda_kota") -> Age
     return agency
 
 
-def make_service(agency=None, slug=None, name=None, kind="non_perizinan", **content):
+def simple_workflow(completion_days: int = 3) -> list[dict]:
+    """Completeness check (front office) → verification (verifier) → approval (head), all by the
+    service's own agency, with SLAs that add up to `completion_days`."""
+    first = 1 if completion_days >= 3 else 0
+    last = 1 if completion_days >= 2 else 0
+    return [
+        {"key": "kelengkapan", "kind": "completeness_check", "name": "Pemeriksaan kelengkapan berkas",
+         "agencies": ["{owner}"], "role": "front_office", "sla_days": first, "after": []},
+        {"key": "verifikasi", "kind": "technical_review", "name": "Verifikasi oleh back office",
+         "agencies": ["{owner}"], "role": "verifier", "sla_days": completion_days - first - last, "after": ["kelengkapan"]},
+        {"key": "persetujuan", "kind": "approval", "name": "Persetujuan kepala",
+         "agencies": ["{owner}"], "role": "head", "sla_days": last, "after": ["verifikasi"]},
+    ]
+
+
+def make_service(agency=None, slug=None, name=None, kind="non_perizinan", workflow=None, **content):
+    """A published service. Without `workflow` it gets `simple_workflow` for its own agency;
+    "{owner}" in a given workflow means the service's agency."""
     agency = agency or make_agency()
     if not DocumentType.objects.filter(code="ktp-el").exists():
         make_document_types()
     n = next(_seq)
-    data = {**BASE_CONTENT, "name": name or f"Layanan Uji {n}", "requirements": [{"type": "ktp-el", "mandatory": True}], **content}
+    days = content.get("completion_days", BASE_CONTENT["completion_days"])
+    data = {**BASE_CONTENT, "name": name or f"Layanan Uji {n}", "requirements": [{"type": "ktp-el", "mandatory": True}],
+            "workflow": workflow if workflow is not None else simple_workflow(days), **content}
     service, _ = services.service_sync_published(actor=SYSTEM, agency=agency, slug=slug or f"layanan-{n}", kind=kind, content=data)
     return service

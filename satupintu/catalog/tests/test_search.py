@@ -4,7 +4,7 @@ run on whichever engine DATABASE_URL selects, and CI runs them on both."""
 import pytest
 
 from satupintu.catalog import search, selectors, services
-from satupintu.catalog.tests.factories import SYSTEM, make_agency, make_service
+from satupintu.catalog.tests.factories import SYSTEM, make_agency, make_service, simple_workflow
 from satupintu.core.errors import InvalidInput, NotFound
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,8 @@ def test_only_published_active_services_are_found(catalogue, agency, make_office
     officer = make_officer(agency)
     version = services.service_create(actor=officer, agency=agency, slug="rahasia",
                                       kind="perizinan", content={"name": "Izin Rahasia Draf", "applicant_types": ["perorangan"],
-                                                                 "procedure": ["a"], "completion_days": 1})
+                                                                 "procedure": ["a"], "completion_days": 1,
+                                                                 "workflow": simple_workflow(1)})
     assert "rahasia" not in names(selectors.service_search(actor=None, query="rahasia"))
     services.service_version_publish(actor=officer, version=version)
     assert names(selectors.service_search(actor=None, query="rahasia")) == ["rahasia"]

@@ -6,7 +6,7 @@ import pytest
 from conftest import PASSWORD
 from satupintu.catalog import selectors, services
 from satupintu.catalog.models import ServiceVersion, VersionStatus
-from satupintu.catalog.tests.factories import make_service
+from satupintu.catalog.tests.factories import make_service, simple_workflow
 from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from satupintu.core.models import AuditEntry
 
@@ -123,7 +123,8 @@ def test_mall_admin_may_edit_any_agency(service, mall_admin):
 
 class TestApi:
     CONTENT = {"name": "Izin Usaha Penggilingan Padi", "applicant_types": ["badan_usaha"], "completion_days": 5,
-               "procedure": ["Ajukan", "Verifikasi", "Terbit"], "requirements": [{"type": "nib", "mandatory": True}]}
+               "procedure": ["Ajukan", "Verifikasi", "Terbit"], "requirements": [{"type": "nib", "mandatory": True}],
+               "workflow": simple_workflow(5)}
 
     def test_create_update_publish_through_the_api(self, api, agency, own_admin):
         token = api.token(own_admin)
@@ -204,7 +205,7 @@ class TestAdmin:
         assert r.status_code == 200
         form = r.context["adminform"].form
         data = {k: (v if v is not None else "") for k, v in form.initial.items() if k in form.fields}
-        for k in ("applicant_types", "procedure", "complaint_channels", "legal_basis", "facilities", "region_prefixes"):
+        for k in ("applicant_types", "procedure", "complaint_channels", "legal_basis", "facilities", "region_prefixes", "workflow"):
             data[k] = form.fields[k].prepare_value(form.initial[k])
         data.update({"completion_days": 7, "min_age": "", "requirements-TOTAL_FORMS": 1, "requirements-INITIAL_FORMS": 1,
                      "requirements-0-id": draft.requirements.first().pk, "requirements-0-version": draft.pk,
