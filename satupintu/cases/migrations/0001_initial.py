@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('catalog', '0006_title_vector'),
+        ('catalog', '0007_workflow'),
         ('queueing', '0003_first_called_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

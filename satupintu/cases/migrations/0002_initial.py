@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0001_initial'),
-        ('catalog', '0006_title_vector'),
+        ('catalog', '0007_workflow'),
         ('vault', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

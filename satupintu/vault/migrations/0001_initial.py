@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('catalog', '0006_title_vector'),
+        ('catalog', '0007_workflow'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
