@@ -92,3 +92,51 @@ def api(client):
             return api_token_issue(actor=user)[1]
 
     return Api()
+
+
+
+@pytest.fixture(autouse=True)
+def _vault_dir(settings, tmp_path):
+    settings.SATUPINTU_VAULT_DIR = tmp_path / "vault"
+
+
+@pytest.fixture
+def pbg(agency):
+    from satupintu.cases.tests.factories import make_pbg
+
+    return make_pbg(agency)
+
+
+@pytest.fixture
+def officers(agency, pbg, make_officer):
+    """Application fixtures (a PBG service of three agencies, its officers, a citizen's KTP and a
+    filed application) are shared by the cases and vault tests.
+
+    One officer per (agency, role) the PBG workflow needs, keyed like "dpmptsp:front_office"."""
+    from satupintu.catalog.models import Agency
+
+    out = {}
+    for slug, roles in {"dpmptsp": ("front_office", "verifier", "technical_reviewer", "head"),
+                        "pupr": ("technical_reviewer",), "bapenda": ("technical_reviewer",)}.items():
+        a = Agency.objects.get(site=agency.site, slug=slug)
+        for role in roles:
+            out[f"{slug}:{role}"] = make_officer(a, role=role, email=f"{role}.{slug}@example.test")
+    return out
+
+
+@pytest.fixture
+def ktp(citizen):
+    from satupintu.cases.tests.factories import PDF
+    from satupintu.catalog.models import DocumentType
+    from satupintu.vault.services import document_upload
+
+    return document_upload(actor=citizen, owner=citizen, document_type=DocumentType.objects.get(code="ktp-el"),
+                           name="ktp.pdf", data=PDF)
+
+
+@pytest.fixture
+def submitted(citizen, pbg, ktp, officers):
+    from satupintu.cases import services
+
+    app, _created = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp})
+    return app

@@ -81,7 +81,7 @@ class ApplicationOut(Schema):
 
 
 class ApplicationIn(Schema):
-    service: str  # slug or UUID
+    service: str  # UUID, or "agency-slug/service-slug"
     applicant_type: str = "perorangan"
     business_name: str = ""
     nib: str = ""
@@ -187,8 +187,8 @@ def task_out(t) -> dict:
     }
 
 
-def application_out(app) -> dict:
-    dl = selectors.application_deadline(app)
+def application_out(app, memo: dict | None = None) -> dict:
+    dl = selectors.application_deadline(app, memo=memo)
     return {
         "uuid": app.uuid, "tracking_number": app.tracking_number, "service": app.service.slug,
         "service_name": app.version.name, "agency": app.agency.slug, "version": app.version.number,
@@ -207,7 +207,8 @@ def application_out(app) -> dict:
 
 
 def _page(page, item) -> dict:
-    return {"count": page.count, "page": page.page, "pages": page.pages, "items": [item(x) for x in page.items]}
+    memo: dict = {}  # one working-day calendar per site for the whole page
+    return {"count": page.count, "page": page.page, "pages": page.pages, "items": [item(x, memo) for x in page.items]}
 
 
 def _documents(actor, applicant, wanted: dict[int, UUID]) -> dict[int, Document]:
@@ -232,7 +233,8 @@ def my_applications(request, status: str = "", page: int = 1, page_size: int = 2
              summary="Buat draf, atau ajukan langsung (submit=true) dengan header Idempotency-Key")
 def create_application(request, payload: ApplicationIn):
     actor = actor_of(request)
-    service = service_get(actor=actor, key=payload.service)
+    agency_slug, _sep, key = payload.service.rpartition("/")
+    service = service_get(actor=actor, key=key, agency_slug=agency_slug or None)
     applicant = None
     if payload.applicant_nik:
         applicant = citizen_register_assisted(actor=actor, full_name=payload.applicant_name, nik=payload.applicant_nik,
@@ -274,7 +276,7 @@ def patch_application(request, uuid: UUID, payload: ApplicationPatch):
 @router.delete("/applications/{uuid}", response={204: None}, summary="Hapus draf")
 def delete_application(request, uuid: UUID):
     services.application_draft_delete(actor=actor_of(request), application=_application(request, uuid))
-    return 204, None
+    return HttpStatus(204, None)
 
 
 def _requirement(app, requirement_id: int):
@@ -313,7 +315,7 @@ def upload_for_application(request, uuid: UUID, document_type: Form[str], file: 
         raise InvalidInput(_("Jenis dokumen tidak dikenal."), code="unknown_document_type")
     doc = services.application_upload(actor=actor, application=app, document_type=dtype, name=file.name,
                                       data=read_upload(file), valid_until=valid_until)
-    return 201, document_out(doc)
+    return HttpStatus(201, document_out(doc))
 
 
 @router.post("/applications/{uuid}/submit", response=ApplicationOut)
@@ -364,9 +366,9 @@ def decide(request, uuid: UUID, task_id: int, decision: str, payload: DecisionIn
     return application_out(_application(request, uuid))
 
 
-def inbox_item(task) -> dict:
+def inbox_item(task, memo: dict | None = None) -> dict:
     app = task.application
-    dl = selectors.deadline(app.agency.site, task.due_on)
+    dl = selectors.deadline(app.agency.site, task.due_on, memo=memo)
     return {
         "task": task_out(task), "application": app.uuid, "tracking_number": app.tracking_number,
         "service_name": app.version.name, "applicant_name": app.applicant.full_name, "submitted_at": app.submitted_at,

@@ -30,7 +30,7 @@ class Application(models.Model):
     and pauses while the file is returned to the applicant."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    tracking_number = models.CharField(_("nomor registrasi"), max_length=12, unique=True)
+    tracking_number = models.CharField(_("nomor registrasi"), max_length=12, unique=True, null=True, blank=True)
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="applications")
     version = models.ForeignKey("catalog.ServiceVersion", on_delete=models.PROTECT, related_name="applications")
     agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="applications")

@@ -11,6 +11,7 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from satupintu.catalog.models import Requirement
 from satupintu.catalog.selectors import site_calendar, site_current
 from satupintu.core import ids, ratelimit
 from satupintu.core.errors import InvalidInput, NotFound
@@ -30,8 +31,13 @@ def _base():
 
 
 def _with_tasks(qs):
-    return qs.prefetch_related(Prefetch("tasks", queryset=StageTask.objects.select_related("agency", "claimed_by")
-                                        .order_by("position", "agency_id")))
+    return qs.prefetch_related(
+        Prefetch("tasks", queryset=StageTask.objects.select_related("agency", "claimed_by", "report")
+                 .order_by("position", "agency_id")),
+        Prefetch("attachments", queryset=ApplicationDocument.objects.select_related(
+            "requirement__document_type", "document__document_type")),
+        Prefetch("version__requirements", queryset=Requirement.objects.select_related("document_type")),
+    )
 
 
 def visible_applications(actor):
@@ -65,8 +71,8 @@ def application_list_mine(*, actor, status: str | None = None, page: int = 1, pa
 
 
 def attachments(app: Application) -> list[ApplicationDocument]:
-    return list(app.attachments.select_related("requirement__document_type", "document__document_type")
-                .order_by("requirement__position", "requirement_id"))
+    """The application's attachments in requirement order (uses the prefetch of `_with_tasks`)."""
+    return sorted(app.attachments.all(), key=lambda a: (a.requirement.position, a.requirement_id))
 
 
 def document_in_agency_work(document, agency_id: int) -> bool:
@@ -105,16 +111,27 @@ class Deadline:
         return -self.days_left if self.days_left is not None and self.days_left < 0 else 0
 
 
-def deadline(site, due_on: date | None, *, paused: bool = False, done: bool = False, today: date | None = None) -> Deadline:
+def calendar(site, memo: dict | None = None):
+    """The site's working-day calendar; `memo` keeps one per site while a list is rendered."""
+    if memo is None:
+        return site_calendar(site)
+    if site.pk not in memo:
+        memo[site.pk] = site_calendar(site)
+    return memo[site.pk]
+
+
+def deadline(site, due_on: date | None, *, paused: bool = False, done: bool = False, today: date | None = None,
+             memo: dict | None = None) -> Deadline:
     if due_on is None or done:
         return Deadline(due_on, None, False, False, paused)
     today = today or clock.today(site)
-    left = sla.remaining(site_calendar(site), today, due_on)
+    left = sla.remaining(calendar(site, memo), today, due_on)
     return Deadline(due_on, left, left < 0, 0 <= left <= settings.SATUPINTU_SLA_DUE_SOON_DAYS, paused)
 
 
-def application_deadline(app: Application, today: date | None = None) -> Deadline:
-    return deadline(app.agency.site, app.due_on, paused=app.status == Status.RETURNED, done=app.is_final, today=today)
+def application_deadline(app: Application, today: date | None = None, memo: dict | None = None) -> Deadline:
+    return deadline(app.agency.site, app.due_on, paused=app.status == Status.RETURNED, done=app.is_final, today=today,
+                    memo=memo)
 
 
 def deemed_approved(app: Application, today: date | None = None) -> bool:

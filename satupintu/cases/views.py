@@ -178,7 +178,8 @@ def office_inbox(request):
     g = request.GET
     page = selectors.inbox(actor=request.user, due=g.get("due", ""), claimed=g.get("claimed", ""),
                            service=g.get("service", ""), q=g.get("q", ""), page=int(g.get("page", "1") or 1))
-    rows = [{"task": t, "deadline": selectors.deadline(t.application.agency.site, t.due_on)} for t in page.items]
+    memo: dict = {}
+    rows = [{"task": t, "deadline": selectors.deadline(t.application.agency.site, t.due_on, memo=memo)} for t in page.items]
     return render(request, "cases/inbox.html", {"page": page, "rows": rows, "filters": g})
 
 

@@ -7,6 +7,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from satupintu.catalog.models import DocumentType
 from satupintu.config.api import actor_of
@@ -64,7 +65,7 @@ def upload_document(request, document_type: Form[str], file: File[UploadedFile],
         raise InvalidInput(_("Jenis dokumen tidak dikenal."), code="unknown_document_type")
     doc = services.document_upload(actor=actor, owner=actor, document_type=dtype, name=file.name,
                                    data=services.read_upload(file), valid_until=valid_until)
-    return 201, document_out(doc)
+    return Status(201, document_out(doc))
 
 
 @router.get("/documents/{uuid}", response=DocumentOut)

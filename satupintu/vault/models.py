@@ -6,9 +6,26 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class VaultStorage(FileSystemStorage):
+    """Files sit outside the web root (settings.SATUPINTU_VAULT_DIR, read at each use) and have
+    no public URL: they are served only through the permission-checked views."""
+
+    @property
+    def base_location(self):
+        return settings.SATUPINTU_VAULT_DIR
+
+    @property
+    def location(self):
+        import os
+
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("vault files have no public URL")
+
+
 def vault_storage():
-    """Files sit outside the web root (settings.SATUPINTU_VAULT_DIR) and have no public URL."""
-    return FileSystemStorage(location=settings.SATUPINTU_VAULT_DIR, base_url=None)
+    return VaultStorage()
 
 
 def vault_path(instance, filename):

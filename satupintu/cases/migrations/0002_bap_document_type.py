@@ -9,5 +9,5 @@ def add_bap(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0002_initial"), ("catalog", "0007_workflow")]
+    dependencies = [("cases", "0001_initial"), ("catalog", "0007_workflow")]
     operations = [migrations.RunPython(add_bap, migrations.RunPython.noop)]

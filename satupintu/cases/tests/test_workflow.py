@@ -1,0 +1,146 @@
+"""The interagency workflow: stages in order, the parallel technical team, returns that pause
+the clock, rejections that end the file, and who may decide what."""
+
+from datetime import date
+
+import pytest
+
+from satupintu.cases import clock, services
+from satupintu.cases.models import Application, Pause, Status, StageTask, TaskStatus
+from satupintu.core.errors import Conflict, Forbidden, InvalidInput
+from satupintu.core.models import AuditEntry
+
+from .helpers import active, officer_for, pass_stage
+
+pytestmark = pytest.mark.django_db
+
+STAGES = ["kelengkapan", "entri", "kajian", "tinjau", "tim-teknis", "ttd", "serah"]
+
+
+def test_submission_gives_tracking_number_and_starts_completeness_check(submitted):
+    assert submitted.status == Status.SUBMITTED
+    assert len(submitted.tracking_number) == 10
+    assert [t.stage_key for t in active(submitted)] == ["kelengkapan"]
+    assert submitted.sla_started_on is None and submitted.due_on is None  # the clock waits for a complete file
+    assert StageTask.objects.filter(application=submitted).count() == 9  # 6 single stages + 3 technical-team tasks
+
+
+def test_full_pbg_journey_reaches_approval(submitted, officers):
+    for key in STAGES:
+        app = pass_stage(officers, submitted, key)
+        if key == "kelengkapan":
+            assert app.status == Status.IN_PROCESS and app.sla_started_on is not None and app.due_on is not None
+    app = Application.objects.get(pk=submitted.pk)
+    assert app.status == Status.APPROVED and app.decided_at is not None
+    assert not StageTask.objects.filter(application=app).exclude(status=TaskStatus.APPROVED).exists()
+    actions = list(AuditEntry.objects.filter(object_id=str(app.uuid)).values_list("action", flat=True))
+    assert actions[-1] == "application.approved" and "application.submitted" in actions
+
+
+def test_technical_team_waits_for_every_agency(submitted, officers):
+    for key in STAGES[:4]:
+        pass_stage(officers, submitted, key)
+    team = active(submitted, "tim-teknis")
+    assert {t.agency.slug for t in team} == {"pupr", "dpmptsp", "bapenda"}
+    for task in team[:2]:
+        services.task_approve(actor=officer_for(officers, task), task=task)
+    assert active(submitted, "ttd") == []  # one agency still reviewing
+    services.task_approve(actor=officer_for(officers, team[2]), task=team[2])
+    assert [t.stage_key for t in active(submitted)] == ["ttd"]
+
+
+def test_one_rejection_in_the_team_rejects_and_cancels_the_rest(submitted, officers):
+    for key in STAGES[:4]:
+        pass_stage(officers, submitted, key)
+    team = active(submitted, "tim-teknis")
+    services.task_approve(actor=officer_for(officers, team[0]), task=team[0])
+    app = services.task_reject(actor=officer_for(officers, team[1]), task=team[1],
+                               reason="Melanggar Pasal 12 Perda 7/2021: GSB kurang dari 5 m")
+    assert app.status == Status.REJECTED
+    statuses = dict(StageTask.objects.filter(application=app, stage_key="tim-teknis").values_list("agency__slug", "status"))
+    assert sorted(statuses.values()) == ["approved", "cancelled", "rejected"]
+    assert not StageTask.objects.filter(application=app, status__in=["active", "waiting"]).exists()
+    with pytest.raises(Conflict):
+        services.task_approve(actor=officer_for(officers, team[2]), task=team[2])
+
+
+def test_reject_needs_a_legal_reason_and_changes_nothing_without(submitted, officers):
+    task = active(submitted)[0]
+    before = AuditEntry.objects.count()
+    with pytest.raises(InvalidInput) as exc:
+        services.task_reject(actor=officers["dpmptsp:front_office"], task=task, reason="  ")
+    assert exc.value.code == "legal_reason_missing"
+    assert Application.objects.get(pk=submitted.pk).status == Status.SUBMITTED
+    assert AuditEntry.objects.count() == before
+
+
+def test_wrong_agency_or_role_is_refused(submitted, officers):
+    task = active(submitted)[0]
+    for key in ("dpmptsp:verifier", "pupr:technical_reviewer"):
+        with pytest.raises(Forbidden):
+            services.task_approve(actor=officers[key], task=task)
+    assert active(submitted)[0].status == TaskStatus.ACTIVE
+
+
+def test_return_pauses_the_clock_and_resumes_at_the_same_stage(submitted, officers, citizen, monkeypatch):
+    pass_stage(officers, submitted, "kelengkapan")
+    task = active(submitted, "entri")[0]
+    app = services.task_return(actor=officers["dpmptsp:verifier"], task=task, reason="Foto KTP buram, unggah ulang")
+    assert app.status == Status.RETURNED and app.due_on is None
+    assert Pause.objects.filter(application=app, ended_on__isnull=True).exists()
+    with pytest.raises(Conflict):  # nobody decides while the file is with the applicant
+        services.task_approve(actor=officers["dpmptsp:verifier"], task=task)
+    started = app.sla_started_on
+    later = date.fromordinal(clock.today(app.agency.site).toordinal() + 7)
+    monkeypatch.setattr(clock, "today", lambda site: later)
+    app = services.application_resubmit(actor=citizen, application=app)
+    assert app.status == Status.IN_PROCESS
+    assert [t.stage_key for t in active(app)] == ["entri"]
+    # the week with the applicant does not count: the due date moved by the paused working days
+    from satupintu.cases import sla
+    from satupintu.catalog.selectors import site_calendar
+
+    cal = site_calendar(app.agency.site)
+    pauses = list(app.pauses.values_list("started_on", "ended_on"))
+    assert app.due_on == sla.due_date(cal, started, 10, sla.paused_days(pauses, later))
+    assert app.due_on > sla.due_date(cal, started, 10, set())
+
+
+def test_stale_revision_is_a_conflict(submitted, officers):
+    task = active(submitted)[0]
+    officer = officers["dpmptsp:front_office"]
+    services.task_claim(actor=officer, task=task, revision=submitted.revision)
+    with pytest.raises(Conflict) as exc:
+        services.task_approve(actor=officer, task=task, revision=submitted.revision)  # the form predates the claim
+    assert exc.value.code == "stale"
+
+
+def test_claimed_stage_cannot_be_decided_by_a_colleague(submitted, officers, make_officer, agency):
+    colleague = make_officer(agency, role="front_office", email="fo2@example.test")
+    task = active(submitted)[0]
+    services.task_claim(actor=officers["dpmptsp:front_office"], task=task)
+    with pytest.raises(Conflict) as exc:
+        services.task_approve(actor=colleague, task=task)
+    assert exc.value.code == "claimed_by_other"
+    services.task_unclaim(actor=officers["dpmptsp:front_office"], task=task)
+    services.task_approve(actor=colleague, task=task)
+
+
+def test_field_inspection_needs_a_report(submitted, officers):
+    for key in STAGES[:3]:
+        pass_stage(officers, submitted, key)
+    task = active(submitted, "tinjau")[0]
+    with pytest.raises(InvalidInput) as exc:
+        services.task_approve(actor=officers["pupr:technical_reviewer"], task=task)
+    assert exc.value.code == "report_missing"
+
+
+def test_escalation_tells_head_and_mall_admin_once(submitted, officers, mall_admin, monkeypatch):
+    from satupintu.notify.models import Notification
+
+    task = active(submitted)[0]
+    late = date.fromordinal(task.due_on.toordinal() + 5)
+    assert services.stage_escalate_overdue(today=late) == 1
+    assert services.stage_escalate_overdue(today=late) == 0
+    told = set(Notification.objects.filter(event="application.overdue").values_list("recipient__email", flat=True))
+    assert told == {officers["dpmptsp:head"].email, mall_admin.email}

@@ -1,0 +1,97 @@
+"""The vault: files checked by content, kept outside the web root, offered again while valid,
+opened only by the owner and by officers working on an application that uses them (logged)."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.conf import settings
+
+from satupintu.catalog.models import DocumentType
+from satupintu.core.errors import Forbidden, InvalidInput
+from satupintu.core.models import AuditEntry
+from satupintu.vault import selectors, services
+from satupintu.vault.models import Document
+
+from satupintu.cases.tests.factories import PDF, PNG
+
+pytestmark = pytest.mark.django_db
+
+
+def ktp_type():
+    return DocumentType.objects.get(code="ktp-el")
+
+
+def test_stored_outside_static_and_media_with_a_sanitised_name(citizen, site):
+    doc = services.document_upload(actor=citizen, owner=citizen, document_type=ktp_type(), name="../../etc/passwd.png", data=PNG)
+    assert doc.content_type == "image/png" and doc.original_name == "passwd.png"
+    path = doc.file.path
+    assert path.startswith(str(settings.SATUPINTU_VAULT_DIR)) and "passwd" not in path
+    assert not path.startswith(str(settings.STATIC_ROOT or "/nonexistent"))
+
+
+@pytest.mark.parametrize("data, code", [(b"", "file_empty"), (b"GIF89a....", "file_type"), (b"<html>%PDF-", "file_type")])
+def test_bad_files_are_refused_and_nothing_is_kept(citizen, site, data, code):
+    with pytest.raises(InvalidInput) as exc:
+        services.document_upload(actor=citizen, owner=citizen, document_type=ktp_type(), name="ktp.pdf", data=data)
+    assert exc.value.code == code
+    assert Document.objects.count() == 0
+    folder = settings.SATUPINTU_VAULT_DIR
+    assert not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
+
+
+def test_size_limit_is_configurable(citizen, site, settings):
+    settings.SATUPINTU_VAULT_MAX_BYTES = 10
+    with pytest.raises(InvalidInput) as exc:
+        services.document_upload(actor=citizen, owner=citizen, document_type=ktp_type(), name="ktp.pdf", data=PDF)
+    assert exc.value.code == "file_too_large"
+
+
+def test_nobody_uploads_into_someone_elses_vault(citizen, site, agency, make_officer):
+    officer = make_officer(agency, role="front_office")
+    with pytest.raises(Forbidden):
+        services.document_upload(actor=officer, owner=citizen, document_type=ktp_type(), name="ktp.pdf", data=PDF)
+
+
+def test_expired_documents_are_not_offered(citizen, site):
+    old = services.document_upload(actor=citizen, owner=citizen, document_type=ktp_type(), name="a.pdf", data=PDF,
+                                   valid_until=date.today() + timedelta(days=1))
+    Document.objects.filter(pk=old.pk).update(valid_until=date.today() - timedelta(days=1))
+    fresh = services.document_upload(actor=citizen, owner=citizen, document_type=ktp_type(), name="b.pdf", data=PDF)
+    offered = selectors.documents_offered(owner=citizen, type_ids=[ktp_type().id])
+    assert offered[ktp_type().id] == [fresh]
+
+
+def test_owner_downloads_without_a_log_entry_officer_view_is_logged(client, submitted, ktp, citizen, officers):
+    client.force_login(citizen)
+    r = client.get(f"/dokumen/{ktp.uuid}/")
+    assert r.status_code == 200 and b"".join(r.streaming_content) == PDF
+    assert r["Content-Type"] == "application/pdf" and r["X-Content-Type-Options"] == "nosniff"
+    assert not AuditEntry.objects.filter(action="document.viewed").exists()
+    client.force_login(officers["pupr:technical_reviewer"])  # PUPR has a (later) stage in this PBG file
+    assert client.get(f"/dokumen/{ktp.uuid}/").status_code == 200
+    entry = AuditEntry.objects.get(action="document.viewed")
+    assert entry.object_id == str(ktp.uuid) and entry.changes["owner"] == str(citizen.uuid)
+
+
+def test_my_documents_page_lists_and_uploads(client, citizen, site, django_assert_max_num_queries):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    for i in range(25):
+        services.document_upload(actor=citizen, owner=citizen, document_type=ktp_type(), name=f"{i}.pdf", data=PDF)
+    client.force_login(citizen)
+    with django_assert_max_num_queries(12):
+        r = client.get("/dokumen/")
+    assert r.status_code == 200 and r.content.count(b'.pdf</a>') == 20
+    r = client.post("/dokumen/", {"document_type": "ktp-el", "file": SimpleUploadedFile("x.pdf", b"nope")})
+    assert r.status_code == 400 and Document.objects.count() == 25
+    r = client.post("/dokumen/", {"document_type": "ktp-el", "file": SimpleUploadedFile("x.pdf", PDF)})
+    assert r.status_code == 302 and Document.objects.count() == 26
+
+
+def test_document_list_api_query_count(client, api, citizen, site, django_assert_max_num_queries):
+    for i in range(25):
+        services.document_upload(actor=citizen, owner=citizen, document_type=ktp_type(), name=f"{i}.pdf", data=PDF)
+    token = api.token(citizen)
+    with django_assert_max_num_queries(6):
+        r = client.get("/api/v1/documents", {"page_size": 25}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.json()["count"] == 25 and len(r.json()["items"]) == 25
