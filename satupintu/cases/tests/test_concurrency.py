@@ -1,0 +1,63 @@
+"""Two officers deciding the same stage at the same instant: one wins, the other gets a
+conflict, never a double transition (PostgreSQL row lock; SQLite's IMMEDIATE transactions)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from satupintu.cases import services
+from satupintu.cases.models import Application, StageTask, TaskStatus
+from satupintu.core.errors import Conflict
+from satupintu.core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def race(*calls):
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i):
+        try:
+            barrier.wait()
+            calls[i]()
+            results[i] = "ok"
+        except Conflict as exc:
+            results[i] = exc.code
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion
+            results[i] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.parametrize("second", ["approve", "reject"])
+def test_two_officers_decide_the_same_stage(submitted, officers, make_officer, agency, second):
+    colleague = make_officer(agency, role="front_office", email="fo.b@example.test")
+    task = StageTask.objects.get(application=submitted, status=TaskStatus.ACTIVE)
+    for _round in range(5):  # several rounds on fresh applications make the overlap likely
+        app, _ = services.application_file(actor=submitted.applicant, service=submitted.service,
+                                           documents={submitted.version.requirements.get().id: submitted.attachments.get().document})
+        task = StageTask.objects.get(application=app, status=TaskStatus.ACTIVE)
+        decisions_before = AuditEntry.objects.filter(object_id=str(app.uuid)).count()
+        other = (lambda: services.task_approve(actor=colleague, task=task)) if second == "approve" else \
+            (lambda: services.task_reject(actor=colleague, task=task, reason="Pasal 9"))
+        results = race(lambda: services.task_approve(actor=officers["dpmptsp:front_office"], task=task), other)
+        # the loser is told the stage (or, after a rejection, the whole application) is decided
+        assert results.count("ok") == 1 and set(results) - {"ok"} <= {"task_not_active", "application_final"}, results
+        task.refresh_from_db()
+        app = Application.objects.get(pk=app.pk)
+        assert task.status in (TaskStatus.APPROVED, TaskStatus.REJECTED)
+        assert AuditEntry.objects.filter(object_id=str(app.uuid)).count() == decisions_before + 1
+        if task.status == TaskStatus.APPROVED:
+            assert app.status == "in_process"
+            assert StageTask.objects.filter(application=app, stage_key="entri", status=TaskStatus.ACTIVE).count() == 1
+        else:
+            assert app.status == "rejected"
