@@ -139,11 +139,12 @@ def _check_graph(stages: list[dict], completion_days: int | None) -> list[str]:
             if position[ref] > i:
                 problems.append(_("Tahap '%(k)s' menunggu '%(r)s' yang tercantum sesudahnya; urutkan tahap sesuai urutan "
                                   "pelaksanaan.") % {"k": s["key"], "r": ref})
+    out_of_order = bool(problems)
     first = stages[0]
     if first["kind"] != "completeness_check" or first["after"]:
         problems.append(_("Tahap pertama harus pemeriksaan kelengkapan berkas (completeness_check) tanpa after: jangka "
                           "waktu dihitung sejak berkas dinyatakan lengkap."))
-    if problems or completion_days is None:
+    if out_of_order or completion_days is None:
         return problems
     days, path = longest_path(stages)
     if days > completion_days:

@@ -44,6 +44,7 @@ def test_search_detail_eligibility_register(page, live_server, catalogue, axe_ch
     page.get_by_role("link", name="Penerbitan Akta Kelahiran").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Penerbitan Akta Kelahiran")
     expect(page.get_by_text("Perkiraan selesai bila berkas lengkap hari ini")).to_be_visible()
+    expect(page.get_by_role("table", name="Alur penanganan berkas")).to_contain_text("Pemeriksaan kelengkapan berkas")
     axe_check(page, "service detail")
 
     # a Kampar NIK: told why not, in plain words, without a page reload (htmx)
