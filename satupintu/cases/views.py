@@ -5,6 +5,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,7 +31,8 @@ def _revision(request) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _fail(request, exc: DomainError, target: str, *args):
+def _tell_error(request, exc: DomainError) -> None:
+    """The error and each of its details as messages on the page."""
     messages.error(request, exc.message)
     if isinstance(exc.details, dict):
         for value in exc.details.values():
@@ -39,6 +41,10 @@ def _fail(request, exc: DomainError, target: str, *args):
             elif isinstance(value, list):
                 for item in value:
                     messages.error(request, item.get("message", "") if isinstance(item, dict) else str(item))
+
+
+def _fail(request, exc: DomainError, target: str, *args):
+    _tell_error(request, exc)
     return redirect(target, *args)
 
 
@@ -83,16 +89,23 @@ def _detail_context(request, app) -> dict:
 @login_required
 def detail(request, uuid):
     app = selectors.application_get(actor=request.user, uuid=uuid)
+    status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
-            _applicant_action(request, app, action)
-        except DomainError as exc:
-            return _fail(request, exc, "cases:detail", app.uuid)
-        return redirect("cases:detail", app.uuid)
+            with transaction.atomic():  # an upload followed by a refused attachment keeps neither
+                _applicant_action(request, app, action)
+        except DomainError as exc:  # the same page again, with what went wrong and nothing changed
+            _tell_error(request, exc)
+            status = exc.status
+            app = selectors.application_get(actor=request.user, uuid=uuid)
+        else:
+            if action == "delete":
+                return redirect("cases:mine")
+            return redirect("cases:detail", app.uuid)
     context = _detail_context(request, app)
     context["editable"] = app.status in EDITABLE_STATUSES and request.user.pk in (app.applicant_id, app.filed_by_id)
-    return render(request, "cases/detail.html", context)
+    return render(request, "cases/detail.html", context, status=status)
 
 
 def _applicant_action(request, app, action: str) -> None:
@@ -186,15 +199,20 @@ def office_inbox(request):
 @login_required
 def office_detail(request, uuid):
     app = selectors.application_get(actor=request.user, uuid=uuid)
+    status = 200
     if request.method == "POST":
         try:
-            _officer_action(request, app)
+            with transaction.atomic():  # a BAP upload followed by a refused decision keeps neither
+                _officer_action(request, app)
         except DomainError as exc:
-            return _fail(request, exc, "cases:office_detail", app.uuid)
-        return redirect("cases:office_detail", app.uuid)
+            _tell_error(request, exc)
+            status = exc.status
+            app = selectors.application_get(actor=request.user, uuid=uuid)
+        else:
+            return redirect("cases:office_detail", app.uuid)
     context = _detail_context(request, app)
     context["actionable"] = selectors.actionable_tasks(request.user, app)
-    return render(request, "cases/office_detail.html", context)
+    return render(request, "cases/office_detail.html", context, status=status)
 
 
 def _officer_action(request, app) -> None:
@@ -249,10 +267,7 @@ def walk_in(request):
                                                   phone=values["phone"], email=values["email"])
             app = services.application_create(actor=request.user, service=service, applicant=applicant, ticket=ticket)
         except DomainError as exc:
-            messages.error(request, exc.message)
-            if isinstance(exc.details, dict):
-                for v in exc.details.values():
-                    messages.error(request, str(v))
+            _tell_error(request, exc)
             status = exc.status
         else:
             return redirect("cases:detail", app.uuid)
