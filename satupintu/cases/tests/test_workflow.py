@@ -144,3 +144,19 @@ def test_escalation_tells_head_and_mall_admin_once(submitted, officers, mall_adm
     assert services.stage_escalate_overdue(today=late) == 0
     told = set(Notification.objects.filter(event="application.overdue").values_list("recipient__email", flat=True))
     assert told == {officers["dpmptsp:head"].email, mall_admin.email}
+
+
+def test_escalate_overdue_command_and_task(submitted, officers, mall_admin):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from satupintu.cases.tasks import escalate_overdue
+
+    task = active(submitted)[0]
+    out = StringIO()
+    call_command("escalate_overdue", "--today", str(date.fromordinal(task.due_on.toordinal() + 3)), stdout=out)
+    assert out.getvalue().startswith("1 tahap terlambat")
+    assert escalate_overdue.func() == 0  # already escalated; and today the stage is not late
+    task.refresh_from_db()
+    assert task.escalated_at is not None

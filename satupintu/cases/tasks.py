@@ -1,0 +1,11 @@
+from django.tasks import task
+
+from satupintu.core.permissions import SystemActor
+
+from . import services
+
+
+@task()
+def escalate_overdue() -> int:
+    """Background version of `manage.py escalate_overdue` (enqueue it from a scheduler, e.g. hourly)."""
+    return services.stage_escalate_overdue(actor=SystemActor("escalate_overdue"))

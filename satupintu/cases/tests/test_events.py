@@ -1,0 +1,61 @@
+"""The applicant and the officers are told at each step, and agency systems get a signed webhook;
+sending happens after commit, so a failing send never undoes a decision."""
+
+import pytest
+
+from satupintu.cases import services
+from satupintu.notify.models import Notification, WebhookDelivery
+from satupintu.notify.services import webhook_endpoint_create
+
+from .helpers import active, pass_stage
+
+pytestmark = pytest.mark.django_db
+
+
+def events_of(user):
+    return list(Notification.objects.filter(recipient=user).order_by("created_at", "id").values_list("event", flat=True))
+
+
+def test_applicant_is_told_at_each_step(submitted, officers, citizen):
+    assert events_of(citizen) == ["application.submitted"]
+    assert events_of(officers["dpmptsp:front_office"]) == ["application.stage_assigned"]
+    pass_stage(officers, submitted, "kelengkapan")
+    assert events_of(citizen)[-1] == "application.stage_passed"
+    assert events_of(officers["dpmptsp:verifier"]) == ["application.stage_assigned"]
+    task = active(submitted, "entri")[0]
+    services.task_return(actor=officers["dpmptsp:verifier"], task=task, reason="Scan KTP terpotong")
+    note = Notification.objects.filter(recipient=citizen).latest("id")
+    assert note.event == "application.returned" and note.context["reason"] == "Scan KTP terpotong"
+    assert note.context["tracking_number"] == submitted.tracking_number and note.link == f"/permohonan/{submitted.uuid}/"
+    services.application_resubmit(actor=citizen, application=submitted)
+    services.task_reject(actor=officers["dpmptsp:verifier"], task=task, reason="Pasal 10 Perda 1/2024")
+    assert events_of(citizen)[-2:] == ["application.resubmitted", "application.rejected"]
+
+
+def test_webhooks_go_to_every_agency_on_the_file(agency, pbg, officers, citizen, ktp, mall_admin):
+    from satupintu.catalog.models import Agency
+
+    pupr = Agency.objects.get(slug="pupr")
+    webhook_endpoint_create(actor=mall_admin, agency=pupr, url="https://simbg.example.test/hook",
+                            events=["application.submitted"])
+    app, _ = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp})
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "application.submitted" and delivery.payload["tracking_number"] == app.tracking_number
+    assert {"stage_key": "tim-teknis", "status": "waiting", "agency__slug": "pupr"} in delivery.payload["stages"]
+
+
+def test_a_failing_email_queue_does_not_roll_back_the_decision(submitted, officers, monkeypatch,
+                                                               django_capture_on_commit_callbacks):
+    from satupintu.notify import tasks
+
+    class Broken:
+        name = "send_notification_email"
+
+        def enqueue(self, *args, **kwargs):
+            raise RuntimeError("task queue down")
+
+    monkeypatch.setattr(tasks, "send_notification_email", Broken())
+    task = active(submitted)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        app = services.task_approve(actor=officers["dpmptsp:front_office"], task=task)
+    assert app.status == "in_process"
