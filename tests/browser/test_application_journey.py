@@ -37,7 +37,7 @@ def test_pbg_from_submission_to_approval_and_tracking(browser, live_server, citi
     warga.get_by_label("Unggah berkas (PDF, JPG, PNG)").set_input_files(
         files=[{"name": "ktp.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     warga.get_by_role("button", name="Lampirkan").click()
-    expect(warga.get_by_text("Dokumen dilampirkan")).to_be_visible()
+    expect(warga.locator(".msg-success")).to_contain_text("Dokumen dilampirkan")
     warga.get_by_role("button", name="Ajukan permohonan").click()
     notice = warga.get_by_text(re.compile("Nomor registrasi Anda: "))
     expect(notice).to_be_visible()
@@ -54,7 +54,7 @@ def test_pbg_from_submission_to_approval_and_tracking(browser, live_server, citi
             page.get_by_label(re.compile("Berita acara pemeriksaan")).set_input_files(
                 files=[{"name": "bap.pdf", "mimeType": "application/pdf", "buffer": PDF}])
         page.get_by_role("button", name="Setujui tahap ini").click()
-        expect(page.get_by_text("Tahap disetujui.")).to_be_visible()
+        expect(page.locator(".msg-success")).to_have_text("Tahap disetujui.")
         page.context.close()
 
     decide("dpmptsp:front_office")
