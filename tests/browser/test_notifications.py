@@ -46,3 +46,25 @@ def test_inbox_mark_read(page, live_server, inbox, axe_check):
     expect(page.locator(".badge")).to_have_count(0)
     expect(page.get_by_role("status")).to_contain_text("2 notifikasi ditandai sudah dibaca")
     axe_check(page, "inbox, all read")
+
+
+def test_agency_admin_registers_a_webhook(page, live_server, agency, make_officer, axe_check):
+    from satupintu.notify import services
+
+    admin = make_officer(agency, role="agency_admin", email="admin@dpmptsp.test")
+    services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.dpmptsp.example/hooks/satupintu/long/path")
+    services.webhook_emit(agency_ids=[agency.pk], event="application.approved", payload={"tracking_number": "PK7Q2M9"})
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/kantor/webhook/")
+    page.get_by_label("Email atau nomor HP").fill("admin@dpmptsp.test")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.get_by_label("URL penerima (http/https)").fill("https://b.example/hook")
+    page.get_by_label("Permohonan disetujui").check()
+    page.get_by_role("button", name="Tambah", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("whsec_")
+    expect(page.locator(".deliveries tbody tr")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
+    axe_check(page, "webhooks")
+    page.reload()
+    expect(page.get_by_role("alert")).to_have_count(0)  # the secret is shown once
