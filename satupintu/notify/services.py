@@ -32,7 +32,6 @@ from .signing import sign
 
 logger = logging.getLogger(__name__)
 
-MAX_ENDPOINTS_PER_AGENCY = 20
 MAX_URL_LENGTH = 500
 MAX_ERROR_LENGTH = 500
 
@@ -227,8 +226,9 @@ def webhook_endpoint_create(*, actor, agency, url: str, events=()) -> tuple[Webh
     _require_manage(actor, agency.pk)
     url = _check_url(url)
     events = _check_events(events)
-    if WebhookEndpoint.objects.filter(agency=agency).count() >= MAX_ENDPOINTS_PER_AGENCY:
-        raise Conflict(_("Satu instansi paling banyak memiliki %(n)d webhook.") % {"n": MAX_ENDPOINTS_PER_AGENCY},
+    limit = _setting("SATUPINTU_WEBHOOK_MAX_PER_AGENCY", 50)
+    if WebhookEndpoint.objects.filter(agency=agency).count() >= limit:
+        raise Conflict(_("Satu instansi paling banyak memiliki %(n)d webhook.") % {"n": limit},
                        code="too_many_endpoints")
     secret = _new_secret()
     endpoint = WebhookEndpoint.objects.create(

@@ -1,0 +1,98 @@
+import pytest
+
+from conftest import NIK_KAMPAR_M, PASSWORD
+from satupintu.notify import services
+from satupintu.notify.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+CTX = {"tracking_number": "PK7Q2M9", "service_name": "Izin Reklame"}
+
+
+@pytest.fixture
+def other(db):
+    from satupintu.identity.services import citizen_register
+
+    return citizen_register(actor=None, full_name="Budi", password=PASSWORD, nik=NIK_KAMPAR_M, phone="081298765432")
+
+
+def many(user, n):
+    for i in range(n):
+        services.notify_users(actor=None, recipients=[user], event="application.stage_passed",
+                              context={**CTX, "tracking_number": f"T{i:03d}", "stage_name": "Verifikasi", "agency_name": "DPMPTSP"},
+                              link=f"/p/{i}/")
+
+
+def test_list_filter_read_and_read_all(api, citizen, other, django_assert_max_num_queries):
+    many(citizen, 30)
+    many(other, 2)
+    token = api.token(citizen)
+    with django_assert_max_num_queries(4):
+        r = api.get("/notifications", {"page_size": 25}, token=token)
+    body = r.json()
+    assert r.status_code == 200 and body["count"] == 30 and body["unread_count"] == 30 and len(body["results"]) == 25
+    first = body["results"][0]
+    assert first["context"]["tracking_number"] == "T029" and first["title"].startswith("Permohonan T029")
+    r = api.post(f"/notifications/{first['uuid']}/read", token=token)
+    assert r.status_code == 200 and r.json()["read_at"]
+    body = api.get("/notifications", {"unread": "true"}, token=token).json()
+    assert body["count"] == 29 and body["unread_count"] == 29
+    assert api.get("/notifications", {"unread": "false"}, token=token).json()["count"] == 1
+    assert api.post("/notifications/read-all", token=token).json() == {"marked": 29}
+    assert Notification.objects.filter(recipient=other, read_at__isnull=True).count() == 2
+
+
+def test_dates_follow_the_callers_language(client, citizen):
+    services.notify_users(actor=None, recipients=[citizen], event="application.overdue",
+                          context={**CTX, "stage_name": "Verifikasi", "agency_name": "DPMPTSP", "due_on": "2026-03-12"})
+    client.force_login(citizen)
+    r = client.get("/api/v1/notifications", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 200 and "March 12, 2026" in r.json()["results"][0]["body"]
+
+
+def test_refusals_and_bad_input(api, citizen, other):
+    many(other, 1)
+    foreign = Notification.objects.get()
+    assert api.get("/notifications").status_code == 401
+    token = api.token(citizen)
+    r = api.post(f"/notifications/{foreign.uuid}/read", token=token)
+    assert r.status_code == 404 and r.json()["code"] == "notification_not_found"
+    assert api.post("/notifications/not-a-uuid/read", token=token).status_code == 404
+    r = api.get("/notifications", {"page_size": 1000}, token=token)
+    assert r.status_code == 400 and r.json()["code"] == "invalid_page_size" and r.json()["message"]
+    assert api.get("/notifications", {"page": 0}, token=token).status_code == 400
+    foreign.refresh_from_db()
+    assert foreign.read_at is None
+
+
+def test_inbox_page_badge_and_mark_read(client, citizen, django_assert_max_num_queries):
+    many(citizen, 30)
+    client.force_login(citizen)
+    with django_assert_max_num_queries(8):
+        r = client.get("/notifikasi/")
+    html = r.content.decode()
+    assert r.status_code == 200 and html.count('class="notification unread"') == 20
+    assert '<span class="badge">30<' in html and "Halaman 1 dari 2" in html
+    newest = Notification.objects.order_by("-created_at", "-id").first()
+    r = client.post(f"/notifikasi/{newest.uuid}/baca/", {"next": "/notifikasi/?halaman=1"})
+    assert r.status_code == 302 and r.url == "/notifikasi/?halaman=1"
+    newest.refresh_from_db()
+    assert newest.read_at is not None
+    r = client.post(f"/notifikasi/{newest.uuid}/baca/", {"next": "https://evil.example/"})
+    assert r.url == "/notifikasi/"  # no open redirect
+    assert client.get("/notifikasi/?halaman=2").status_code == 200
+    assert client.get("/notifikasi/?halaman=abc").status_code == 400
+    assert client.get("/notifikasi/?halaman=9").status_code == 404
+    client.post("/notifikasi/baca-semua/")
+    html = client.get("/notifikasi/").content.decode()
+    assert 'class="badge"' not in html and 'notification unread' not in html
+    assert client.get("/notifikasi/baca-semua/").status_code == 405
+
+
+def test_inbox_needs_sign_in_and_others_unaffected(client, citizen, other):
+    assert client.get("/notifikasi/").status_code == 302
+    many(other, 1)
+    client.force_login(citizen)
+    assert client.post(f"/notifikasi/{Notification.objects.get().uuid}/baca/").status_code == 404
+    html = client.get("/").content.decode()
+    assert "Notifikasi" in html and 'class="badge"' not in html

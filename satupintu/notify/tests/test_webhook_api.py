@@ -1,0 +1,116 @@
+import pytest
+
+from satupintu.notify import services
+from satupintu.notify.models import WebhookDelivery, WebhookEndpoint
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(agency, other_agency, make_officer):
+    return {"admin": make_officer(agency, role="agency_admin"), "fo": make_officer(agency, role="front_office"),
+            "foreign": make_officer(other_agency, role="agency_admin")}
+
+
+def test_create_list_deliveries_delete(api, people, agency, django_assert_max_num_queries):
+    token = api.token(people["admin"])
+    r = api.post("/webhooks", {"url": "https://sistem.dpmptsp.example/hook", "events": ["application.approved"]}, token=token)
+    assert r.status_code == 201, r.content
+    created = r.json()
+    assert created["secret"].startswith("whsec_") and created["agency"]["slug"] == "dpmptsp"
+    for i in range(29):
+        services.webhook_endpoint_create(actor=people["admin"], agency=agency, url=f"https://sistem.example/{i}")
+    with django_assert_max_num_queries(4):
+        r = api.get("/webhooks", {"page_size": 50}, token=token)
+    assert r.json()["count"] == 30 and "secret" not in r.json()["results"][0]
+    for _ in range(30):
+        services.webhook_emit(agency_ids=[agency.pk], event="application.approved", payload={"n": 1})
+    with django_assert_max_num_queries(5):
+        r = api.get(f"/webhooks/{created['uuid']}/deliveries", {"page_size": 50}, token=token)
+    assert r.status_code == 200 and r.json()["count"] == 30 and r.json()["results"][0]["status"] == "pending"
+    r = api.post(f"/webhooks/{created['uuid']}/rotate-secret", token=token)
+    assert r.status_code == 200 and r.json()["secret"] != created["secret"]
+    assert api._call("delete", f"/webhooks/{created['uuid']}", None, token).status_code == 204
+    assert not WebhookEndpoint.objects.filter(uuid=created["uuid"]).exists()
+    assert WebhookDelivery.objects.count() == 29 * 30  # the removed endpoint's history went with it
+
+
+def test_scoping_and_refusals(api, people, agency, other_agency, mall_admin, citizen):
+    endpoint, _ = services.webhook_endpoint_create(actor=people["admin"], agency=agency, url="https://sistem.example/a")
+    services.webhook_endpoint_create(actor=people["foreign"], agency=other_agency, url="https://sistem.example/b")
+    foreign = api.token(people["foreign"])
+    assert [e["url"] for e in api.get("/webhooks", token=foreign).json()["results"]] == ["https://sistem.example/b"]
+    assert api.get("/webhooks", {"agency": "dpmptsp"}, token=foreign).status_code == 403
+    r = api.get(f"/webhooks/{endpoint.uuid}/deliveries", token=foreign)
+    assert r.status_code == 404 and r.json()["code"] == "webhook_not_found"
+    assert api._call("delete", f"/webhooks/{endpoint.uuid}", None, foreign).status_code == 404
+    r = api.post("/webhooks", {"url": "https://x.example/", "agency": "dpmptsp"}, token=foreign)
+    assert r.status_code == 403 and r.json()["message"]
+    fo = api.token(people["fo"])
+    assert api.get("/webhooks", token=fo).json()["count"] == 1  # officers read their agency's list
+    assert api.post("/webhooks", {"url": "https://x.example/"}, token=fo).status_code == 403
+    assert api.get("/webhooks", token=api.token(citizen)).status_code == 403
+    assert api.get("/webhooks").status_code == 401
+    admin = api.token(mall_admin)
+    assert api.get("/webhooks", token=admin).json()["count"] == 2
+    assert api.get("/webhooks", {"agency": "disdukcapil"}, token=admin).json()["count"] == 1
+    r = api.post("/webhooks", {"url": "https://x.example/"}, token=admin)
+    assert r.status_code == 400 and r.json()["code"] == "agency_required"
+    assert WebhookEndpoint.objects.count() == 2
+
+
+@pytest.mark.parametrize("payload,status,code", [
+    ({"url": "ftp://x.example/"}, 400, "invalid_url"),
+    ({"url": "https://x.example/", "events": ["application.nope"]}, 400, "unknown_event"),
+    ({"url": "https://x.example/", "events": "application.approved"}, 422, "invalid_input"),
+    ({}, 422, "invalid_input"),
+])
+def test_bad_create_requests(api, people, payload, status, code):
+    r = api.post("/webhooks", payload, token=api.token(people["admin"]))
+    assert r.status_code == status and r.json()["code"] == code and r.json()["message"]
+    assert WebhookEndpoint.objects.count() == 0
+
+
+def test_office_page(client, people, agency, django_assert_max_num_queries):
+    client.force_login(people["admin"])
+    r = client.post("/kantor/webhook/", {"action": "create", "url": "https://sistem.example/hook",
+                                         "events": ["application.approved", "application.rejected"]})
+    assert r.status_code == 302
+    endpoint = WebhookEndpoint.objects.get()
+    html = client.get("/kantor/webhook/").content.decode()
+    assert endpoint.secret in html and "tidak akan ditampilkan lagi" in html
+    assert endpoint.secret not in client.get("/kantor/webhook/").content.decode()  # shown once
+    for i in range(29):
+        services.webhook_endpoint_create(actor=people["admin"], agency=agency, url=f"https://sistem.example/{i}")
+    for _ in range(30):
+        services.webhook_emit(agency_ids=[agency.pk], event="application.approved", payload={})
+    with django_assert_max_num_queries(10):
+        r = client.get("/kantor/webhook/")
+    assert r.content.decode().count('name="action" value="delete"') == 30
+    client.post("/kantor/webhook/", {"action": "rotate", "endpoint": str(endpoint.uuid)})
+    endpoint.refresh_from_db()
+    assert endpoint.secret in client.get("/kantor/webhook/").content.decode()
+    r = client.post("/kantor/webhook/", {"action": "create", "url": "ftp://nope"}, follow=True)
+    assert "URL http(s)" in r.content.decode() and WebhookEndpoint.objects.count() == 30
+    client.post("/kantor/webhook/", {"action": "delete", "endpoint": str(endpoint.uuid)})
+    assert WebhookEndpoint.objects.count() == 29
+
+
+def test_office_page_refusals(client, people, agency, citizen, mall_admin, other_agency):
+    endpoint, _ = services.webhook_endpoint_create(actor=people["admin"], agency=agency, url="https://sistem.example/a")
+    client.force_login(citizen)
+    assert client.get("/kantor/webhook/").status_code == 403
+    client.force_login(people["fo"])
+    html = client.get("/kantor/webhook/").content.decode()
+    assert "sistem.example/a" in html and 'value="delete"' not in html and "Tambah webhook" not in html
+    client.post("/kantor/webhook/", {"action": "delete", "endpoint": str(endpoint.uuid)})
+    client.force_login(people["foreign"])
+    assert "sistem.example/a" not in client.get("/kantor/webhook/").content.decode()
+    r = client.post("/kantor/webhook/", {"action": "delete", "endpoint": str(endpoint.uuid)}, follow=True)
+    assert "Webhook tidak ditemukan" in r.content.decode()
+    assert WebhookEndpoint.objects.count() == 1
+    client.force_login(mall_admin)
+    html = client.get("/kantor/webhook/").content.decode()
+    assert "sistem.example/a" in html and "Pilih instansi untuk menambah webhook" in html
+    client.post("/kantor/webhook/", {"action": "create", "url": "https://sistem.example/c", "instansi": "disdukcapil"})
+    assert WebhookEndpoint.objects.filter(agency=other_agency).count() == 1

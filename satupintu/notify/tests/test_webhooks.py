@@ -1,0 +1,230 @@
+import json
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
+
+from satupintu.core.errors import Conflict, Forbidden, InvalidInput
+from satupintu.core.models import AuditEntry
+from satupintu.notify import services
+from satupintu.notify.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from satupintu.notify.signing import sign, verify_signature
+
+pytestmark = pytest.mark.django_db
+
+PAYLOAD = {"tracking_number": "PK7Q2M9", "status": "approved", "application": "0b7c…"}
+
+
+@pytest.fixture
+def receiver():
+    """An agency system on 127.0.0.1 that records each request and answers `status`."""
+    state = {"status": 200, "requests": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state["requests"].append({"path": self.path, "headers": dict(self.headers), "body": body})
+            self.send_response(state["status"])
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state["url"] = f"http://127.0.0.1:{server.server_address[1]}/hooks/satupintu"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def admin(agency, make_officer):
+    return make_officer(agency, role="agency_admin")
+
+
+def deliveries_queued():
+    return DBTaskResult.objects.filter(task_path="satupintu.notify.tasks.deliver_webhook")
+
+
+def emit(agency, event="application.approved", payload=PAYLOAD):
+    return services.webhook_emit(agency_ids=[agency.pk], event=event, payload=payload)
+
+
+def test_delivery_succeeds_and_signature_verifies(admin, agency, receiver, django_capture_on_commit_callbacks):
+    endpoint, secret = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    assert secret.startswith("whsec_") and AuditEntry.objects.filter(action="webhook.create").count() == 1
+    assert secret not in json.dumps(AuditEntry.objects.get(action="webhook.create").changes)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            assert emit(agency) == 1
+            assert deliveries_queued().count() == 0
+    [queued] = deliveries_queued()
+    delivery = WebhookDelivery.objects.get()
+    assert queued.args_kwargs["args"] == [str(delivery.uuid)]
+
+    from satupintu.notify.tasks import deliver_webhook
+
+    assert deliver_webhook.call(str(delivery.uuid)) == DeliveryStatus.DELIVERED
+    [req] = receiver["requests"]
+    headers = {k.lower(): v for k, v in req["headers"].items()}
+    assert req["path"] == "/hooks/satupintu" and headers["content-type"] == "application/json"
+    assert headers["x-satupintu-event"] == "application.approved" and headers["x-satupintu-delivery"] == str(delivery.uuid)
+    assert verify_signature(secret, headers["x-satupintu-signature"], req["body"])
+    assert not verify_signature("whsec_wrong", headers["x-satupintu-signature"], req["body"])
+    assert not verify_signature(secret, headers["x-satupintu-signature"], req["body"].replace(b"approved", b"rejected"))
+    doc = json.loads(req["body"])
+    assert doc == {"id": str(delivery.uuid), "event": "application.approved", "created_at": doc["created_at"], "data": PAYLOAD}
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and delivery.attempts == 1 and delivery.last_status_code == 200
+    # a duplicate task does not deliver twice
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "delivered"
+    assert len(receiver["requests"]) == 1
+
+
+def test_error_answer_retries_with_backoff_then_fails(admin, agency, receiver, settings):
+    settings.SATUPINTU_WEBHOOK_MAX_ATTEMPTS = 3
+    receiver["status"] = 500
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    emit(agency)
+    delivery = WebhookDelivery.objects.get()
+    before = timezone.now()
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "pending"
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and delivery.status == "pending" and delivery.last_status_code == 500
+    assert delivery.next_attempt_at >= before + timedelta(seconds=29)
+    assert deliveries_queued().get().run_after == delivery.next_attempt_at
+    services.webhook_delivery_attempt(delivery_id=str(delivery.uuid))
+    delivery.refresh_from_db()
+    assert delivery.next_attempt_at >= before + timedelta(seconds=59)  # doubled
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "failed"
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempts == 3 and delivery.next_attempt_at is None
+    assert len(receiver["requests"]) == 3 and deliveries_queued().count() == 2
+
+
+def test_unreachable_endpoint_is_retried(admin, agency, receiver):
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url="http://127.0.0.1:9/closed")
+    emit(agency)
+    delivery = WebhookDelivery.objects.get()
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "pending"
+    delivery.refresh_from_db()
+    assert delivery.last_status_code is None and delivery.last_error
+
+
+def test_only_subscribed_active_endpoints_of_those_agencies(admin, agency, other_agency, make_officer, receiver):
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"], events=["application.rejected"])
+    all_events, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"] + "/all")
+    off, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"] + "/off")
+    WebhookEndpoint.objects.filter(pk=off.pk).update(is_active=False)
+    services.webhook_endpoint_create(actor=make_officer(other_agency), agency=other_agency, url=receiver["url"] + "/other")
+    assert emit(agency, "application.approved") == 1
+    assert WebhookDelivery.objects.get().endpoint == all_events
+    assert emit(agency, "application.rejected") == 2
+    assert services.webhook_emit(agency_ids=[], event="application.approved", payload={}) == 0
+
+
+def test_enqueue_failure_does_not_roll_back_the_caller(admin, agency, receiver, monkeypatch, django_capture_on_commit_callbacks):
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+
+    def boom(self, task, args, kwargs):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(DatabaseBackend, "enqueue", boom)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            emit(agency)
+            AuditEntry.objects.count()  # the caller's own work goes on
+    assert WebhookDelivery.objects.filter(status="pending").count() == 1
+
+
+def test_rolled_back_decision_emits_nothing(admin, agency, receiver, django_capture_on_commit_callbacks):
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        with transaction.atomic():
+            emit(agency)
+            raise RuntimeError
+    assert WebhookDelivery.objects.count() == 0 and deliveries_queued().count() == 0
+
+
+@pytest.mark.parametrize("url", [
+    "", "ftp://files.example.go.id/x", "http://", "javascript:alert(1)", "https://user:pw@sistem.example/",
+    "http://sistem.example:99999/", "https://sistem.example/" + "a" * 500, "https://sis tem.example/", "/relative",
+])
+def test_bad_urls_are_refused(admin, agency, url):
+    with pytest.raises(InvalidInput) as exc:
+        services.webhook_endpoint_create(actor=admin, agency=agency, url=url)
+    assert exc.value.message and WebhookEndpoint.objects.count() == 0
+
+
+def test_bad_events_and_private_hosts_in_production(admin, agency, settings):
+    with pytest.raises(InvalidInput) as exc:
+        services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/", events=["nope"])
+    assert exc.value.code == "unknown_event"
+    with pytest.raises(InvalidInput):
+        services.webhook_emit(agency_ids=[agency.pk], event="nope", payload={})
+    with pytest.raises(InvalidInput):
+        services.webhook_emit(agency_ids=[agency.pk], event="application.approved", payload={"x": object()})
+    settings.SATUPINTU_WEBHOOK_ALLOW_PRIVATE = False
+    for url in ("http://127.0.0.1:8080/", "http://localhost/", "http://10.1.2.3/", "http://[::1]/", "http://169.254.169.254/"):
+        with pytest.raises(InvalidInput) as exc:
+            services.webhook_endpoint_create(actor=admin, agency=agency, url=url)
+        assert exc.value.code == "private_url"
+    assert WebhookEndpoint.objects.count() == 0
+
+
+def test_private_destination_refused_at_delivery_when_disallowed(admin, agency, receiver, settings):
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    emit(agency)
+    settings.SATUPINTU_WEBHOOK_ALLOW_PRIVATE = False
+    assert services.webhook_delivery_attempt(delivery_id=str(WebhookDelivery.objects.get().uuid)) == "failed"
+    assert receiver["requests"] == []
+
+
+def test_who_may_manage(agency, other_agency, make_officer, mall_admin, citizen):
+    fo = make_officer(agency, role="front_office")
+    foreign_admin = make_officer(other_agency, role="agency_admin")
+    for actor in (fo, foreign_admin, citizen):
+        with pytest.raises(Forbidden):
+            services.webhook_endpoint_create(actor=actor, agency=agency, url="https://sistem.example/")
+    endpoint, _ = services.webhook_endpoint_create(actor=mall_admin, agency=agency, url="https://sistem.example/")
+    with pytest.raises(Forbidden):
+        services.webhook_endpoint_delete(actor=foreign_admin, endpoint=endpoint)
+    with pytest.raises(Forbidden):
+        services.webhook_endpoint_rotate_secret(actor=fo, endpoint=endpoint)
+    old = endpoint.secret
+    admin = make_officer(agency, role="agency_admin")
+    assert services.webhook_endpoint_rotate_secret(actor=admin, endpoint=endpoint) != old
+    services.webhook_endpoint_delete(actor=admin, endpoint=endpoint)
+    assert WebhookEndpoint.objects.count() == 0
+    assert AuditEntry.objects.filter(action__startswith="webhook.").count() == 3
+
+
+def test_endpoint_limit(admin, agency, settings):
+    settings.SATUPINTU_WEBHOOK_MAX_PER_AGENCY = 3
+    for i in range(3):
+        services.webhook_endpoint_create(actor=admin, agency=agency, url=f"https://sistem.example/{i}")
+    with pytest.raises(Conflict):
+        services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/more")
+
+
+def test_signature_helper():
+    body = b'{"id":"1"}'
+    header = sign("s3cret", body)
+    assert verify_signature("s3cret", header, body) and verify_signature("s3cret", header, body.decode())
+    old = sign("s3cret", body, timestamp=int(time.time()) - 301)
+    assert not verify_signature("s3cret", old, body)
+    assert verify_signature("s3cret", old, body, tolerance=400)
+    rotated = header + ",v1=" + "0" * 64
+    assert verify_signature("s3cret", rotated, body)
+    for bad in ("", "garbage", "t=abc,v1=00", "v1=" + "0" * 64, f"t={int(time.time())}"):
+        assert not verify_signature("s3cret", bad, body)

@@ -1,0 +1,70 @@
+"""Notifications in a real browser: the nav badge counts unread ones, the inbox lists them newest
+first, and marking one (then all) read clears the highlight and the badge — on a phone screen."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def inbox(citizen):
+    from satupintu.notify import services
+
+    ctx = {"tracking_number": "PK7Q2M9", "service_name": "Izin Penyelenggaraan Reklame"}
+    services.notify_users(actor=None, recipients=[citizen], event="application.submitted", context=ctx, link="/")
+    services.notify_users(actor=None, recipients=[citizen], event="application.returned",
+                          context={**ctx, "reason": "Foto KTP tidak terbaca"}, link="/")
+    services.notify_users(actor=None, recipients=[citizen], event="application.approved", context=ctx, link="/")
+    return citizen
+
+
+def test_inbox_mark_read(page, live_server, inbox, axe_check):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/notifikasi/")
+    page.get_by_label("Email atau nomor HP").fill("siti@example.test")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    expect(page.get_by_role("heading", name="Notifikasi")).to_be_visible()
+    expect(page.locator(".badge")).to_have_text("3 belum dibaca")
+    items = page.locator("li.notification")
+    expect(items).to_have_count(3)
+    expect(items.first).to_contain_text("Permohonan PK7Q2M9 disetujui")  # newest first
+    expect(items.nth(1)).to_contain_text("Alasan: Foto KTP tidak terbaca")
+    expect(page.locator("li.notification.unread")).to_have_count(3)
+    axe_check(page, "inbox")
+
+    page.get_by_role("button", name=re.compile(r"^Tandai sudah dibaca\W+Permohonan PK7Q2M9 disetujui$")).click()
+    expect(page.locator("li.notification.unread")).to_have_count(2)
+    expect(page.locator(".badge")).to_have_text("2 belum dibaca")
+    page.get_by_role("button", name="Tandai semua sudah dibaca").click()
+    expect(page.locator("li.notification.unread")).to_have_count(0)
+    expect(page.locator(".badge")).to_have_count(0)
+    expect(page.get_by_role("status")).to_contain_text("2 notifikasi ditandai sudah dibaca")
+    axe_check(page, "inbox, all read")
+
+
+def test_agency_admin_registers_a_webhook(page, live_server, agency, make_officer, axe_check):
+    from satupintu.notify import services
+
+    admin = make_officer(agency, role="agency_admin", email="admin@dpmptsp.test")
+    services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.dpmptsp.example/hooks/satupintu/long/path")
+    services.webhook_emit(agency_ids=[agency.pk], event="application.approved", payload={"tracking_number": "PK7Q2M9"})
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/kantor/webhook/")
+    page.get_by_label("Email atau nomor HP").fill("admin@dpmptsp.test")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.get_by_label("URL penerima (http/https)").fill("https://b.example/hook")
+    page.get_by_label("Permohonan disetujui").check()
+    page.get_by_role("button", name="Tambah", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("whsec_")
+    expect(page.locator(".deliveries tbody tr")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
+    axe_check(page, "webhooks")
+    page.reload()
+    expect(page.get_by_role("alert")).to_have_count(0)  # the secret is shown once
