@@ -67,7 +67,7 @@ def test_pbg_from_submission_to_approval_and_tracking(browser, live_server, citi
     decide("dpmptsp:front_office")
 
     warga.goto(base + "/permohonan/")
-    expect(warga.get_by_text("Disetujui").first).to_be_visible()
+    expect(warga.locator(".results .badge-approved")).to_have_text("Disetujui")
     axe_check(warga, "my applications")
 
     public = browser.new_context(locale="id-ID", bypass_csp=True).new_page()
