@@ -252,6 +252,17 @@ def walk_in(request):
         raise NotFound(_("Halaman ini untuk petugas front office."), code="not_front_office")
     choices = service_list(actor=request.user).filter(agency_id=agency_id)
     values = {k: request.POST.get(k, request.GET.get(k, "")) for k in ("nik", "full_name", "phone", "email", "service", "ticket")}
+    if request.method == "GET" and values["ticket"] and not values["nik"]:
+        from satupintu.queueing.selectors import ticket_by_code
+
+        try:  # the visitor being served: their NIK and service from the ticket, if they gave them
+            ticket = ticket_by_code(values["ticket"])
+        except DomainError:
+            ticket = None
+        if ticket is not None and ticket.group.agency_id == agency_id:
+            values["nik"] = ticket.nik
+            values["service"] = str(ticket.service.uuid) if ticket.service_id else ""
+            values["phone"] = ticket.phone
     status = 200
     if request.method == "POST":
         try:

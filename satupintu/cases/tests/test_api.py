@@ -203,3 +203,15 @@ def test_inbox_query_count(citizen, pbg, ktp, officers, officer_client, django_a
         r = fo.call("get", "/inbox", {"page_size": 25})
     assert r.json()["count"] == 25
     assert StageTask.objects.filter(status="active").count() == 25
+
+
+def test_front_office_files_a_walk_in_application(officer_client, pbg, officers, as_citizen):
+    fo = officer_client(officers["dpmptsp:front_office"])
+    r = fo.call("post", "/applications", {"service": "dpmptsp/pbg", "applicant_nik": "1401021203880002",
+                                          "applicant_name": "Budi Santoso", "applicant_phone": "081298765432"})
+    assert r.status_code == 201 and r.json()["channel"] == "walk_in" and r.json()["status"] == "draft"
+    r = as_citizen.call("post", "/applications", {"service": "dpmptsp/pbg", "applicant_nik": "1401021203880002"})
+    assert r.status_code == 400 and r.json()["code"] == "not_officer"
+    verifier = officer_client(officers["dpmptsp:verifier"])
+    r = verifier.call("post", "/applications", {"service": "dpmptsp/pbg", "applicant_nik": "1401021203880002"})
+    assert r.status_code == 403 and Application.objects.count() == 1

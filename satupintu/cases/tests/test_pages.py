@@ -142,3 +142,25 @@ def test_public_tracking_page(client, submitted):
     typo = submitted.tracking_number[:-1] + ("0" if submitted.tracking_number[-1] != "0" else "1")
     r = client.get("/lacak/", {"number": typo, "birth_date": "1995-08-12"})
     assert r.status_code == 400
+
+
+def test_counter_officer_opens_an_application_from_the_ticket_served(client, agency, pbg, officers):
+    from satupintu.catalog.tests.factories import SYSTEM
+    from satupintu.queueing import services as queue
+
+    fo = officers["dpmptsp:front_office"]
+    group = queue.queue_group_create(actor=SYSTEM, agency=agency, prefix="P", name="Perizinan", services=[pbg])
+    ticket = queue.ticket_issue(actor=None, group=group, service=pbg, nik="1401021203880002", phone="081298765432")
+    counter = agency.counters.first()
+    queue.counter_open(actor=fo, counter=counter, groups=[group])
+    queue.ticket_call_next(actor=fo, counter=counter)
+    queue.ticket_start(actor=fo, ticket=ticket)
+    client.force_login(fo)
+    panel = client.get(f"/antrian/loket/{counter.code}/").content.decode()
+    assert f"/kantor/permohonan/baru/?ticket={ticket.code}" in panel
+    form = client.get(f"/kantor/permohonan/baru/?ticket={ticket.code}").content.decode()
+    assert 'value="1401021203880002"' in form and f'value="{pbg.uuid}" selected' in form
+    r = client.post("/kantor/permohonan/baru/", {"nik": "1401021203880002", "full_name": "Budi", "phone": "081298765432",
+                                                 "service": str(pbg.uuid), "ticket": ticket.code})
+    app = Application.objects.get()
+    assert r.status_code == 302 and app.ticket == ticket and app.channel == "walk_in"
