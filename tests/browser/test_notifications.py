@@ -30,7 +30,7 @@ def test_inbox_mark_read(page, live_server, inbox, axe_check):
     page.get_by_label("Kata sandi").fill(PASSWORD)
     page.get_by_role("button", name="Masuk").click()
     expect(page.get_by_role("heading", name="Notifikasi")).to_be_visible()
-    expect(page.locator(".badge")).to_have_text("3 belum dibaca")
+    expect(page.locator(".nav-count")).to_have_text("3 belum dibaca")
     items = page.locator("li.notification")
     expect(items).to_have_count(3)
     expect(items.first).to_contain_text("Permohonan PK7Q2M9 disetujui")  # newest first
@@ -40,10 +40,10 @@ def test_inbox_mark_read(page, live_server, inbox, axe_check):
 
     page.get_by_role("button", name=re.compile(r"^Tandai sudah dibaca\W+Permohonan PK7Q2M9 disetujui$")).click()
     expect(page.locator("li.notification.unread")).to_have_count(2)
-    expect(page.locator(".badge")).to_have_text("2 belum dibaca")
+    expect(page.locator(".nav-count")).to_have_text("2 belum dibaca")
     page.get_by_role("button", name="Tandai semua sudah dibaca").click()
     expect(page.locator("li.notification.unread")).to_have_count(0)
-    expect(page.locator(".badge")).to_have_count(0)
+    expect(page.locator(".nav-count")).to_have_count(0)
     expect(page.get_by_role("status")).to_contain_text("2 notifikasi ditandai sudah dibaca")
     axe_check(page, "inbox, all read")
 

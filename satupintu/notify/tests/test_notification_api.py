@@ -72,7 +72,7 @@ def test_inbox_page_badge_and_mark_read(client, citizen, django_assert_max_num_q
         r = client.get("/notifikasi/")
     html = r.content.decode()
     assert r.status_code == 200 and html.count('class="notification unread"') == 20
-    assert '<span class="badge">30<' in html and "Halaman 1 dari 2" in html
+    assert '<span class="nav-count">30<' in html and "Halaman 1 dari 2" in html
     newest = Notification.objects.order_by("-created_at", "-id").first()
     r = client.post(f"/notifikasi/{newest.uuid}/baca/", {"next": "/notifikasi/?halaman=1"})
     assert r.status_code == 302 and r.url == "/notifikasi/?halaman=1"
@@ -85,7 +85,7 @@ def test_inbox_page_badge_and_mark_read(client, citizen, django_assert_max_num_q
     assert client.get("/notifikasi/?halaman=9").status_code == 404
     client.post("/notifikasi/baca-semua/")
     html = client.get("/notifikasi/").content.decode()
-    assert 'class="badge"' not in html and 'notification unread' not in html
+    assert 'class="nav-count"' not in html and 'notification unread' not in html
     assert client.get("/notifikasi/baca-semua/").status_code == 405
 
 
@@ -95,4 +95,4 @@ def test_inbox_needs_sign_in_and_others_unaffected(client, citizen, other):
     client.force_login(citizen)
     assert client.post(f"/notifikasi/{Notification.objects.get().uuid}/baca/").status_code == 404
     html = client.get("/").content.decode()
-    assert "Notifikasi" in html and 'class="badge"' not in html
+    assert "Notifikasi" in html and 'class="nav-count"' not in html
