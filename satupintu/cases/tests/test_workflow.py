@@ -160,3 +160,51 @@ def test_escalate_overdue_command_and_task(submitted, officers, mall_admin):
     assert escalate_overdue.func() == 0  # already escalated; and today the stage is not late
     task.refresh_from_db()
     assert task.escalated_at is not None
+
+
+def test_eligibility_is_enforced_at_submission(agency, officers, make_officer):
+    from satupintu.cases.tests.factories import PDF
+    from satupintu.catalog.models import DocumentType
+    from satupintu.catalog.tests.factories import make_service
+    from satupintu.identity.services import citizen_register
+    from satupintu.vault.services import document_upload
+
+    local_only = make_service(agency, slug="izin-lokal", region_prefixes=["14.71"])
+    kampar = citizen_register(actor=None, full_name="Budi", password="Sandi-Rahasia-2026", nik="1401021203880002",
+                              email="budi@example.test")
+    doc = document_upload(actor=kampar, owner=kampar, document_type=DocumentType.objects.get(code="ktp-el"), name="k.pdf", data=PDF)
+    app = services.application_create(actor=kampar, service=local_only)
+    services.application_attach(actor=kampar, application=app, requirement=local_only.current_version.requirements.get(), document=doc)
+    with pytest.raises(InvalidInput) as exc:
+        services.application_submit(actor=kampar, application=app)
+    assert exc.value.code == "not_eligible" and exc.value.details["reasons"][0]["code"] == "domicile"
+    app.refresh_from_db()
+    assert app.status == Status.DRAFT and app.tracking_number is None
+
+
+def test_business_applicant_needs_name_and_nib(citizen, pbg, ktp, officers):
+    app = services.application_create(actor=citizen, service=pbg, applicant_type="badan_usaha")
+    services.application_attach(actor=citizen, application=app, requirement=pbg.current_version.requirements.get(), document=ktp)
+    with pytest.raises(InvalidInput) as exc:
+        services.application_submit(actor=citizen, application=app)
+    assert set(exc.value.details) == {"business_name", "nib"}
+    with pytest.raises(InvalidInput):
+        services.application_update(actor=citizen, application=app, nib="123")
+    services.application_update(actor=citizen, application=app, business_name="CV Maju Jaya", nib="9120001234567")
+    assert services.application_submit(actor=citizen, application=app).status == Status.SUBMITTED
+
+
+def test_fiktif_positif_is_shown_once_the_legal_deadline_passed(pbg, citizen, ktp, officers):
+    from satupintu.cases import selectors
+    from satupintu.catalog import services as catalog_services
+    from satupintu.catalog.tests.factories import SYSTEM
+
+    draft = catalog_services.service_draft_start(actor=SYSTEM, service=pbg)
+    catalog_services.service_draft_update(actor=SYSTEM, version=draft, changes={"deemed_approval": True})
+    catalog_services.service_version_publish(actor=SYSTEM, version=draft)
+    pbg.refresh_from_db()
+    app, _ = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp})
+    app = pass_stage(officers, app, "kelengkapan")
+    assert app.version.deemed_approval and app.version.number == 2
+    assert not selectors.deemed_approved(app, today=app.due_on)
+    assert selectors.deemed_approved(app, today=date.fromordinal(app.due_on.toordinal() + 1))
