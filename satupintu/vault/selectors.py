@@ -49,3 +49,17 @@ def document_get(*, actor, uuid) -> Document:
     if doc is None or not (doc.owner_id == actor.pk or officer_may_view(actor, doc)):
         raise NotFound(_("Dokumen tidak ditemukan."), code="document_not_found")
     return doc
+
+
+def document_views(*, actor, limit: int = 20) -> list[dict]:
+    """Who opened the actor's documents, newest first (as Estonia's Data Tracker shows)."""
+    from satupintu.core.models import AuditEntry
+    from satupintu.identity.models import User
+
+    require_authenticated(actor)
+    entries = list(AuditEntry.objects.filter(action="document.viewed", changes__owner=str(actor.uuid))
+                   .order_by("-at", "-id")[:limit])
+    people = {u.pk: u for u in User.objects.filter(pk__in={e.actor_id for e in entries}).select_related("agency")}
+    names = {str(d.uuid): d.original_name for d in Document.objects.filter(uuid__in=[e.object_id for e in entries])}
+    return [{"at": e.at, "officer": people.get(e.actor_id), "document": names.get(e.object_id, ""),
+             "application": (e.changes or {}).get("application")} for e in entries]

@@ -38,8 +38,8 @@ def my_documents(request):
             messages.success(request, _("Dokumen disimpan di brankas Anda."))
             return redirect("vault:list")
     page = paginate(selectors.document_list(actor=request.user), page=int(request.GET.get("page", "1") or 1))
-    return render(request, "vault/list.html", {"page": page, "types": DocumentType.objects.all(),
-                                               "today": date.today()}, status=status)
+    return render(request, "vault/list.html", {"page": page, "types": DocumentType.objects.all(), "today": date.today(),
+                                               "views": selectors.document_views(actor=request.user)}, status=status)
 
 
 @login_required

@@ -71,6 +71,9 @@ def test_owner_downloads_without_a_log_entry_officer_view_is_logged(client, subm
     assert client.get(f"/dokumen/{ktp.uuid}/").status_code == 200
     entry = AuditEntry.objects.get(action="document.viewed")
     assert entry.object_id == str(ktp.uuid) and entry.changes["owner"] == str(citizen.uuid)
+    client.force_login(citizen)  # the owner sees who opened it
+    page = client.get("/dokumen/").content.decode()
+    assert officers["pupr:technical_reviewer"].full_name in page and "(PUPR)" in page
 
 
 def test_my_documents_page_lists_and_uploads(client, citizen, site, django_assert_max_num_queries):
