@@ -476,6 +476,8 @@ def task_approve(*, actor, task: StageTask, note: str = "", report: Document | N
         if report is None:
             raise InvalidInput(_("Unggah berita acara pemeriksaan (BAP) tinjau lapangan sebelum menyetujui."),
                                code="report_missing")
+        if report.owner_id != app.applicant_id:
+            raise InvalidInput(_("BAP harus diunggah untuk permohonan ini."), code="foreign_report")
         task.report = report
         task.save(update_fields=["report"])
     today = clock.today(app.agency.site)
