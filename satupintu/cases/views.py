@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from satupintu.catalog.models import DocumentType
 from satupintu.catalog.selectors import service_get, service_list
 from satupintu.core.errors import DomainError, InvalidInput, NotFound
-from satupintu.core.http import client_ip
+from satupintu.core.http import client_ip, int_param
 from satupintu.core.permissions import officer_agency_id
 from satupintu.identity.models import Role
 from satupintu.identity.services import citizen_register_assisted
@@ -53,7 +53,7 @@ def _fail(request, exc: DomainError, target: str, *args):
 @login_required
 def my_applications(request):
     page = selectors.application_list_mine(actor=request.user, status=request.GET.get("status") or None,
-                                           page=int(request.GET.get("page", "1") or 1))
+                                           page=int_param(request.GET))
     return render(request, "cases/my_applications.html", {"page": page, "statuses": Status.choices,
                                                           "status": request.GET.get("status", "")})
 
@@ -190,7 +190,7 @@ def track(request):
 def office_inbox(request):
     g = request.GET
     page = selectors.inbox(actor=request.user, due=g.get("due", ""), claimed=g.get("claimed", ""),
-                           service=g.get("service", ""), q=g.get("q", ""), page=int(g.get("page", "1") or 1))
+                           service=g.get("service", ""), q=g.get("q", ""), page=int_param(g))
     memo: dict = {}
     rows = [{"task": t, "deadline": selectors.deadline(t.application.agency.site, t.due_on, memo=memo)} for t in page.items]
     return render(request, "cases/inbox.html", {"page": page, "rows": rows, "filters": g})
@@ -217,7 +217,7 @@ def office_detail(request, uuid):
 
 def _officer_action(request, app) -> None:
     actor, revision = request.user, _revision(request)
-    task = selectors.task_get(actor=actor, app=app, task_id=int(request.POST.get("task", "0") or 0))
+    task = selectors.task_get(actor=actor, app=app, task_id=int_param(request.POST, "task", 0))
     action = request.POST.get("action", "")
     if action == "claim":
         services.task_claim(actor=actor, task=task, revision=revision)

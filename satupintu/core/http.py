@@ -40,3 +40,12 @@ def client_ip(request) -> str:
             if candidate:
                 return candidate
     return _valid_ip(remote) or remote or "unknown"
+
+
+def int_param(params, key: str = "page", default: int = 1) -> int:
+    """A whole number from a query or form; anything else reads as `default` (the selector then
+    says what is wrong, e.g. a page past the end)."""
+    try:
+        return int(params.get(key, default))
+    except (TypeError, ValueError):
+        return default

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from satupintu.catalog.models import DocumentType
 from satupintu.core.errors import DomainError, InvalidInput
+from satupintu.core.http import int_param
 from satupintu.core.pagination import paginate
 
 from . import selectors, services
@@ -37,7 +38,7 @@ def my_documents(request):
         else:
             messages.success(request, _("Dokumen disimpan di brankas Anda."))
             return redirect("vault:list")
-    page = paginate(selectors.document_list(actor=request.user), page=int(request.GET.get("page", "1") or 1))
+    page = paginate(selectors.document_list(actor=request.user), page=int_param(request.GET))
     return render(request, "vault/list.html", {"page": page, "types": DocumentType.objects.all(), "today": date.today(),
                                                "views": selectors.document_views(actor=request.user)}, status=status)
 
