@@ -15,11 +15,14 @@ and the `audit_seal` task pick up whatever is left. The chain order is the seal 
 import hashlib
 import json
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django import db
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -74,8 +77,43 @@ def record(*, actor, action: str, obj=None, object_type: str = "", object_id: An
     return entry
 
 
+_throttle = threading.Lock()
+_next_seal_at = 0.0  # monotonic; per process, only a hint: correctness never depends on it
+_timer: threading.Timer | None = None
+
+
 def _seal_after_commit() -> None:
-    """Runs after the service's commit: never lets a sealing problem reach the request."""
+    """Runs after the service's commit. At most one seal per process per interval: a busy
+    process leaves its entries to the next seal (its own, after the interval, or another
+    process's), so writers pay for a seal now and then instead of after every commit."""
+    global _next_seal_at, _timer
+    interval = getattr(settings, "SATUPINTU_AUDIT_SEAL_INTERVAL", 0.0)
+    if interval > 0:
+        now = time.monotonic()
+        with _throttle:
+            if now < _next_seal_at:
+                if _timer is None:
+                    _timer = threading.Timer(_next_seal_at - now, _seal_from_timer)
+                    _timer.daemon = True
+                    _timer.start()
+                return
+            _next_seal_at = now + interval
+    _seal_now()
+
+
+def _seal_from_timer() -> None:
+    global _timer, _next_seal_at
+    with _throttle:
+        _timer = None
+        _next_seal_at = time.monotonic() + getattr(settings, "SATUPINTU_AUDIT_SEAL_INTERVAL", 0.0)
+    try:
+        _seal_now()
+    finally:
+        db.connections.close_all()  # this thread's own connections only
+
+
+def _seal_now() -> None:
+    """Never lets a sealing problem reach the request (or the timer)."""
     try:
         batch = getattr(settings, "SATUPINTU_AUDIT_SEAL_BATCH", 500)
         while seal(limit=batch) == batch:  # a full batch: more may be waiting
@@ -84,9 +122,10 @@ def _seal_after_commit() -> None:
         log.exception("audit: sealing after commit failed; pending entries wait for audit_seal")
 
 
-def _lock_head() -> AuditChainHead | None:
-    """The chain head, locked for this transaction; None when another sealer holds it."""
-    qs = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1)
+def _lock_head() -> tuple[int, str] | None:
+    """The chain head's (seq, hash), locked for this transaction; None when another sealer
+    holds it."""
+    qs = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).values_list("seq", "hash")
     head = qs.first()
     if head is not None:
         return head
@@ -100,6 +139,9 @@ def _lock_head() -> AuditChainHead | None:
     return qs.first()
 
 
+PENDING_FIELDS = ("id", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "digest")
+
+
 def seal(limit: int = 500) -> int:
     """Link up to `limit` pending entries into the chain, oldest insert first. Returns how many
     were sealed (0 when nothing is pending or another sealer is at work)."""
@@ -107,21 +149,42 @@ def seal(limit: int = 500) -> int:
         head = _lock_head()
         if head is None:
             return 0
-        pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:limit])
+        pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id").values_list(*PENDING_FIELDS)[:limit])
         if not pending:
             return 0
-        seq, prev = head.seq, head.hash
-        for e in pending:
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql" and not connection.savepoint_ids:
+            # A seal lost in a crash is only undone: its entries are committed already and
+            # are sealed again; so this commit need not wait for the disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        seq, prev = head
+        links = []
+        for pk, at, actor_id, label, action, object_type, object_id, digest in pending:
             seq += 1
-            e.seq, e.prev_hash = seq, prev
-            e.hash = prev = entry_hash(
-                seq=seq, at=e.at, actor_id=e.actor_id, actor_label=e.actor_label, action=e.action,
-                object_type=e.object_type, object_id=e.object_id, digest=e.digest, prev_hash=e.prev_hash,
+            h = entry_hash(seq=seq, at=at, actor_id=actor_id, actor_label=label, action=action,
+                           object_type=object_type, object_id=object_id, digest=digest, prev_hash=prev)
+            links.append((pk, seq, prev, h))
+            prev = h
+        _write_links(connection, links)
+        AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    return len(links)
+
+
+def _write_links(connection, links: list[tuple[int, int, str, str]]) -> None:
+    if connection.vendor == "postgresql":  # one statement, whatever the batch size
+        table = connection.ops.quote_name(AuditEntry._meta.db_table)
+        rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(links))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+                f"FROM (VALUES {rows}) AS v(id, seq, prev_hash, hash) WHERE e.id = v.id",
+                [value for link in links for value in link],
             )
-        AuditEntry.objects.bulk_update(pending, ["seq", "prev_hash", "hash"])
-        head.seq, head.hash = seq, prev
-        head.save(update_fields=["seq", "hash"])
-    return len(pending)
+        return
+    AuditEntry.objects.bulk_update(
+        [AuditEntry(id=pk, seq=seq, prev_hash=p, hash=h) for pk, seq, p, h in links], ["seq", "prev_hash", "hash"]
+    )
 
 
 def seal_all(batch: int = 500) -> int:

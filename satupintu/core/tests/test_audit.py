@@ -108,6 +108,19 @@ def test_committed_entries_are_sealed_right_after_commit():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_busy_process_seals_once_per_interval_and_a_timer_seals_the_rest(settings, monkeypatch):
+    settings.SATUPINTU_AUDIT_SEAL_INTERVAL = 0.2
+    monkeypatch.setattr(audit, "_next_seal_at", 0.0)
+    _append(3, seal=False)
+    # the first commit sealed at once; the next two fell inside the interval and wait for the timer
+    assert list(AuditEntry.objects.order_by("id").values_list("seq", flat=True)) == [1, None, None]
+    timer = audit._timer
+    assert timer is not None
+    timer.join(5)
+    assert audit._timer is None and audit.pending_count() == 0 and audit.verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
 def test_record_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError):
         audit.record(actor=None, action="x", object_type="t", object_id=1)
