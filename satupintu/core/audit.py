@@ -79,37 +79,75 @@ def record(*, actor, action: str, obj=None, object_type: str = "", object_id: An
 
 _throttle = threading.Lock()
 _next_seal_at = 0.0  # monotonic; per process, only a hint: correctness never depends on it
-_timer: threading.Timer | None = None
 
 
 def _seal_after_commit() -> None:
-    """Runs after the service's commit. At most one seal per process per interval: a busy
-    process leaves its entries to the next seal (its own, after the interval, or another
-    process's), so writers pay for a seal now and then instead of after every commit."""
-    global _next_seal_at, _timer
+    """Runs after the service's commit. At most one seal per process per interval: a commit
+    inside the interval only wakes this process's sealer thread, which seals once when the
+    interval ends, so writers pay for a seal now and then instead of after every commit."""
+    global _next_seal_at
     interval = getattr(settings, "SATUPINTU_AUDIT_SEAL_INTERVAL", 0.0)
     if interval > 0:
         now = time.monotonic()
         with _throttle:
-            if now < _next_seal_at:
-                if _timer is None:
-                    _timer = threading.Timer(_next_seal_at - now, _seal_from_timer)
-                    _timer.daemon = True
-                    _timer.start()
-                return
-            _next_seal_at = now + interval
+            throttled = now < _next_seal_at
+            if not throttled:
+                _next_seal_at = now + interval
+        if throttled:
+            _sealer.wake()
+            return
     _seal_now()
 
 
-def _seal_from_timer() -> None:
-    global _timer, _next_seal_at
-    with _throttle:
-        _timer = None
-        _next_seal_at = time.monotonic() + getattr(settings, "SATUPINTU_AUDIT_SEAL_INTERVAL", 0.0)
-    try:
-        _seal_now()
-    finally:
-        db.connections.close_all()  # this thread's own connections only
+class _Sealer:
+    """One background thread per process (started on first need) with its own connection."""
+
+    def __init__(self):
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop = False
+                self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        global _next_seal_at
+        try:
+            while True:
+                self._wake.wait()
+                if self._stop:
+                    return
+                with _throttle:
+                    delay = _next_seal_at - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                self._wake.clear()
+                with _throttle:
+                    _next_seal_at = time.monotonic() + getattr(settings, "SATUPINTU_AUDIT_SEAL_INTERVAL", 0.0)
+                db.close_old_connections()  # drop a broken or too old connection first
+                _seal_now()
+                if self._stop:
+                    return
+        finally:
+            db.connections.close_all()  # this thread's own connections only
+
+    def stop(self, timeout: float = 5) -> None:
+        """End the thread and close its connection (tests); what waits is sealed by cron."""
+        with self._lock:
+            thread, self._stop = self._thread, True
+        if thread is not None:
+            self._wake.set()
+            thread.join(timeout)
+        self._wake.clear()
+
+
+_sealer = _Sealer()
 
 
 def _seal_now() -> None:
