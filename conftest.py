@@ -16,6 +16,12 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _audit_seal_after_every_commit(settings):
+    # no per-process throttle (and so no timer thread outliving a test) unless a test asks
+    settings.SATUPINTU_AUDIT_SEAL_INTERVAL = 0
+
+
 @pytest.fixture
 def site(db):
     from satupintu.catalog.tests.factories import make_document_types, make_site

@@ -15,11 +15,14 @@ and the `audit_seal` task pick up whatever is left. The chain order is the seal 
 import hashlib
 import json
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django import db
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -74,8 +77,81 @@ def record(*, actor, action: str, obj=None, object_type: str = "", object_id: An
     return entry
 
 
+_throttle = threading.Lock()
+_next_seal_at = 0.0  # monotonic; per process, only a hint: correctness never depends on it
+
+
 def _seal_after_commit() -> None:
-    """Runs after the service's commit: never lets a sealing problem reach the request."""
+    """Runs after the service's commit. At most one seal per process per interval: a commit
+    inside the interval only wakes this process's sealer thread, which seals once when the
+    interval ends, so writers pay for a seal now and then instead of after every commit."""
+    global _next_seal_at
+    interval = getattr(settings, "SATUPINTU_AUDIT_SEAL_INTERVAL", 0.0)
+    if interval > 0:
+        now = time.monotonic()
+        with _throttle:
+            throttled = now < _next_seal_at
+            if not throttled:
+                _next_seal_at = now + interval
+        if throttled:
+            _sealer.wake()
+            return
+    _seal_now()
+
+
+class _Sealer:
+    """One background thread per process (started on first need) with its own connection."""
+
+    def __init__(self):
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop = False
+                self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        global _next_seal_at
+        try:
+            while True:
+                self._wake.wait()
+                if self._stop:
+                    return
+                with _throttle:
+                    delay = _next_seal_at - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                self._wake.clear()
+                with _throttle:
+                    _next_seal_at = time.monotonic() + getattr(settings, "SATUPINTU_AUDIT_SEAL_INTERVAL", 0.0)
+                db.close_old_connections()  # drop a broken or too old connection first
+                _seal_now()
+                if self._stop:
+                    return
+        finally:
+            db.connections.close_all()  # this thread's own connections only
+
+    def stop(self, timeout: float = 5) -> None:
+        """End the thread and close its connection (tests); what waits is sealed by cron."""
+        with self._lock:
+            thread, self._stop = self._thread, True
+        if thread is not None:
+            self._wake.set()
+            thread.join(timeout)
+        self._wake.clear()
+
+
+_sealer = _Sealer()
+
+
+def _seal_now() -> None:
+    """Never lets a sealing problem reach the request (or the timer)."""
     try:
         batch = getattr(settings, "SATUPINTU_AUDIT_SEAL_BATCH", 500)
         while seal(limit=batch) == batch:  # a full batch: more may be waiting
@@ -84,9 +160,10 @@ def _seal_after_commit() -> None:
         log.exception("audit: sealing after commit failed; pending entries wait for audit_seal")
 
 
-def _lock_head() -> AuditChainHead | None:
-    """The chain head, locked for this transaction; None when another sealer holds it."""
-    qs = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1)
+def _lock_head() -> tuple[int, str] | None:
+    """The chain head's (seq, hash), locked for this transaction; None when another sealer
+    holds it."""
+    qs = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).values_list("seq", "hash")
     head = qs.first()
     if head is not None:
         return head
@@ -100,6 +177,9 @@ def _lock_head() -> AuditChainHead | None:
     return qs.first()
 
 
+PENDING_FIELDS = ("id", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "digest")
+
+
 def seal(limit: int = 500) -> int:
     """Link up to `limit` pending entries into the chain, oldest insert first. Returns how many
     were sealed (0 when nothing is pending or another sealer is at work)."""
@@ -107,21 +187,42 @@ def seal(limit: int = 500) -> int:
         head = _lock_head()
         if head is None:
             return 0
-        pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:limit])
+        pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id").values_list(*PENDING_FIELDS)[:limit])
         if not pending:
             return 0
-        seq, prev = head.seq, head.hash
-        for e in pending:
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql" and not connection.savepoint_ids:
+            # A seal lost in a crash is only undone: its entries are committed already and
+            # are sealed again; so this commit need not wait for the disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        seq, prev = head
+        links = []
+        for pk, at, actor_id, label, action, object_type, object_id, digest in pending:
             seq += 1
-            e.seq, e.prev_hash = seq, prev
-            e.hash = prev = entry_hash(
-                seq=seq, at=e.at, actor_id=e.actor_id, actor_label=e.actor_label, action=e.action,
-                object_type=e.object_type, object_id=e.object_id, digest=e.digest, prev_hash=e.prev_hash,
+            h = entry_hash(seq=seq, at=at, actor_id=actor_id, actor_label=label, action=action,
+                           object_type=object_type, object_id=object_id, digest=digest, prev_hash=prev)
+            links.append((pk, seq, prev, h))
+            prev = h
+        _write_links(connection, links)
+        AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    return len(links)
+
+
+def _write_links(connection, links: list[tuple[int, int, str, str]]) -> None:
+    if connection.vendor == "postgresql":  # one statement, whatever the batch size
+        table = connection.ops.quote_name(AuditEntry._meta.db_table)
+        rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(links))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+                f"FROM (VALUES {rows}) AS v(id, seq, prev_hash, hash) WHERE e.id = v.id",
+                [value for link in links for value in link],
             )
-        AuditEntry.objects.bulk_update(pending, ["seq", "prev_hash", "hash"])
-        head.seq, head.hash = seq, prev
-        head.save(update_fields=["seq", "hash"])
-    return len(pending)
+        return
+    AuditEntry.objects.bulk_update(
+        [AuditEntry(id=pk, seq=seq, prev_hash=p, hash=h) for pk, seq, p, h in links], ["seq", "prev_hash", "hash"]
+    )
 
 
 def seal_all(batch: int = 500) -> int:

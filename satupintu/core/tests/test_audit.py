@@ -1,5 +1,6 @@
 import logging
 import threading
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -105,6 +106,29 @@ def test_committed_entries_are_sealed_right_after_commit():
     _append(3, seal=False)
     assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
     assert audit.verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_process_seals_once_per_interval_and_its_sealer_thread_seals_the_rest(settings, monkeypatch):
+    settings.SATUPINTU_AUDIT_SEAL_INTERVAL = 0.2
+    monkeypatch.setattr(audit, "_next_seal_at", 0.0)
+    try:
+        _append(3, seal=False)
+        # the first commit sealed at once; the next two fell inside the interval
+        assert list(AuditEntry.objects.order_by("id").values_list("seq", flat=True)) == [1, None, None]
+        for _ in range(50):
+            if not audit.pending_count():
+                break
+            time.sleep(0.05)
+        assert audit.pending_count() == 0 and audit.verify().ok
+        _append(1, seal=False)  # the thread keeps serving later commits
+        for _ in range(50):
+            if not audit.pending_count():
+                break
+            time.sleep(0.05)
+        assert audit.pending_count() == 0
+    finally:
+        audit._sealer.stop()  # its connection must not outlive the test database
 
 
 @pytest.mark.django_db(transaction=True)
