@@ -65,6 +65,14 @@ def _require_editable(actor, app: Application) -> None:
         raise Conflict(_("Permohonan yang sedang diproses atau sudah selesai tidak bisa diubah."), code="not_editable")
 
 
+def _lock_editable(actor, application: Application, revision: int | None = None) -> Application:
+    """Lock a file the actor may still change (draft or returned), checking the form's revision."""
+    app = _lock(application)
+    _require_editable(actor, app)
+    _check_revision(app, revision)
+    return app
+
+
 def _clean_text(value: str, field: str, errors: dict, max_len: int = 200) -> str:
     value = (value or "").strip()
     if len(value) > max_len:
@@ -177,9 +185,7 @@ def application_create(*, actor, service, applicant: User | None = None, ticket=
 
 @transaction.atomic
 def application_update(*, actor, application: Application, revision: int | None = None, **fields) -> Application:
-    app = _lock(application)
-    _require_editable(actor, app)
-    _check_revision(app, revision)
+    app = _lock_editable(actor, application, revision)
     cleaned = _clean_fields(fields)
     for k, v in cleaned.items():
         setattr(app, k, v)
@@ -191,8 +197,7 @@ def application_update(*, actor, application: Application, revision: int | None 
 @transaction.atomic
 def application_attach(*, actor, application: Application, requirement: Requirement, document: Document) -> ApplicationDocument:
     """Use a vault document for one requirement (replacing an earlier choice)."""
-    app = _lock(application)
-    _require_editable(actor, app)
+    app = _lock_editable(actor, application)
     if requirement.version_id != app.version_id:
         raise InvalidInput(_("Persyaratan ini bukan bagian dari layanan yang dimohon."), code="foreign_requirement")
     if document.owner_id != app.applicant_id:
@@ -231,8 +236,7 @@ def application_upload(*, actor, application: Application, document_type, name: 
 
 @transaction.atomic
 def application_detach(*, actor, application: Application, requirement: Requirement) -> None:
-    app = _lock(application)
-    _require_editable(actor, app)
+    app = _lock_editable(actor, application)
     deleted, _n = ApplicationDocument.objects.filter(application=app, requirement=requirement).delete()
     if deleted:
         _touch(app)
@@ -242,8 +246,7 @@ def application_detach(*, actor, application: Application, requirement: Requirem
 
 @transaction.atomic
 def application_draft_delete(*, actor, application: Application) -> None:
-    app = _lock(application)
-    _require_editable(actor, app)
+    app = _lock_editable(actor, application)
     if app.status != Status.DRAFT:
         raise Conflict(_("Hanya draf yang bisa dihapus."), code="not_draft")
     audit.record(actor=actor, action="application.draft_deleted", obj=app, changes={})
@@ -317,9 +320,7 @@ def _build_tasks(app: Application) -> list[StageTask]:
 def application_submit(*, actor, application: Application, revision: int | None = None) -> Application:
     """File a draft: checks eligibility and mandatory documents, gives the tracking number and
     starts the first stages of the workflow."""
-    app = _lock(application)
-    _require_editable(actor, app)
-    _check_revision(app, revision)
+    app = _lock_editable(actor, application, revision)
     if app.status != Status.DRAFT:
         raise Conflict(_("Permohonan ini sudah diajukan."), code="already_submitted")
     today = clock.today(app.agency.site)
@@ -382,9 +383,7 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
 @transaction.atomic
 def application_resubmit(*, actor, application: Application, revision: int | None = None) -> Application:
     """The applicant fixed what was asked: the clock resumes and the file returns to the same stage."""
-    app = _lock(application)
-    _require_editable(actor, app)
-    _check_revision(app, revision)
+    app = _lock_editable(actor, application, revision)
     if app.status != Status.RETURNED:
         raise Conflict(_("Hanya permohonan yang dikembalikan yang bisa diajukan ulang."), code="not_returned")
     today = clock.today(app.agency.site)
