@@ -190,8 +190,8 @@ FROM (
     SELECT n, b, svc, cur,
            CASE WHEN b < 40 THEN (CASE WHEN cur = 0 AND checks_first THEN 'submitted' ELSE 'in_process' END)
                 WHEN b < 50 THEN 'returned' WHEN b < 150 THEN 'rejected' ELSE 'approved' END AS status,
-           CASE WHEN b < 50 THEN now() - make_interval(mins => (n * 37) %% (40 * 1440))
-                ELSE now() - interval '40 days' - make_interval(secs => (%(total)s - n) * 90) END AS submitted_at
+           CASE WHEN b < 50 THEN now() - make_interval(mins => ((n * 37) %% (40 * 1440))::int)
+                ELSE now() - interval '40 days' - make_interval(secs => ((%(total)s - n) * 90)::float8) END AS submitted_at
     FROM (SELECT g.n, (g.n * 7919) %% 1000 AS b, s0.idx AS svc, ((g.n / 7) %% s0.nstages)::int AS cur, s0.checks_first
           FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g(n)
           JOIN bench_svc s0 ON s0.idx = (g.n * 40503) %% %(nsvc)s) q
