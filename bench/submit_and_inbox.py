@@ -950,7 +950,8 @@ def main():
     print(f"     audit, HTTP run: {a['written']} entries written, {a['sealed']} sealed at the end of the run, {a['pending']} pending"
           f" then, {submitted['audit_later']['pending']} pending 2 s later")
     print(f"     audit, direct run: {direct['audit']['written']} written, {direct['audit']['sealed']} sealed, "
-          f"{direct['audit']['pending']} pending at its end (the last sealers found the head locked and left them to cron)")
+          f"{direct['audit']['pending']} pending at its end" + (" (the last sealers found the head locked: left to cron's audit_seal)"
+                                                    if direct['audit']['pending'] else ""))
     print(f"     manage.py audit_verify ({pending_before_verify} pending before it): {' / '.join(verify_lines)}")
     if lock_self is not None:
         print("     row locks: services._lock is select_for_update() + select_related(version, service, agency__site), so it"
