@@ -15,6 +15,9 @@ set-based SQL over the 173 services of the MPP Pekanbaru profile, one run report
   the direct ones;
 - the audit chain: entries written and sealed during the run, how many were left pending, and
   `manage.py audit_verify`;
+- a comparison (skip with --no-lock-comparison): submissions and direct SQL again with only the
+  application row locked (`FOR UPDATE OF`), through a bench-only WSGI entry
+  (`lock_self_application` below) — the product's `_lock` also locks the rows it joins;
 - the officer inbox (`/kantor/`, session login through `/akun/masuk/`) p50/p95 (target < 100 ms),
   `GET /api/v1/inbox` p50/p95, and the SQL queries per inbox page for an officer with thousands
   of waiting stages and for one whose inbox is nearly empty (must be equal: constant in data size).
