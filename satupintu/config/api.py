@@ -44,6 +44,11 @@ def actor_of(request):
     return user
 
 
+@api.get("/health", auth=None, summary="Liveness: the process answers (no database access)")
+def health(request):
+    return {"status": "ok"}
+
+
 def error_body(code: str, message: str, details=None) -> dict:
     return {"code": code, "message": message, "details": details}
 

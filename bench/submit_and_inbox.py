@@ -1,0 +1,1001 @@
+#!/usr/bin/env python
+"""Benchmark: filing applications over HTTP next to 1,000,000 stored ones, and the officer inbox.
+
+On PostgreSQL, with 1,000,000 applications (and their ~5,000,000 workflow stage tasks) seeded by
+set-based SQL over the 173 services of the MPP Pekanbaru profile, one run reports:
+
+- the throughput of a trivial endpoint of the same servers (`GET /api/v1/health`, no database);
+- submission throughput: `POST /api/v1/applications` with `submit: true` (PBG, 6 documents from
+  the vault, 7 workflow stages = 9 tasks, a unique Idempotency-Key each), C client threads
+  round-robin over N granian processes for a fixed time; p50/p95/p99 and errors by status;
+- the rate of the same database writes issued directly with psycopg from C threads, one
+  connection each (same tables, rows, row locks and transaction boundaries, including the audit
+  seal transaction after commit): the database's own limit for that work. Target: submission
+  >= 25 % of it. The writes of one real submission are captured in-process and printed next to
+  the direct ones;
+- the audit chain: entries written and sealed during the run, how many were left pending, and
+  `manage.py audit_verify`;
+- a comparison (skip with --no-lock-comparison): submissions and direct SQL again with only the
+  application row locked (`FOR UPDATE OF`), through a bench-only WSGI entry
+  (`lock_self_application` below) — the product's `_lock` also locks the rows it joins;
+- the officer inbox (`/kantor/`, session login through `/akun/masuk/`) p50/p95 (target < 100 ms),
+  `GET /api/v1/inbox` p50/p95, and the SQL queries per inbox page for an officer with thousands
+  of waiting stages and for one whose inbox is nearly empty (must be equal: constant in data size).
+
+    .venv/bin/python bench/submit_and_inbox.py                     # seed 1,000,000, 3 processes, 16 clients, 20 s
+    .venv/bin/python bench/submit_and_inbox.py --reuse             # keep the seeded database (>= --applications)
+    .venv/bin/python bench/submit_and_inbox.py --applications 100000 --seconds 10 --clients 8
+
+Everything talks to 127.0.0.1 only. The database is $BENCH_PG_URL (default
+postgres://postgres@127.0.0.1:5432/satupintu_bench_cases), dropped and created again unless
+--reuse finds it already seeded; vault files go to --data-dir (default var/bench-cases).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+PASSWORD = "bench-Sandi-2026"
+SERVICE = "dpmptsp/pbg"
+CITIZENS = 16
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+OFFICERS = [  # (email, role, agency slug)
+    ("fo.dpmptsp@bench.test", "front_office", "dpmptsp"),
+    ("verifikator.dpmptsp@bench.test", "verifier", "dpmptsp"),
+    ("kepala.dpmptsp@bench.test", "head", "dpmptsp"),
+    ("teknis.pupr@bench.test", "technical_reviewer", "dinas-pupr"),
+]
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+def ms_summary(values) -> str:
+    if not values:
+        return "no samples"
+    return f"p50 {pct(values, 50):6.1f} ms  p95 {pct(values, 95):6.1f} ms  p99 {pct(values, 99):6.1f} ms"
+
+
+# ============================================================================ in-process workers
+# Each runs in a subprocess with Django set up against the bench database and prints one JSON line.
+
+def _django():
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "satupintu.config.settings")
+    django.setup()
+
+
+def citizen_nik(i: int) -> str:
+    """A valid Pekanbaru NIK: 1471 + district 01..15 + DDMMYY (women +40 on the day) + serial."""
+    district = 1 + i % 15
+    day = 1 + i % 28 + (40 if i % 2 else 0)
+    month = 1 + i % 12
+    return f"1471{district:02d}{day:02d}{month:02d}{85 + i % 15:02d}{1000 + i:04d}"
+
+
+def worker_prepare(target: int) -> dict:
+    """Bench accounts and vault documents through the product's services, then the seed."""
+    _django()
+    from django.db import connection
+
+    from satupintu.cases.models import Application
+    from satupintu.catalog.models import Agency
+    from satupintu.catalog.selectors import service_get
+    from satupintu.core.permissions import SystemActor
+    from satupintu.identity.models import User
+    from satupintu.identity.services import citizen_register, officer_create
+    from satupintu.vault.models import Document
+    from satupintu.vault.services import document_upload
+
+    system = SystemActor("bench")
+    agencies = {a.slug: a for a in Agency.objects.all()}
+    for email, role, slug in OFFICERS:
+        if not User.objects.filter(email=email).exists():
+            officer_create(actor=system, email=email, full_name=f"Petugas {role} {slug} (bench)", role=role,
+                           password=PASSWORD, agency=agencies[slug])
+    service = service_get(actor=system, key="pbg", agency_slug="dpmptsp")
+    mandatory = [r for r in service.current_version.requirements.select_related("document_type") if r.mandatory]
+    citizens = []
+    for i in range(CITIZENS):
+        email = f"warga{i:02d}@bench.test"
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = citizen_register(actor=None, full_name=f"Warga Bench {i:02d}", password=PASSWORD,
+                                    nik=citizen_nik(i), email=email)
+        docs = {}
+        for req in mandatory:
+            doc = Document.objects.filter(owner=user, document_type=req.document_type).first()
+            if doc is None:
+                doc = document_upload(actor=user, owner=user, document_type=req.document_type,
+                                      name=f"{req.document_type.code}.pdf", data=PDF)
+            docs[str(req.id)] = str(doc.uuid)
+        citizens.append({"email": email, "documents": docs})
+    seeded_seconds = None
+    existing = Application.objects.count()
+    if existing < target:
+        if existing:
+            raise SystemExit(f"the database holds {existing:,} applications (< {target:,}); run without --reuse")
+        seeded_seconds = seed(connection, target)
+    # the officer with the emptiest inbox: fewest active stages (at least one) for a role of an agency
+    with connection.cursor() as cur:
+        cur.execute("""
+            SELECT t.agency_id, t.role, count(*) FROM cases_stagetask t JOIN cases_application a ON a.id = t.application_id
+            WHERE t.status = 'active' AND a.status IN ('submitted', 'in_process') GROUP BY 1, 2 ORDER BY 3, 1, 2 LIMIT 1""")
+        quiet_agency, quiet_role, quiet_count = cur.fetchone()
+    quiet_email = "sepi@bench.test"
+    quiet = User.objects.filter(email=quiet_email).first()
+    if quiet is None:
+        quiet = officer_create(actor=system, email=quiet_email, full_name="Petugas kotak masuk sepi (bench)",
+                               role=quiet_role, password=PASSWORD, agency=Agency.objects.get(pk=quiet_agency))
+    elif (quiet.agency_id, quiet.role) != (quiet_agency, quiet_role):
+        quiet.agency_id, quiet.role = quiet_agency, quiet_role
+        quiet.save(update_fields=["agency", "role"])
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM cases_application")
+        apps = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM cases_stagetask")
+        tasks = cur.fetchone()[0]
+    return {"citizens": citizens, "officer": OFFICERS[0][0], "quiet": quiet_email, "quiet_role": quiet_role,
+            "applications": apps, "tasks": tasks, "seed_seconds": seeded_seconds}
+
+
+SEED_SERVICES = """
+CREATE TEMP TABLE bench_svc AS
+SELECT (row_number() OVER (ORDER BY s.id) - 1)::int AS idx, s.id AS service_id, v.id AS version_id, s.agency_id,
+       g.site_id, v.workflow, v.completion_days, jsonb_array_length(v.workflow) AS nstages,
+       (v.workflow -> 0 ->> 'kind') = 'completeness_check' AS checks_first
+FROM catalog_service s JOIN catalog_serviceversion v ON v.id = s.current_version_id JOIN catalog_agency g ON g.id = s.agency_id
+WHERE s.is_active AND jsonb_array_length(v.workflow) > 0;
+CREATE UNIQUE INDEX ON bench_svc (idx);
+ANALYZE bench_svc;
+"""
+
+# One application per n. Buckets of (n*7919) mod 1000: 0-39 open (4 %), 40-49 returned (1 %),
+# 50-149 rejected (10 %), the rest approved (85 %). Open and returned ones were filed in the last
+# 40 days; the others over the last ~3 years. The current stage of an open, returned or rejected
+# application is cur = (n/7) mod nstages; the SQL of the tasks derives it the same way.
+SEED_APPLICATIONS = """
+INSERT INTO cases_application (id, uuid, tracking_number, channel, applicant_type, business_name, nib, npwp, notes,
+    applicant_birth_date, applicant_nik_last4, status, submitted_at, sla_started_on, due_on, decided_at, return_reason,
+    reject_reason, revision, idempotency_key, idempotency_fingerprint, created_at, updated_at, agency_id, applicant_id,
+    filed_by_id, service_id, ticket_id, version_id)
+SELECT x.n, gen_random_uuid(), 'B' || lpad(upper(to_hex(x.n)), 9, '0'), 'online', 'perorangan', '', '', '', '',
+    p.birth_date, p.last4, x.status, x.submitted_at,
+    CASE WHEN x.status = 'submitted' THEN NULL ELSE x.submitted_at::date END,
+    CASE WHEN x.status IN ('submitted', 'returned') THEN NULL
+         WHEN x.status = 'in_process' THEN current_date + ((x.n * 31) %% 41 - 12)::int
+         ELSE x.submitted_at::date + (s.completion_days * 7 / 5) END,
+    CASE WHEN x.status IN ('approved', 'rejected') THEN x.submitted_at + make_interval(days => greatest(1, s.completion_days)) END,
+    CASE WHEN x.status = 'returned' THEN 'Dokumen belum lengkap (benchmark).' ELSE '' END,
+    CASE WHEN x.status = 'rejected' THEN 'Tidak memenuhi persyaratan teknis (benchmark).' ELSE '' END,
+    2 + s.nstages, NULL, '', x.submitted_at - interval '10 minutes',
+    COALESCE(x.submitted_at + make_interval(days => greatest(1, s.completion_days)), x.submitted_at),
+    s.agency_id, p.user_id, p.user_id, s.service_id, NULL, s.version_id
+FROM (
+    SELECT n, b, svc, cur,
+           CASE WHEN b < 40 THEN (CASE WHEN cur = 0 AND checks_first THEN 'submitted' ELSE 'in_process' END)
+                WHEN b < 50 THEN 'returned' WHEN b < 150 THEN 'rejected' ELSE 'approved' END AS status,
+           CASE WHEN b < 50 THEN now() - make_interval(mins => ((n * 37) %% (40 * 1440))::int)
+                ELSE now() - interval '40 days' - make_interval(secs => ((%(total)s - n) * 90)::float8) END AS submitted_at
+    FROM (SELECT g.n, (g.n * 7919) %% 1000 AS b, s0.idx AS svc, ((g.n / 7) %% s0.nstages)::int AS cur, s0.checks_first
+          FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g(n)
+          JOIN bench_svc s0 ON s0.idx = (g.n * 40503) %% %(nsvc)s) q
+) x
+JOIN bench_svc s ON s.idx = x.svc
+JOIN bench_applicant p ON p.idx = x.n %% %(napplicants)s
+"""
+
+# Every stage of the application's workflow, one task per agency of the stage.
+SEED_TASKS = """
+INSERT INTO cases_stagetask (stage_key, position, kind, name, after, role, sla_days, status, activated_on, due_on,
+    claimed_at, decided_at, note, escalated_at, agency_id, application_id, claimed_by_id, decided_by_id, report_id)
+SELECT st.value ->> 'key', st.pos - 1, st.value ->> 'kind', st.value ->> 'name', st.value -> 'after', st.value ->> 'role',
+    (st.value ->> 'sla_days')::int, t.status,
+    CASE WHEN t.status IN ('waiting', 'cancelled') THEN NULL
+         WHEN t.status = 'active' THEN current_date - ((a.id * 13) %% 6)::int
+         ELSE a.submitted_at::date + (st.pos - 1)::int * 2 END,
+    CASE WHEN t.status IN ('waiting', 'cancelled') THEN NULL
+         WHEN t.status = 'active' AND a.status = 'returned' THEN NULL
+         WHEN t.status = 'active' THEN current_date + ((a.id * 31) %% 30 - 10)::int
+         ELSE a.submitted_at::date + (st.pos - 1)::int * 2 + (st.value ->> 'sla_days')::int END,
+    NULL,
+    CASE WHEN t.status IN ('approved', 'rejected') THEN a.submitted_at + make_interval(days => (st.pos - 1)::int * 2 + 1) END,
+    '', NULL, g.id, a.id, NULL, NULL, NULL
+FROM cases_application a
+JOIN bench_svc s ON s.version_id = a.version_id
+CROSS JOIN LATERAL jsonb_array_elements(s.workflow) WITH ORDINALITY AS st(value, pos)
+CROSS JOIN LATERAL jsonb_array_elements_text(st.value -> 'agencies') AS ag(slug)
+JOIN catalog_agency g ON g.slug = ag.slug AND g.site_id = s.site_id
+CROSS JOIN LATERAL (SELECT CASE
+    WHEN a.status = 'approved' THEN 'approved'
+    WHEN st.pos - 1 < (a.id / 7) %% s.nstages THEN 'approved'
+    WHEN st.pos - 1 = (a.id / 7) %% s.nstages THEN (CASE WHEN a.status = 'rejected' THEN 'rejected' ELSE 'active' END)
+    WHEN a.status = 'rejected' THEN 'cancelled'
+    ELSE 'waiting' END AS status) t
+WHERE a.id BETWEEN %(lo)s AND %(hi)s
+"""
+
+
+def seed(connection, total: int, chunk: int = 100_000) -> float:
+    """1,000,000 applications and their tasks with INSERT … SELECT generate_series, in chunks."""
+    from satupintu.identity.models import User
+
+    started = time.perf_counter()
+    applicants = list(User.objects.filter(email__endswith="@bench.test", citizen__isnull=False)
+                      .select_related("citizen").order_by("pk"))
+    rows = [(i, u.pk, u.citizen.facts.birth_date, u.citizen.nik[-4:]) for i, u in enumerate(applicants)]
+    with connection.cursor() as cur:
+        cur.execute(SEED_SERVICES)
+        cur.execute("SELECT count(*) FROM bench_svc")
+        nsvc = cur.fetchone()[0]
+        cur.execute("CREATE TEMP TABLE bench_applicant (idx int PRIMARY KEY, user_id bigint, birth_date date, last4 text)")
+        cur.executemany("INSERT INTO bench_applicant VALUES (%s, %s, %s, %s)", rows)
+        for lo in range(1, total + 1, chunk):
+            hi = min(total, lo + chunk - 1)
+            t0 = time.perf_counter()
+            params = {"lo": lo, "hi": hi, "total": total, "nsvc": nsvc, "napplicants": len(rows)}
+            cur.execute(SEED_APPLICATIONS, params)
+            cur.execute(SEED_TASKS, params)
+            print(f"    seeded applications {lo:>9,}–{hi:>9,} in {time.perf_counter() - t0:5.1f} s", file=sys.stderr, flush=True)
+        cur.execute("INSERT INTO cases_pause (application_id, started_on, ended_on) "
+                    "SELECT id, current_date - ((id * 13) % 6)::int, NULL FROM cases_application WHERE status = 'returned'")
+        cur.execute("SELECT setval(pg_get_serial_sequence('cases_application', 'id'), (SELECT max(id) FROM cases_application))")
+        cur.execute("DROP TABLE bench_svc; DROP TABLE bench_applicant")
+    connection.commit() if not connection.get_autocommit() else None
+    with connection.cursor() as cur:
+        t0 = time.perf_counter()
+        cur.execute("VACUUM ANALYZE")  # as autovacuum would leave a live database
+        print(f"    VACUUM ANALYZE in {time.perf_counter() - t0:5.1f} s", file=sys.stderr, flush=True)
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------- capture
+
+WRITE_RE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+LOCK_RE = re.compile(r'^\s*SELECT\b.*\bFROM\s+"?(\w+)"?.*\bFOR\s+UPDATE(\s+SKIP\s+LOCKED)?', re.I | re.S)
+
+
+def classify(sql: str, params_rows: int = 1) -> str | None:
+    """'INSERT cases_stagetask', 'UPDATE cases_application', 'LOCK cases_application' … or None for a read."""
+    text = sql.strip()
+    head = text.split(None, 1)[0].upper() if text else ""
+    if head in ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"):
+        return head
+    m = WRITE_RE.match(text)
+    if m:
+        return f"{m.group(1).split()[0].upper()} {m.group(2)}"
+    m = LOCK_RE.match(text)
+    if m:
+        return f"LOCK {m.group(1)}" + (" SKIP LOCKED" if m.group(2) else "")
+    return None
+
+
+def values_rows(sql: str) -> int:
+    """How many rows a multi-row INSERT … VALUES (…), (…) carries."""
+    m = re.search(r"\bVALUES\s*(.*?)(\bRETURNING\b|\bON CONFLICT\b|$)", sql, re.I | re.S)
+    if not m:
+        return 1
+    depth, rows = 0, 0
+    for ch in m.group(1):
+        if ch == "(":
+            depth += 1
+            if depth == 1:
+                rows += 1
+        elif ch == ")":
+            depth -= 1
+    return max(rows, 1)
+
+
+def summarise(events: list[tuple[str, int]]) -> list[str]:
+    """Group consecutive statements per transaction: ['tx1: LOCK cases_application ×1', 'INSERT x ×1 (9 rows)', …]."""
+    out = []
+    for kind, rows in events:
+        if out and out[-1][0] == kind:
+            out[-1][1] += 1
+            out[-1][2] += rows
+        else:
+            out.append([kind, 1, rows])
+    lines = []
+    for kind, n, rows in out:
+        if kind in ("COMMIT", "BEGIN"):
+            lines.append(f"-- {kind}")
+        else:
+            lines.append(f"{kind} ×{n}" + (f" ({rows} rows)" if rows != n else ""))
+    return lines
+
+
+def worker_capture(citizen: dict) -> dict:
+    """One real submission through the full Django stack (test client, same view and services),
+    with every statement captured: its writes, locks and transaction boundaries."""
+    _django()
+    from django.db import connection
+    from django.test import Client
+
+    from satupintu.identity.models import User
+    from satupintu.identity.services import api_token_issue
+
+    user = User.objects.get(email=citizen["email"])
+    _token, key = api_token_issue(actor=user)
+    events, reads, statements = [], [], []
+
+    def wrapper(execute, sql, params, many, context):
+        kind = classify(sql)
+        rows = 1
+        if kind and kind.startswith("INSERT"):
+            rows = len(params[0]) if "UNNEST" in sql else len(params) if many else values_rows(sql)
+        if kind is None:
+            reads.append(sql)
+        elif kind in ("SAVEPOINT", "RELEASE"):
+            pass  # nested atomic blocks: not transaction boundaries
+        else:
+            events.append((kind + ("" if context["connection"].in_atomic_block else " (autocommit)"), rows))
+        statements.append(sql[:160].replace("\n", " "))
+        return execute(sql, params, many, context)
+
+    # transaction boundaries: Django begins by turning autocommit off and commits via the
+    # connection, not via SQL: mark them from the connection's hooks
+    orig_set_autocommit, orig_commit = connection._set_autocommit, connection._commit
+
+    def set_autocommit(value):
+        if not value:
+            events.append(("BEGIN", 1))
+        return orig_set_autocommit(value)
+
+    def commit():
+        events.append(("COMMIT", 1))
+        return orig_commit()
+
+    connection._set_autocommit, connection._commit = set_autocommit, commit
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    body = {"service": SERVICE, "submit": True, "documents": citizen["documents"]}
+    with connection.execute_wrapper(wrapper):
+        r = client.post("/api/v1/applications", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="bench-capture-" + key[3:15])
+    connection._set_autocommit, connection._commit = orig_set_autocommit, orig_commit
+    if r.status_code != 201:
+        raise SystemExit(f"capture: submission answered {r.status_code}: {r.content[:500]!r}")
+    return {"events": events, "lines": summarise(events), "reads": len(reads), "statements": len(statements),
+            "tracking_number": r.json()["tracking_number"]}
+
+
+# ---------------------------------------------------------------------------- query counts
+
+def worker_counts(officer: str, quiet: str) -> dict:
+    """SQL queries of the inbox page and API for a full inbox and a nearly empty one."""
+    _django()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from satupintu.cases import selectors
+    from satupintu.identity.models import User
+
+    out = {}
+    for label, email in (("full", officer), ("quiet", quiet)):
+        user = User.objects.get(email=email)
+        client = Client()
+        client.force_login(user)
+        client.get("/kantor/")  # warm: session, calendar
+        row = {"waiting": selectors.inbox(actor=user, page_size=1).count}
+        for name, url in (("page", "/kantor/"), ("page_overdue", "/kantor/?due=overdue"), ("api", "/api/v1/inbox")):
+            with CaptureQueriesContext(connection) as ctx:
+                r = client.get(url)
+            assert r.status_code == 200, (url, r.status_code, r.content[:300])
+            row[name] = len(ctx.captured_queries)
+            if label == "full" and name == "page":
+                out["page_sql"] = [q["sql"][:300] for q in ctx.captured_queries]
+        out[label] = row
+    return out
+
+
+# ---------------------------------------------------------------------------- direct SQL
+
+LOCK_AS_BUILT = (  # services._lock: select_for_update() with select_related → FOR UPDATE locks every joined row
+    "SELECT a.id FROM cases_application a JOIN catalog_service s ON s.id = a.service_id "
+    "JOIN catalog_serviceversion v ON v.id = a.version_id JOIN catalog_agency g ON g.id = a.agency_id "
+    "JOIN catalog_site t ON t.id = g.site_id WHERE a.id = %s FOR UPDATE")
+LOCK_SELF = (  # the same statement locking only the application row (FOR UPDATE OF)
+    "SELECT a.id FROM cases_application a JOIN catalog_service s ON s.id = a.service_id "
+    "JOIN catalog_serviceversion v ON v.id = a.version_id JOIN catalog_agency g ON g.id = a.agency_id "
+    "JOIN catalog_site t ON t.id = g.site_id WHERE a.id = %s FOR UPDATE OF a")
+INSERT_APPLICATION = (
+    "INSERT INTO cases_application (uuid, tracking_number, service_id, version_id, agency_id, applicant_id, filed_by_id, "
+    "channel, ticket_id, applicant_type, business_name, nib, npwp, notes, applicant_birth_date, applicant_nik_last4, status, "
+    "submitted_at, sla_started_on, due_on, decided_at, return_reason, reject_reason, revision, idempotency_key, "
+    "idempotency_fingerprint, created_at, updated_at) VALUES (%s, NULL, %s, %s, %s, %s, %s, 'online', NULL, 'perorangan', "
+    "'', '', '', '', %s, %s, 'draft', NULL, NULL, NULL, NULL, '', '', 0, NULL, '', now(), now()) RETURNING id")
+INSERT_AUDIT = (
+    "INSERT INTO core_auditentry (seq, at, actor_id, actor_label, action, object_type, object_id, changes, digest, prev_hash, "
+    "hash) VALUES (NULL, now(), %s, %s, %s, 'cases.application', %s, %s, %s, NULL, NULL) RETURNING id")
+INSERT_TASKS = (
+    "INSERT INTO cases_stagetask (application_id, stage_key, position, kind, name, after, agency_id, role, sla_days, status, "
+    "activated_on, due_on, claimed_by_id, claimed_at, decided_by_id, decided_at, note, report_id, escalated_at) "
+    "SELECT * FROM UNNEST(%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::varchar[], %s::jsonb[], "
+    "%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::date[], %s::date[], %s::bigint[], "
+    "%s::timestamptz[], %s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[], %s::timestamptz[]) RETURNING id")
+INSERT_NOTIFICATION = (
+    "INSERT INTO notify_notification (uuid, recipient_id, event, context, link, object_type, object_id, created_at, read_at, "
+    "email_status, email_attempts, email_last_error, email_sent_at) VALUES (%s, %s, %s, %s, %s, 'cases.application', %s, "
+    "now(), NULL, 'pending', 0, '', NULL) RETURNING id")
+INSERT_TASK_RESULT = (
+    "INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, started_at, finished_at, args_kwargs, priority, "
+    "task_path, worker_ids, queue_name, backend_name, run_after, return_value, exception_class_path, traceback) VALUES "
+    "(%s, 'READY', now(), NULL, NULL, %s, 0, 'satupintu.notify.tasks.send_notification_email', '[]', 'default', "
+    "'default', '9999-01-01T00:00:00Z', NULL, '', '')")
+
+
+def worker_direct(citizens: list[dict], clients: int, seconds: float, lock_sql: str = LOCK_AS_BUILT) -> dict:
+    """The writes of one submission, issued with psycopg by `clients` threads (one connection
+    each, autocommit off except where Django autocommits) for `seconds`: transactions/s, and
+    the statement list of one submission for the side-by-side print."""
+    _django()
+    import uuid as uuidlib
+
+    import psycopg
+    from django.conf import settings
+    from psycopg.types.json import Jsonb
+
+    from satupintu.catalog.models import Agency
+    from satupintu.catalog.selectors import service_get
+    from satupintu.core import audit, ids
+    from satupintu.core.permissions import SystemActor
+    from satupintu.identity.models import User
+    from satupintu.vault.models import Document
+
+    db = settings.DATABASES["default"]
+    dsn = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} dbname={db['NAME']} user={db['USER']}"
+    if db.get("PASSWORD"):
+        dsn += f" password={db['PASSWORD']}"
+    service = service_get(actor=SystemActor("bench"), key="pbg", agency_slug="dpmptsp")
+    version = service.current_version
+    stages = version.workflow
+    agency_ids = {a.slug: a.pk for a in Agency.objects.filter(site_id=service.agency.site_id)}
+    front_office = list(User.objects.filter(is_active=True, agency_id=service.agency_id, role=stages[0]["role"]))
+    people = []
+    for c in citizens:
+        u = User.objects.select_related("citizen").get(email=c["email"])
+        docs = dict(Document.objects.filter(uuid__in=[uuidlib.UUID(d) for d in c["documents"].values()]).values_list("uuid", "pk"))
+        people.append({"id": u.pk, "label": audit.actor_label(u), "name": u.full_name, "birth": u.citizen.facts.birth_date,
+                       "last4": u.citizen.nik[-4:],
+                       "docs": [(int(r), docs[uuidlib.UUID(d)], d) for r, d in c["documents"].items()]})
+    task_rows = [(position, st, slug) for position, st in enumerate(stages) for slug in st["agencies"]]
+
+    def submission(conn, person, key, log=None):
+        """One application filed as application_file files it: the same rows, row locks and
+        transactions (the request's atomic block; after its commit the audit seal's own
+        transaction, then the two e-mail tasks enqueued in autocommit), in plain SQL."""
+        cur = conn.cursor()
+
+        def ex(sql, params=None):
+            if log is not None:
+                kind = classify(sql)
+                if kind is not None:
+                    rows = len(params[0]) if "UNNEST" in sql else values_rows(sql) if kind.startswith("INSERT") else 1
+                    log.append((kind + ("" if conn.info.transaction_status else " (autocommit)"), rows))
+            cur.execute(sql, params)
+            return cur
+
+        def record(action, app_uuid, changes):
+            changes = json.loads(audit.canonical(changes))
+            ex(INSERT_AUDIT, (person["id"], person["label"], action, str(app_uuid), Jsonb(changes),
+                              audit._sha(audit.canonical(changes))))
+
+        app_uuid = uuidlib.uuid4()
+        with conn.transaction():
+            if log is not None:
+                log.append(("BEGIN", 1))
+            app_id = ex(INSERT_APPLICATION, (app_uuid, service.pk, version.pk, service.agency_id, person["id"], person["id"],
+                                             person["birth"], person["last4"])).fetchone()[0]
+            record("application.created", app_uuid, {"service": service.slug, "version": version.number,
+                                                      "channel": "online", "ticket": None})
+            ex("UPDATE cases_application SET idempotency_key = %s, idempotency_fingerprint = %s WHERE id = %s",
+               (key, audit._sha(key), app_id))
+            for revision, (req_id, doc_id, doc_uuid) in enumerate(person["docs"], start=1):  # application_attach
+                ex(lock_sql, (app_id,))
+                ex("SELECT id FROM cases_applicationdocument WHERE application_id = %s AND requirement_id = %s LIMIT 21 "
+                   "FOR UPDATE", (app_id, req_id))
+                ex("INSERT INTO cases_applicationdocument (application_id, requirement_id, document_id, attached_at) "
+                   "VALUES (%s, %s, %s, now()) RETURNING id", (app_id, req_id, doc_id))
+                ex("UPDATE cases_application SET revision = %s, updated_at = now() WHERE id = %s", (revision, app_id))
+                record("application.document_attached", app_uuid, {"requirement": str(req_id), "document": doc_uuid})
+            ex(lock_sql, (app_id,))  # application_submit
+            n = len(task_rows)
+            task_ids = [r[0] for r in ex(INSERT_TASKS, (
+                [app_id] * n, [st["key"] for _p, st, _s in task_rows], [p for p, _st, _s in task_rows],
+                [st["kind"] for _p, st, _s in task_rows], [st["name"] for _p, st, _s in task_rows],
+                [Jsonb(list(st.get("after", []))) for _p, st, _s in task_rows], [agency_ids[s] for _p, _st, s in task_rows],
+                [st["role"] for _p, st, _s in task_rows], [st["sla_days"] for _p, st, _s in task_rows], ["waiting"] * n,
+                [None] * n, [None] * n, [None] * n, [None] * n, [None] * n, [None] * n, [""] * n, [None] * n, [None] * n,
+            )).fetchall()]
+            ex("UPDATE cases_stagetask SET status = 'active', activated_on = current_date WHERE id = %s", (task_ids[0],))
+            ex("UPDATE cases_stagetask SET due_on = current_date + 1 WHERE id = %s", (task_ids[0],))
+            code = ids.new_code(9)
+            ex("UPDATE cases_application SET tracking_number = %s, version_id = %s, status = 'submitted', submitted_at = now(), "
+               "sla_started_on = NULL, due_on = NULL, revision = %s, updated_at = now() WHERE id = %s",
+               (code, version.pk, len(person["docs"]) + 1, app_id))
+            record("application.submitted", app_uuid, {"tracking_number": code, "version": version.number,
+                                                        "stages": [stages[0]["key"]]})
+            context = {"tracking_number": code, "service_name": version.name, "due_on": ""}
+            mail = [uuidlib.uuid4(), uuidlib.uuid4()]
+            ex(INSERT_NOTIFICATION, (mail[0], person["id"], "application.submitted", Jsonb(context),
+                                     f"/permohonan/{app_uuid}/", str(app_uuid)))
+            for officer in front_office[:1]:
+                ex(INSERT_NOTIFICATION, (mail[1], officer.pk, "application.stage_assigned",
+                                         Jsonb({**context, "applicant_name": person["name"], "stage_name": stages[0]["name"],
+                                                "agency_name": service.agency.short_name}),
+                                         f"/kantor/permohonan/{app_uuid}/", str(app_uuid)))
+        if log is not None:
+            log.append(("COMMIT", 1))
+        # after commit, as Django runs the on_commit callbacks: first the audit seal …
+        with conn.transaction():
+            if log is not None:
+                log.append(("BEGIN", 1))
+            head = ex("SELECT id, seq, hash FROM core_auditchainhead WHERE id = %s LIMIT 1 FOR UPDATE SKIP LOCKED", (1,)).fetchone()
+            if head is not None:
+                pending = ex("SELECT id, at, actor_id, actor_label, action, object_type, object_id, digest FROM core_auditentry "
+                             "WHERE seq IS NULL ORDER BY id LIMIT 500").fetchall()
+                seq, prev, updates = head[1], head[2], []
+                for eid, at, actor_id, label, action, otype, oid, digest in pending:
+                    seq += 1
+                    h = audit.entry_hash(seq=seq, at=at, actor_id=actor_id, actor_label=label, action=action,
+                                         object_type=otype, object_id=oid, digest=digest, prev_hash=prev)
+                    updates.append((eid, seq, prev, h))
+                    prev = h
+                if updates:  # bulk_update: one UPDATE … SET col = CASE WHEN id = … THEN … END WHERE id IN (…)
+                    case = "CASE " + " ".join("WHEN id = %s THEN %s" for _u in updates) + " ELSE NULL END"
+                    params = [v for col in (1, 2, 3) for u in updates for v in (u[0], u[col])] + [u[0] for u in updates]
+                    ex(f"UPDATE core_auditentry SET seq = ({case})::bigint, prev_hash = ({case})::varchar(64), "
+                       f"hash = ({case})::varchar(64) WHERE id IN ({', '.join(['%s'] * len(updates))})", params)
+                    ex("UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = %s", (seq, prev, 1))
+        if log is not None:
+            log.append(("COMMIT", 1))
+        # … then the notification e-mails handed to the task queue, each INSERT on its own
+        for m in mail:
+            ex(INSERT_TASK_RESULT, (uuidlib.uuid4(), Jsonb({"args": [str(m)], "kwargs": {}})))
+        return app_id
+
+    def connect():
+        return psycopg.connect(dsn, autocommit=True, options="-c timezone=UTC")
+
+    log: list = []
+    with connect() as conn:
+        submission(conn, people[0], f"direct-probe-{time.time_ns()}", log)
+    done, errors, latencies, lock = [0], Counter(), [], threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def run(t):
+        person = people[t % len(people)]
+        with connect() as conn:
+            k = 0
+            while time.perf_counter() < stop_at:
+                k += 1
+                t0 = time.perf_counter()
+                try:
+                    submission(conn, person, f"direct-{t}-{k}-{time.time_ns()}")
+                except psycopg.Error as exc:
+                    with lock:
+                        errors[type(exc).__name__] += 1
+                    continue
+                ms = (time.perf_counter() - t0) * 1000
+                with lock:
+                    done[0] += 1
+                    latencies.append(ms)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t0
+    return {"done": done[0], "seconds": elapsed, "rate": done[0] / elapsed, "errors": dict(errors),
+            "p50": pct(latencies, 50), "p95": pct(latencies, 95), "lines": summarise(log)}
+
+
+# ---------------------------------------------------------------------------- audit
+
+def worker_audit(since_id: int) -> dict:
+    _django()
+    from django.db.models import Max
+
+    from satupintu.core.models import AuditEntry
+
+    qs = AuditEntry.objects.filter(id__gt=since_id)
+    return {"written": qs.count(), "sealed": qs.filter(seq__isnull=False).count(),
+            "pending": AuditEntry.objects.filter(seq__isnull=True).count(),
+            "max_id": AuditEntry.objects.aggregate(m=Max("id"))["m"] or 0}
+
+
+def run_worker(env, name: str, *args: str, timeout: int = 3600) -> dict:
+    done = subprocess.run([PY, __file__, "--worker", name, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if done.stderr and name == "prepare":
+        sys.stdout.write(done.stderr if done.returncode == 0 else "")
+    if done.returncode != 0:
+        raise SystemExit(f"worker {name} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ============================================================================ HTTP load
+
+_patched_app = None
+
+
+def lock_self_application(environ, start_response):
+    """WSGI entry for the comparison run only (never the product): the same application with
+    `cases.services._lock` locking just the application row (`select_for_update(of=("self",))`)
+    instead of every row its select_related joins (service, version, agency and the one site)."""
+    global _patched_app
+    if _patched_app is None:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "satupintu.config.settings")
+        from satupintu.config.wsgi import application
+        from satupintu.cases import services
+        from satupintu.cases.models import Application
+
+        def _lock(app):
+            return (Application.objects.select_for_update(of=("self",))
+                    .select_related("version", "service", "agency__site").get(pk=app.pk))
+
+        services._lock = _lock
+        _patched_app = application
+    return _patched_app(environ, start_response)
+
+
+def start_servers(env, n, base_port, target="satupintu.config.wsgi:application"):
+    procs = []
+    for i in range(n):
+        procs.append(subprocess.Popen(
+            [str(Path(PY).parent / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(base_port + i),
+             "--workers", "1", "--blocking-threads", "24", "--log-level", "warning", target],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    urls = [f"http://127.0.0.1:{base_port + i}" for i in range(n)]
+    deadline = time.monotonic() + 60
+    for url in urls:
+        while True:
+            try:
+                urllib.request.urlopen(url + "/api/v1/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    for p in procs:
+                        p.terminate()
+                    raise SystemExit(f"server {url} did not start")
+                time.sleep(0.3)
+    return procs, urls
+
+
+class Keepalive:
+    """One persistent HTTP/1.1 connection per server for one client thread."""
+
+    def __init__(self, urls):
+        self.hosts = [urllib.parse.urlsplit(u) for u in urls]
+        self.conns = [None] * len(urls)
+
+    def request(self, i, method, path, body=None, headers=None):
+        i %= len(self.hosts)
+        for attempt in (1, 2):
+            conn = self.conns[i]
+            if conn is None:
+                conn = self.conns[i] = http.client.HTTPConnection(self.hosts[i].hostname, self.hosts[i].port, timeout=60)
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+                resp = conn.getresponse()
+                data = resp.read()
+                return resp.status, data
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self.conns[i] = None
+                if attempt == 2:
+                    raise
+        raise AssertionError
+
+    def close(self):
+        for c in self.conns:
+            if c is not None:
+                c.close()
+
+
+def load(urls, clients: int, seconds: float, make_request) -> dict:
+    """`clients` threads, each round-robin over the servers, for `seconds`."""
+    statuses, latencies, lock = Counter(), [], threading.Lock()
+    samples: dict[int, bytes] = {}
+    stop_at = time.perf_counter() + seconds
+
+    def run(t):
+        ka, k = Keepalive(urls), 0
+        try:
+            while time.perf_counter() < stop_at:
+                method, path, body, headers, expect = make_request(t, k)
+                t0 = time.perf_counter()
+                try:
+                    status, data = ka.request(t + k, method, path, body, headers)
+                except OSError as exc:
+                    status, data = 599, str(exc).encode()
+                ms = (time.perf_counter() - t0) * 1000
+                k += 1
+                with lock:
+                    statuses[status] += 1
+                    if status == expect:
+                        latencies.append(ms)
+                    else:
+                        samples.setdefault(status, data[:300])
+        finally:
+            ka.close()
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t0
+    ok = len(latencies)
+    return {"ok": ok, "seconds": elapsed, "rate": ok / elapsed, "statuses": dict(statuses), "latencies": latencies,
+            "samples": {k: v.decode(errors="replace") for k, v in samples.items()}}
+
+
+def api_login(url, email) -> str:
+    req = urllib.request.Request(url + "/api/v1/auth/login", data=json.dumps({"username": email, "password": PASSWORD}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())["token"]
+
+
+def session_login(url, email) -> str:
+    """Sign in through the login page like a browser; returns the Cookie header."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(url + "/akun/masuk/", timeout=30).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": email, "password": PASSWORD}).encode()
+    opener.open(urllib.request.Request(url + "/akun/masuk/", data=form, method="POST"), timeout=30).read()
+    cookies = {c.name: c.value for c in jar}
+    if "sessionid" not in cookies:
+        raise SystemExit(f"session login of {email} failed")
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def sequential(url, path, n, headers) -> tuple[list[float], Counter]:
+    ka, times, statuses = Keepalive([url]), [], Counter()
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            status, _data = ka.request(0, "GET", path, headers=headers)
+            times.append((time.perf_counter() - t0) * 1000)
+            statuses[status] += 1
+    finally:
+        ka.close()
+    return times, statuses
+
+
+# ============================================================================ main
+
+def setup_database(env):
+    import psycopg
+
+    url = env["DATABASE_URL"]
+    dbname, admin = url.rsplit("/", 1)[1], url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    for args in (["migrate", "-v0"], ["load_profile", "mpp-pekanbaru"]):
+        subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def seeded_count(env) -> int:
+    import psycopg
+
+    try:
+        with psycopg.connect(env["DATABASE_URL"], connect_timeout=5) as conn:
+            return conn.execute("SELECT count(*) FROM cases_application").fetchone()[0]
+    except psycopg.Error:
+        return -1
+
+
+def side_by_side(left: list[str], right: list[str], titles=("captured (Django, one submission)", "direct (psycopg)")) -> str:
+    width = max([len(titles[0])] + [len(x) for x in left]) + 2
+    lines = [f"    {titles[0]:<{width}}{titles[1]}"]
+    for i in range(max(len(left), len(right))):
+        a = left[i] if i < len(left) else ""
+        b = right[i] if i < len(right) else ""
+        mark = " " if a == b else "≠"
+        lines.append(f"  {mark} {a:<{width}}{b}")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--applications", type=int, default=1_000_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the database when it already holds --applications")
+    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of each throughput phase")
+    parser.add_argument("--inbox-requests", type=int, default=200)
+    parser.add_argument("--port", type=int, default=8111)
+    parser.add_argument("--data-dir", default=str(ROOT / "var" / "bench-cases"))
+    parser.add_argument("--no-lock-comparison", dest="lock_comparison", action="store_false",
+                        help="skip the second submission run with only the application row locked")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        fn = {"prepare": lambda: worker_prepare(int(args.args[0])),
+              "capture": lambda: worker_capture(json.loads(args.args[0])),
+              "counts": lambda: worker_counts(args.args[0], args.args[1]),
+              "direct": lambda: worker_direct(json.loads(args.args[0]), int(args.args[1]), float(args.args[2]),
+                                              LOCK_SELF if args.args[3:] == ["lock-self"] else LOCK_AS_BUILT),
+              "audit": lambda: worker_audit(int(args.args[0]))}[args.worker]
+        print(json.dumps(fn(), default=str))
+        return
+
+    wall = time.perf_counter()
+    data_dir = Path(args.data_dir)
+    (data_dir / "vault").mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/satupintu_bench_cases"),
+           "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key-0123456789abcdef", "ALLOWED_HOSTS": "127.0.0.1,testserver",
+           "DJANGO_SETTINGS_MODULE": "satupintu.config.settings", "LOG_LEVEL": "WARNING",
+           "SATUPINTU_DATA_DIR": str(data_dir), "SATUPINTU_VAULT_DIR": str(data_dir / "vault"),
+           "STATIC_ROOT": str(data_dir / "static")}
+    print(f"submit_and_inbox: {args.applications:,} applications in PostgreSQL, {args.processes} granian processes, "
+          f"{args.clients} clients, {args.seconds:g} s per phase; {os.cpu_count()} CPUs, load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine shares them)")
+    existing = seeded_count(env) if args.reuse else -1
+    if existing >= args.applications:
+        print(f"  reusing the database: {existing:,} applications")
+    else:
+        print("  setting up: migrate, load_profile mpp-pekanbaru, bench accounts and vault documents, seed …", flush=True)
+        setup_database(env)
+    info = run_worker(env, "prepare", str(args.applications))
+    if info["seed_seconds"] is not None:
+        print(f"  seeded in {info['seed_seconds']:.1f} s")
+    print(f"  database: {info['applications']:,} applications, {info['tasks']:,} stage tasks")
+
+    capture = run_worker(env, "capture", json.dumps(info["citizens"][0]))
+    counts = run_worker(env, "counts", info["officer"], info["quiet"])
+    run_id = time.strftime("%H%M%S")
+
+    def submit_phase(urls, tokens, tag):
+        def submit(t, k):
+            c = t % len(info["citizens"])
+            body = json.dumps({"service": SERVICE, "submit": True, "documents": info["citizens"][c]["documents"]}).encode()
+            return ("POST", "/api/v1/applications", body,
+                    {"Content-Type": "application/json", "Authorization": f"Bearer {tokens[c]}",
+                     "Idempotency-Key": f"bench-{run_id}-{tag}-{t}-{k}"}, 201)
+
+        load(urls, args.clients, 2, lambda t, k: submit(t, -1 - k))  # warm-up (keys of their own)
+        before = run_worker(env, "audit", "0")["max_id"]
+        result = load(urls, args.clients, args.seconds, submit)
+        result["audit"] = run_worker(env, "audit", str(before))
+        time.sleep(2)
+        result["audit_later"] = run_worker(env, "audit", str(before))
+        return result
+
+    def stop(procs):
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=20)
+
+    print("  running: trivial endpoint, submissions, inbox …", flush=True)
+    procs, urls = start_servers(env, args.processes, args.port)
+    try:
+        tokens = [api_login(urls[0], c["email"]) for c in info["citizens"]]
+        # -- a. trivial endpoint --------------------------------------------------------------
+        load(urls, args.clients, 2, lambda t, k: ("GET", "/api/v1/health", None, {}, 200))  # warm-up
+        trivial = load(urls, args.clients, args.seconds, lambda t, k: ("GET", "/api/v1/health", None, {}, 200))
+        # -- b. submissions ------------------------------------------------------------------
+        submitted = submit_phase(urls, tokens, "built")
+        # -- e. inbox, one client after the other --------------------------------------------
+        headers = {"Cookie": session_login(urls[0], info["officer"])}
+        sequential(urls[0], "/kantor/", 10, headers)  # warm-up
+        inbox = {}
+        for path, n in (("/kantor/", args.inbox_requests), ("/kantor/?due=overdue", 50), ("/kantor/?due=due_soon", 50),
+                        ("/kantor/?page=5", 50), ("/api/v1/inbox", args.inbox_requests)):
+            inbox[path] = sequential(urls[0], path, n, headers)
+    finally:
+        stop(procs)
+    lock_self = None
+    if args.lock_comparison:
+        print("  running: submissions again with the application row locked alone (bench-only patch) …", flush=True)
+        procs, urls = start_servers(env, args.processes, args.port, "bench.submit_and_inbox:lock_self_application")
+        try:
+            lock_self = submit_phase(urls, tokens, "self")
+        finally:
+            stop(procs)
+
+    # -- c. direct SQL ---------------------------------------------------------------------------
+    print("  running: the same writes with psycopg …", flush=True)
+    before = run_worker(env, "audit", "0")["max_id"]
+    direct = run_worker(env, "direct", json.dumps(info["citizens"]), str(args.clients), str(args.seconds))
+    direct["audit"] = run_worker(env, "audit", str(before))
+    direct_self = None
+    if args.lock_comparison:
+        direct_self = run_worker(env, "direct", json.dumps(info["citizens"]), str(args.clients), str(args.seconds), "lock-self")
+    pending_before_verify = run_worker(env, "audit", "0")["pending"]
+    verify = subprocess.run([PY, "manage.py", "audit_verify"], cwd=ROOT, env=env, capture_output=True, text=True)
+    verify_lines = [line for line in (verify.stdout + verify.stderr).strip().splitlines() if line.strip()] or ["(no output)"]
+
+    # -- report ----------------------------------------------------------------------------------
+    print("\n  writes of one submission (kind + table, consecutive statements grouped; ≠ marks a difference)")
+    print(side_by_side(capture["lines"], direct["lines"]))
+    print(f"    not mirrored: the {capture['reads']} plain reads (SELECT) the real request also makes; the direct path"
+          " issues the writes, the row locks (SELECT … FOR UPDATE, with the same joins) and the seal's read of the"
+          " pending entries. Values differ where Django computes them in Python (timestamps: now() here).")
+    print(f"\n  a. trivial endpoint   GET /api/v1/health        {trivial['rate']:7.1f} req/s  {ms_summary(trivial['latencies'])}"
+          f"  statuses {trivial['statuses']}")
+    print(f"  b. submission         POST /api/v1/applications {submitted['rate']:7.1f} /s     {ms_summary(submitted['latencies'])}"
+          f"  {submitted['ok']} × 201 in {submitted['seconds']:.1f} s; statuses {submitted['statuses']}")
+    for status, sample in submitted["samples"].items():
+        print(f"       first {status}: {sample}")
+    print(f"  c. direct SQL         same writes, psycopg      {direct['rate']:7.1f} tx/s    p50 {direct['p50']:6.1f} ms  p95 {direct['p95']:6.1f} ms"
+          f"  {direct['done']} submissions in {direct['seconds']:.1f} s on {args.clients} connections; errors {direct['errors'] or 0}")
+    ratio = submitted["rate"] / direct["rate"] if direct["rate"] else float("nan")
+    print(f"  d. submission ÷ direct SQL = {ratio * 100:5.1f} %   (target ≥ 25 %: {'met' if ratio >= 0.25 else 'MISSED'});"
+          f" submission ÷ trivial endpoint = {submitted['rate'] / trivial['rate'] * 100:.1f} %")
+    a = submitted["audit"]
+    print(f"     audit, HTTP run: {a['written']} entries written, {a['sealed']} sealed at the end of the run, {a['pending']} pending"
+          f" then, {submitted['audit_later']['pending']} pending 2 s later")
+    print(f"     audit, direct run: {direct['audit']['written']} written, {direct['audit']['sealed']} sealed, "
+          f"{direct['audit']['pending']} pending at its end" + (" (the last sealers found the head locked: left to cron's audit_seal)"
+                                                    if direct['audit']['pending'] else ""))
+    print(f"     manage.py audit_verify ({pending_before_verify} pending before it): {' / '.join(verify_lines)}")
+    if lock_self is not None:
+        print("     row locks: services._lock is select_for_update() + select_related(version, service, agency__site), so it"
+              " also locks the service, version, agency and the single site row until commit")
+        print(f"       HTTP submission with only the application row locked (bench-only patch): {lock_self['rate']:7.1f} /s"
+              f"  {ms_summary(lock_self['latencies'])}  statuses {lock_self['statuses']}")
+        print(f"       direct SQL with FOR UPDATE OF the application only:                       {direct_self['rate']:7.1f} tx/s"
+              f"  p50 {direct_self['p50']:6.1f} ms  p95 {direct_self['p95']:6.1f} ms")
+    print("  e. officer inbox (sequential, one client, session of the DPMPTSP front office)")
+    for path, (times, statuses) in inbox.items():
+        print(f"     GET {path:<24} p50 {pct(times, 50):6.1f} ms  p95 {pct(times, 95):6.1f} ms  (n={len(times)}, statuses {dict(statuses)})")
+    page95 = pct(inbox["/kantor/"][0], 95)
+    print(f"     /kantor/ p95 target < 100 ms: {'met' if page95 < 100 else 'MISSED'}")
+    f, q = counts["full"], counts["quiet"]
+    constant = (f["page"], f["page_overdue"], f["api"]) == (q["page"], q["page_overdue"], q["api"])
+    print(f"     SQL queries per request, {f['waiting']:,} waiting stages vs {q['waiting']:,} ({info['quiet_role']} of another agency):"
+          f" /kantor/ {f['page']} vs {q['page']}, ?due=overdue {f['page_overdue']} vs {q['page_overdue']},"
+          f" /api/v1/inbox {f['api']} vs {q['api']} ({'constant' if constant else 'NOT constant'})")
+
+    print("\n  summary")
+    rows = [
+        ("applications in the database", f"{info['applications']:,} seeded, {info['tasks']:,} stage tasks"),
+        ("trivial endpoint", f"{trivial['rate']:.0f} req/s, p95 {pct(trivial['latencies'], 95):.1f} ms"),
+        ("submission over HTTP", f"{submitted['rate']:.1f} /s, p95 {pct(submitted['latencies'], 95):.0f} ms, "
+                                 f"{sum(v for k, v in submitted['statuses'].items() if k != 201)} errors"),
+        ("same writes, direct SQL", f"{direct['rate']:.1f} /s"),
+        ("submission ÷ direct (≥ 25 %)", f"{ratio * 100:.1f} % {'met' if ratio >= 0.25 else 'MISSED'}"),
+    ]
+    if lock_self is not None:
+        rows += [("…with only the application row locked", f"HTTP {lock_self['rate']:.1f} /s, direct {direct_self['rate']:.1f} /s")]
+    rows += [
+        ("audit pending 2 s after / verify", f"{submitted['audit_later']['pending']} / {verify_lines[-1][:70]}"),
+        ("/kantor/ p50 / p95 (< 100 ms)", f"{pct(inbox['/kantor/'][0], 50):.1f} / {page95:.1f} ms {'met' if page95 < 100 else 'MISSED'}"),
+        ("/api/v1/inbox p50 / p95", f"{pct(inbox['/api/v1/inbox'][0], 50):.1f} / {pct(inbox['/api/v1/inbox'][0], 95):.1f} ms"),
+        ("queries /kantor/ full vs quiet inbox", f"{f['page']} vs {q['page']} ({'constant' if constant else 'NOT constant'})"),
+        ("load average at the end", " ".join(f"{x:.1f}" for x in os.getloadavg())),
+        ("wall time of this run", f"{time.perf_counter() - wall:.0f} s"),
+    ]
+    for k, v in rows:
+        print(f"    {k:<38} {v}")
+
+
+if __name__ == "__main__":
+    main()
