@@ -38,8 +38,11 @@ NPWP_RE = re.compile(r"^\d{15,16}$")
 # ---------------------------------------------------------------------------- helpers
 
 def _lock(application: Application) -> Application:
-    """The application's row lock: taken first by every change to a filed application."""
-    return Application.objects.select_for_update().select_related("version", "service", "agency__site").get(pk=application.pk)
+    """The application's row lock: taken first by every change to a filed application. `of=self`:
+    the joined service, version, agency and site rows are read, not locked (locking the one site
+    row would serialise every write in the mall)."""
+    return (Application.objects.select_for_update(of=("self",))
+            .select_related("version", "service", "agency__site").get(pk=application.pk))
 
 
 def _check_revision(app: Application, revision: int | None) -> None:
@@ -148,6 +151,10 @@ def _activate_ready(app: Application, tasks, today: date) -> list[StageTask]:
 def application_create(*, actor, service, applicant: User | None = None, ticket=None, **fields) -> Application:
     """A draft for `service`. A citizen files for themself; a front-office officer of the
     service's agency files for a walk-in `applicant` (optionally from the queue ticket served)."""
+    return _create(actor, service, applicant, ticket, fields)
+
+
+def _create(actor, service, applicant, ticket, fields: dict, idempotency: tuple[str, str] | None = None) -> Application:
     require_authenticated(actor)
     version = service.current_version
     if version is None or not service.is_active:
@@ -172,10 +179,11 @@ def application_create(*, actor, service, applicant: User | None = None, ticket=
     if ticket is not None and ticket.group.agency_id != service.agency_id:
         raise InvalidInput(_("Nomor antrean ini milik instansi lain."), code="foreign_ticket")
     cleaned = _clean_fields(fields)
+    key, fingerprint = idempotency or (None, "")
     app = Application.objects.create(
         service=service, version=version, agency=service.agency, applicant=applicant, filed_by=actor,
         channel=channel, ticket=ticket, applicant_birth_date=profile.facts.birth_date,
-        applicant_nik_last4=profile.nik[-4:], **cleaned,
+        applicant_nik_last4=profile.nik[-4:], idempotency_key=key, idempotency_fingerprint=fingerprint, **cleaned,
     )
     audit.record(actor=actor, action="application.created", obj=app,
                  changes={"service": service.slug, "version": version.number, "channel": channel,
@@ -194,10 +202,7 @@ def application_update(*, actor, application: Application, revision: int | None 
     return app
 
 
-@transaction.atomic
-def application_attach(*, actor, application: Application, requirement: Requirement, document: Document) -> ApplicationDocument:
-    """Use a vault document for one requirement (replacing an earlier choice)."""
-    app = _lock_editable(actor, application)
+def _check_attachable(app: Application, requirement: Requirement, document: Document, today: date) -> None:
     if requirement.version_id != app.version_id:
         raise InvalidInput(_("Persyaratan ini bukan bagian dari layanan yang dimohon."), code="foreign_requirement")
     if document.owner_id != app.applicant_id:
@@ -205,8 +210,15 @@ def application_attach(*, actor, application: Application, requirement: Requirem
     if document.document_type_id != requirement.document_type_id:
         raise InvalidInput(_("Jenis dokumen tidak sesuai: persyaratan ini meminta %(t)s.")
                            % {"t": requirement.document_type.name}, code="wrong_document_type")
-    if document.valid_until is not None and document.valid_until < clock.today(app.agency.site):
+    if document.valid_until is not None and document.valid_until < today:
         raise InvalidInput(_("Dokumen ini sudah kedaluwarsa; unggah yang masih berlaku."), code="document_expired")
+
+
+@transaction.atomic
+def application_attach(*, actor, application: Application, requirement: Requirement, document: Document) -> ApplicationDocument:
+    """Use a vault document for one requirement (replacing an earlier choice)."""
+    app = _lock_editable(actor, application)
+    _check_attachable(app, requirement, document, clock.today(app.agency.site))
     attachment, _created = ApplicationDocument.objects.update_or_create(
         application=app, requirement=requirement, defaults={"document": document})
     _touch(app)
@@ -267,9 +279,9 @@ def _missing_requirements(app: Application, today: date) -> list[str]:
 
 def _rebind_to_current_version(app: Application) -> None:
     """A draft follows the service's current version until it is filed."""
-    current = app.service.current_version
-    if current is None or current.pk == app.version_id:
+    if app.service.current_version_id in (None, app.version_id):
         return
+    current = app.service.current_version
     by_type = {r.document_type_id: r for r in current.requirements.all()}
     for att in list(app.attachments.select_related("requirement")):
         new_req = by_type.get(att.requirement.document_type_id)
@@ -300,38 +312,48 @@ def _check_before_submit(app: Application, today: date) -> None:
         raise InvalidInput(_("Permohonan belum lengkap."), code="incomplete", details=errors)
 
 
-def _build_tasks(app: Application) -> list[StageTask]:
+def _build_tasks(app: Application, today: date) -> list[StageTask]:
+    """The workflow's tasks, the start stages already running with their deadlines."""
     stages = app.version.workflow
     slugs = {s for st in stages for s in st["agencies"]}
     agencies = {a.slug: a for a in Agency.objects.filter(site_id=app.agency.site_id, slug__in=slugs)}
+    cal = site_calendar(app.agency.site)
     tasks = []
     for position, st in enumerate(stages):
+        start = not st.get("after")
         for slug in st["agencies"]:
             if slug not in agencies:
                 raise InvalidInput(_("Alur layanan menyebut instansi yang tidak ada (%(s)s).") % {"s": slug},
                                    code="workflow_agency_missing")
-            tasks.append(StageTask(application=app, stage_key=st["key"], position=position, kind=st["kind"],
-                                   name=st["name"], after=list(st.get("after", [])), agency=agencies[slug],
-                                   role=st["role"], sla_days=st["sla_days"]))
-    return StageTask.objects.bulk_create(tasks)
+            tasks.append(StageTask(
+                application=app, stage_key=st["key"], position=position, kind=st["kind"], name=st["name"],
+                after=list(st.get("after", [])), agency=agencies[slug], role=st["role"], sla_days=st["sla_days"],
+                status=TaskStatus.ACTIVE if start else TaskStatus.WAITING, activated_on=today if start else None,
+                due_on=sla.due_date(cal, today, st["sla_days"], set()) if start else None))
+    StageTask.objects.bulk_create(tasks)
+    if not any(t.kind == StageKind.COMPLETENESS_CHECK for t in tasks):
+        app.status, app.sla_started_on = Status.IN_PROCESS, today
+        app.due_on = sla.due_date(cal, today, app.version.completion_days, set())
+    return tasks
 
 
 @transaction.atomic
 def application_submit(*, actor, application: Application, revision: int | None = None) -> Application:
     """File a draft: checks eligibility and mandatory documents, gives the tracking number and
     starts the first stages of the workflow."""
-    app = _lock_editable(actor, application, revision)
+    return _submit(actor, _lock_editable(actor, application, revision))
+
+
+def _submit(actor, app: Application) -> Application:
+    """`app` is locked (or was created in this transaction) and editable by `actor`."""
     if app.status != Status.DRAFT:
         raise Conflict(_("Permohonan ini sudah diajukan."), code="already_submitted")
     today = clock.today(app.agency.site)
     _rebind_to_current_version(app)
     _check_before_submit(app, today)
     app.status, app.submitted_at, app.tracking_number = Status.SUBMITTED, timezone.now(), _new_tracking_number()
-    tasks = _build_tasks(app)
-    started = _activate_ready(app, tasks, today)
-    if not any(t.kind == StageKind.COMPLETENESS_CHECK for t in tasks):
-        app.status, app.sla_started_on = Status.IN_PROCESS, today
-    _refresh_due(app, tasks, today)
+    tasks = _build_tasks(app, today)
+    started = [t for t in tasks if t.status == TaskStatus.ACTIVE]
     _touch(app, "status", "submitted_at", "tracking_number", "version", "sla_started_on", "due_on")
     audit.record(actor=actor, action="application.submitted", obj=app,
                  changes={"tracking_number": app.tracking_number, "version": app.version.number,
@@ -360,24 +382,38 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
                 raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."),
                                code="idempotency_mismatch")
             return earlier, False
-    try:
-        with transaction.atomic():
-            app = application_create(actor=actor, service=service, applicant=applicant, ticket=ticket, **fields)
-            if idempotency_key is not None:
-                app.idempotency_key, app.idempotency_fingerprint = idempotency_key.strip(), fingerprint
-                app.save(update_fields=["idempotency_key", "idempotency_fingerprint"])
-    except IntegrityError:  # the same key raced in from a concurrent retry: answer with its result
-        earlier = Application.objects.filter(filed_by=actor, idempotency_key=(idempotency_key or "").strip()).first()
-        if earlier is None:
-            raise
-        return earlier, False
+    if idempotency_key is None:
+        app = _create(actor, service, applicant, ticket, fields)
+    else:
+        try:
+            with transaction.atomic():  # a savepoint only where a concurrent retry can collide
+                app = _create(actor, service, applicant, ticket, fields, (idempotency_key.strip(), fingerprint))
+        except IntegrityError:  # the same key raced in from a concurrent retry: answer with its result
+            earlier = Application.objects.filter(filed_by=actor, idempotency_key=idempotency_key.strip()).first()
+            if earlier is None:
+                raise
+            return earlier, False
+    _attach_all(actor, app, documents)
+    return _submit(actor, app), True
+
+
+def _attach_all(actor, app: Application, documents: dict[int, Document]) -> None:
+    """Attach several documents to a new application at once (one insert, one audit entry)."""
+    if not documents:
+        return
     reqs = {r.id: r for r in app.version.requirements.select_related("document_type")}
+    today = clock.today(app.agency.site)
+    rows = []
     for req_id, doc in documents.items():
-        if req_id not in reqs:
+        req = reqs.get(req_id)
+        if req is None:
             raise InvalidInput(_("Persyaratan %(id)s bukan bagian dari layanan ini.") % {"id": req_id},
                                code="foreign_requirement")
-        application_attach(actor=actor, application=app, requirement=reqs[req_id], document=doc)
-    return application_submit(actor=actor, application=app), True
+        _check_attachable(app, req, doc, today)
+        rows.append(ApplicationDocument(application=app, requirement=req, document=doc))
+    ApplicationDocument.objects.bulk_create(rows)
+    audit.record(actor=actor, action="application.document_attached", obj=app,
+                 changes={"documents": {reqs[r].document_type.code: str(d.uuid) for r, d in documents.items()}})
 
 
 @transaction.atomic
