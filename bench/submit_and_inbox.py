@@ -15,9 +15,6 @@ set-based SQL over the 173 services of the MPP Pekanbaru profile, one run report
   the direct ones;
 - the audit chain: entries written and sealed during the run, how many were left pending, and
   `manage.py audit_verify`;
-- a comparison (skip with --no-lock-comparison): submissions and direct SQL again with only the
-  application row locked (`FOR UPDATE OF`), through a bench-only WSGI entry
-  (`lock_self_application` below) — the product's `_lock` also locks the rows it joins;
 - the officer inbox (`/kantor/`, session login through `/akun/masuk/`) p50/p95 (target < 100 ms),
   `GET /api/v1/inbox` p50/p95, and the SQL queries per inbox page for an officer with thousands
   of waiting stages and for one whose inbox is nearly empty (must be equal: constant in data size).
@@ -32,6 +29,7 @@ postgres://postgres@127.0.0.1:5432/satupintu_bench_cases), dropped and created a
 """
 
 import argparse
+import datetime
 import http.client
 import json
 import os
@@ -407,256 +405,9 @@ def worker_counts(officer: str, quiet: str) -> dict:
 
 # ---------------------------------------------------------------------------- direct SQL
 
-LOCK_AS_BUILT = (  # services._lock: select_for_update() with select_related → FOR UPDATE locks every joined row
-    "SELECT a.id FROM cases_application a JOIN catalog_service s ON s.id = a.service_id "
-    "JOIN catalog_serviceversion v ON v.id = a.version_id JOIN catalog_agency g ON g.id = a.agency_id "
-    "JOIN catalog_site t ON t.id = g.site_id WHERE a.id = %s FOR UPDATE")
-LOCK_SELF = (  # the same statement locking only the application row (FOR UPDATE OF)
-    "SELECT a.id FROM cases_application a JOIN catalog_service s ON s.id = a.service_id "
-    "JOIN catalog_serviceversion v ON v.id = a.version_id JOIN catalog_agency g ON g.id = a.agency_id "
-    "JOIN catalog_site t ON t.id = g.site_id WHERE a.id = %s FOR UPDATE OF a")
-INSERT_APPLICATION = (
-    "INSERT INTO cases_application (uuid, tracking_number, service_id, version_id, agency_id, applicant_id, filed_by_id, "
-    "channel, ticket_id, applicant_type, business_name, nib, npwp, notes, applicant_birth_date, applicant_nik_last4, status, "
-    "submitted_at, sla_started_on, due_on, decided_at, return_reason, reject_reason, revision, idempotency_key, "
-    "idempotency_fingerprint, created_at, updated_at) VALUES (%s, NULL, %s, %s, %s, %s, %s, 'online', NULL, 'perorangan', "
-    "'', '', '', '', %s, %s, 'draft', NULL, NULL, NULL, NULL, '', '', 0, NULL, '', now(), now()) RETURNING id")
-INSERT_AUDIT = (
-    "INSERT INTO core_auditentry (seq, at, actor_id, actor_label, action, object_type, object_id, changes, digest, prev_hash, "
-    "hash) VALUES (NULL, now(), %s, %s, %s, 'cases.application', %s, %s, %s, NULL, NULL) RETURNING id")
-INSERT_TASKS = (
-    "INSERT INTO cases_stagetask (application_id, stage_key, position, kind, name, after, agency_id, role, sla_days, status, "
-    "activated_on, due_on, claimed_by_id, claimed_at, decided_by_id, decided_at, note, report_id, escalated_at) "
-    "SELECT * FROM UNNEST(%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::varchar[], %s::jsonb[], "
-    "%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::date[], %s::date[], %s::bigint[], "
-    "%s::timestamptz[], %s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[], %s::timestamptz[]) RETURNING id")
-INSERT_NOTIFICATION = (
-    "INSERT INTO notify_notification (uuid, recipient_id, event, context, link, object_type, object_id, created_at, read_at, "
-    "email_status, email_attempts, email_last_error, email_sent_at) VALUES (%s, %s, %s, %s, %s, 'cases.application', %s, "
-    "now(), NULL, 'pending', 0, '', NULL) RETURNING id")
-INSERT_TASK_RESULT = (
-    "INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, started_at, finished_at, args_kwargs, priority, "
-    "task_path, worker_ids, queue_name, backend_name, run_after, return_value, exception_class_path, traceback) VALUES "
-    "(%s, 'READY', now(), NULL, NULL, %s, 0, 'satupintu.notify.tasks.send_notification_email', '[]', 'default', "
-    "'default', '9999-01-01T00:00:00Z', NULL, '', '')")
-
-
-def worker_direct(citizens: list[dict], clients: int, seconds: float, lock_sql: str = LOCK_AS_BUILT) -> dict:
-    """The writes of one submission, issued with psycopg by `clients` threads (one connection
-    each, autocommit off except where Django autocommits) for `seconds`: transactions/s, and
-    the statement list of one submission for the side-by-side print."""
-    _django()
-    import uuid as uuidlib
-
-    import psycopg
-    from django.conf import settings
-    from psycopg.types.json import Jsonb
-
-    from satupintu.catalog.models import Agency
-    from satupintu.catalog.selectors import service_get
-    from satupintu.core import audit, ids
-    from satupintu.core.permissions import SystemActor
-    from satupintu.identity.models import User
-    from satupintu.vault.models import Document
-
-    db = settings.DATABASES["default"]
-    dsn = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} dbname={db['NAME']} user={db['USER']}"
-    if db.get("PASSWORD"):
-        dsn += f" password={db['PASSWORD']}"
-    service = service_get(actor=SystemActor("bench"), key="pbg", agency_slug="dpmptsp")
-    version = service.current_version
-    stages = version.workflow
-    agency_ids = {a.slug: a.pk for a in Agency.objects.filter(site_id=service.agency.site_id)}
-    front_office = list(User.objects.filter(is_active=True, agency_id=service.agency_id, role=stages[0]["role"]))
-    people = []
-    for c in citizens:
-        u = User.objects.select_related("citizen").get(email=c["email"])
-        docs = dict(Document.objects.filter(uuid__in=[uuidlib.UUID(d) for d in c["documents"].values()]).values_list("uuid", "pk"))
-        people.append({"id": u.pk, "label": audit.actor_label(u), "name": u.full_name, "birth": u.citizen.facts.birth_date,
-                       "last4": u.citizen.nik[-4:],
-                       "docs": [(int(r), docs[uuidlib.UUID(d)], d) for r, d in c["documents"].items()]})
-    task_rows = [(position, st, slug) for position, st in enumerate(stages) for slug in st["agencies"]]
-
-    def submission(conn, person, key, log=None):
-        """One application filed as application_file files it: the same rows, row locks and
-        transactions (the request's atomic block; after its commit the audit seal's own
-        transaction, then the two e-mail tasks enqueued in autocommit), in plain SQL."""
-        cur = conn.cursor()
-
-        def ex(sql, params=None):
-            if log is not None:
-                kind = classify(sql)
-                if kind is not None:
-                    rows = len(params[0]) if "UNNEST" in sql else values_rows(sql) if kind.startswith("INSERT") else 1
-                    log.append((kind + ("" if conn.info.transaction_status else " (autocommit)"), rows))
-            cur.execute(sql, params)
-            return cur
-
-        def record(action, app_uuid, changes):
-            changes = json.loads(audit.canonical(changes))
-            ex(INSERT_AUDIT, (person["id"], person["label"], action, str(app_uuid), Jsonb(changes),
-                              audit._sha(audit.canonical(changes))))
-
-        app_uuid = uuidlib.uuid4()
-        with conn.transaction():
-            if log is not None:
-                log.append(("BEGIN", 1))
-            app_id = ex(INSERT_APPLICATION, (app_uuid, service.pk, version.pk, service.agency_id, person["id"], person["id"],
-                                             person["birth"], person["last4"])).fetchone()[0]
-            record("application.created", app_uuid, {"service": service.slug, "version": version.number,
-                                                      "channel": "online", "ticket": None})
-            ex("UPDATE cases_application SET idempotency_key = %s, idempotency_fingerprint = %s WHERE id = %s",
-               (key, audit._sha(key), app_id))
-            for revision, (req_id, doc_id, doc_uuid) in enumerate(person["docs"], start=1):  # application_attach
-                ex(lock_sql, (app_id,))
-                ex("SELECT id FROM cases_applicationdocument WHERE application_id = %s AND requirement_id = %s LIMIT 21 "
-                   "FOR UPDATE", (app_id, req_id))
-                ex("INSERT INTO cases_applicationdocument (application_id, requirement_id, document_id, attached_at) "
-                   "VALUES (%s, %s, %s, now()) RETURNING id", (app_id, req_id, doc_id))
-                ex("UPDATE cases_application SET revision = %s, updated_at = now() WHERE id = %s", (revision, app_id))
-                record("application.document_attached", app_uuid, {"requirement": str(req_id), "document": doc_uuid})
-            ex(lock_sql, (app_id,))  # application_submit
-            n = len(task_rows)
-            task_ids = [r[0] for r in ex(INSERT_TASKS, (
-                [app_id] * n, [st["key"] for _p, st, _s in task_rows], [p for p, _st, _s in task_rows],
-                [st["kind"] for _p, st, _s in task_rows], [st["name"] for _p, st, _s in task_rows],
-                [Jsonb(list(st.get("after", []))) for _p, st, _s in task_rows], [agency_ids[s] for _p, _st, s in task_rows],
-                [st["role"] for _p, st, _s in task_rows], [st["sla_days"] for _p, st, _s in task_rows], ["waiting"] * n,
-                [None] * n, [None] * n, [None] * n, [None] * n, [None] * n, [None] * n, [""] * n, [None] * n, [None] * n,
-            )).fetchall()]
-            ex("UPDATE cases_stagetask SET status = 'active', activated_on = current_date WHERE id = %s", (task_ids[0],))
-            ex("UPDATE cases_stagetask SET due_on = current_date + 1 WHERE id = %s", (task_ids[0],))
-            code = ids.new_code(9)
-            ex("UPDATE cases_application SET tracking_number = %s, version_id = %s, status = 'submitted', submitted_at = now(), "
-               "sla_started_on = NULL, due_on = NULL, revision = %s, updated_at = now() WHERE id = %s",
-               (code, version.pk, len(person["docs"]) + 1, app_id))
-            record("application.submitted", app_uuid, {"tracking_number": code, "version": version.number,
-                                                        "stages": [stages[0]["key"]]})
-            context = {"tracking_number": code, "service_name": version.name, "due_on": ""}
-            mail = [uuidlib.uuid4(), uuidlib.uuid4()]
-            ex(INSERT_NOTIFICATION, (mail[0], person["id"], "application.submitted", Jsonb(context),
-                                     f"/permohonan/{app_uuid}/", str(app_uuid)))
-            for officer in front_office[:1]:
-                ex(INSERT_NOTIFICATION, (mail[1], officer.pk, "application.stage_assigned",
-                                         Jsonb({**context, "applicant_name": person["name"], "stage_name": stages[0]["name"],
-                                                "agency_name": service.agency.short_name}),
-                                         f"/kantor/permohonan/{app_uuid}/", str(app_uuid)))
-        if log is not None:
-            log.append(("COMMIT", 1))
-        # after commit, as Django runs the on_commit callbacks: first the audit seal …
-        with conn.transaction():
-            if log is not None:
-                log.append(("BEGIN", 1))
-            head = ex("SELECT id, seq, hash FROM core_auditchainhead WHERE id = %s LIMIT 1 FOR UPDATE SKIP LOCKED", (1,)).fetchone()
-            if head is not None:
-                pending = ex("SELECT id, at, actor_id, actor_label, action, object_type, object_id, digest FROM core_auditentry "
-                             "WHERE seq IS NULL ORDER BY id LIMIT 500").fetchall()
-                seq, prev, updates = head[1], head[2], []
-                for eid, at, actor_id, label, action, otype, oid, digest in pending:
-                    seq += 1
-                    h = audit.entry_hash(seq=seq, at=at, actor_id=actor_id, actor_label=label, action=action,
-                                         object_type=otype, object_id=oid, digest=digest, prev_hash=prev)
-                    updates.append((eid, seq, prev, h))
-                    prev = h
-                if updates:  # bulk_update: one UPDATE … SET col = CASE WHEN id = … THEN … END WHERE id IN (…)
-                    case = "CASE " + " ".join("WHEN id = %s THEN %s" for _u in updates) + " ELSE NULL END"
-                    params = [v for col in (1, 2, 3) for u in updates for v in (u[0], u[col])] + [u[0] for u in updates]
-                    ex(f"UPDATE core_auditentry SET seq = ({case})::bigint, prev_hash = ({case})::varchar(64), "
-                       f"hash = ({case})::varchar(64) WHERE id IN ({', '.join(['%s'] * len(updates))})", params)
-                    ex("UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = %s", (seq, prev, 1))
-        if log is not None:
-            log.append(("COMMIT", 1))
-        # … then the notification e-mails handed to the task queue, each INSERT on its own
-        for m in mail:
-            ex(INSERT_TASK_RESULT, (uuidlib.uuid4(), Jsonb({"args": [str(m)], "kwargs": {}})))
-        return app_id
-
-    def connect():
-        return psycopg.connect(dsn, autocommit=True, options="-c timezone=UTC")
-
-    log: list = []
-    with connect() as conn:
-        submission(conn, people[0], f"direct-probe-{time.time_ns()}", log)
-    done, errors, latencies, lock = [0], Counter(), [], threading.Lock()
-    stop_at = time.perf_counter() + seconds
-
-    def run(t):
-        person = people[t % len(people)]
-        with connect() as conn:
-            k = 0
-            while time.perf_counter() < stop_at:
-                k += 1
-                t0 = time.perf_counter()
-                try:
-                    submission(conn, person, f"direct-{t}-{k}-{time.time_ns()}")
-                except psycopg.Error as exc:
-                    with lock:
-                        errors[type(exc).__name__] += 1
-                    continue
-                ms = (time.perf_counter() - t0) * 1000
-                with lock:
-                    done[0] += 1
-                    latencies.append(ms)
-
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(clients)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    elapsed = time.perf_counter() - t0
-    return {"done": done[0], "seconds": elapsed, "rate": done[0] / elapsed, "errors": dict(errors),
-            "p50": pct(latencies, 50), "p95": pct(latencies, 95), "lines": summarise(log)}
-
-
-# ---------------------------------------------------------------------------- audit
-
-def worker_audit(since_id: int) -> dict:
-    _django()
-    from django.db.models import Max
-
-    from satupintu.core.models import AuditEntry
-
-    qs = AuditEntry.objects.filter(id__gt=since_id)
-    return {"written": qs.count(), "sealed": qs.filter(seq__isnull=False).count(),
-            "pending": AuditEntry.objects.filter(seq__isnull=True).count(),
-            "max_id": AuditEntry.objects.aggregate(m=Max("id"))["m"] or 0}
-
-
-def run_worker(env, name: str, *args: str, timeout: int = 3600) -> dict:
-    done = subprocess.run([PY, __file__, "--worker", name, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    if done.stderr and name == "prepare":
-        sys.stdout.write(done.stderr if done.returncode == 0 else "")
-    if done.returncode != 0:
-        raise SystemExit(f"worker {name} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # ============================================================================ HTTP load
-
-_patched_app = None
-
-
-def lock_self_application(environ, start_response):
-    """WSGI entry for the comparison run only (never the product): the same application with
-    `cases.services._lock` locking just the application row (`select_for_update(of=("self",))`)
-    instead of every row its select_related joins (service, version, agency and the one site)."""
-    global _patched_app
-    if _patched_app is None:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "satupintu.config.settings")
-        from satupintu.config.wsgi import application
-        from satupintu.cases import services
-        from satupintu.cases.models import Application
-
-        def _lock(app):
-            return (Application.objects.select_for_update(of=("self",))
-                    .select_related("version", "service", "agency__site").get(pk=app.pk))
-
-        services._lock = _lock
-        _patched_app = application
-    return _patched_app(environ, start_response)
-
 
 def start_servers(env, n, base_port, target="satupintu.config.wsgi:application"):
     procs = []
@@ -830,8 +581,6 @@ def main():
     parser.add_argument("--inbox-requests", type=int, default=200)
     parser.add_argument("--port", type=int, default=8111)
     parser.add_argument("--data-dir", default=str(ROOT / "var" / "bench-cases"))
-    parser.add_argument("--no-lock-comparison", dest="lock_comparison", action="store_false",
-                        help="skip the second submission run with only the application row locked")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -839,8 +588,7 @@ def main():
         fn = {"prepare": lambda: worker_prepare(int(args.args[0])),
               "capture": lambda: worker_capture(json.loads(args.args[0])),
               "counts": lambda: worker_counts(args.args[0], args.args[1]),
-              "direct": lambda: worker_direct(json.loads(args.args[0]), int(args.args[1]), float(args.args[2]),
-                                              LOCK_SELF if args.args[3:] == ["lock-self"] else LOCK_AS_BUILT),
+              "direct": lambda: worker_direct(json.loads(args.args[0]), int(args.args[1]), float(args.args[2])),
               "audit": lambda: worker_audit(int(args.args[0]))}[args.worker]
         print(json.dumps(fn(), default=str))
         return
@@ -911,23 +659,11 @@ def main():
             inbox[path] = sequential(urls[0], path, n, headers)
     finally:
         stop(procs)
-    lock_self = None
-    if args.lock_comparison:
-        print("  running: submissions again with the application row locked alone (bench-only patch) …", flush=True)
-        procs, urls = start_servers(env, args.processes, args.port, "bench.submit_and_inbox:lock_self_application")
-        try:
-            lock_self = submit_phase(urls, tokens, "self")
-        finally:
-            stop(procs)
-
     # -- c. direct SQL ---------------------------------------------------------------------------
     print("  running: the same writes with psycopg …", flush=True)
     before = run_worker(env, "audit", "0")["max_id"]
     direct = run_worker(env, "direct", json.dumps(info["citizens"]), str(args.clients), str(args.seconds))
     direct["audit"] = run_worker(env, "audit", str(before))
-    direct_self = None
-    if args.lock_comparison:
-        direct_self = run_worker(env, "direct", json.dumps(info["citizens"]), str(args.clients), str(args.seconds), "lock-self")
     pending_before_verify = run_worker(env, "audit", "0")["pending"]
     verify = subprocess.run([PY, "manage.py", "audit_verify"], cwd=ROOT, env=env, capture_output=True, text=True)
     verify_lines = [line for line in (verify.stdout + verify.stderr).strip().splitlines() if line.strip()] or ["(no output)"]
@@ -956,13 +692,6 @@ def main():
           f"{direct['audit']['pending']} pending at its end" + (" (the last sealers found the head locked: left to cron's audit_seal)"
                                                     if direct['audit']['pending'] else ""))
     print(f"     manage.py audit_verify ({pending_before_verify} pending before it): {' / '.join(verify_lines)}")
-    if lock_self is not None:
-        print("     row locks: services._lock is select_for_update() + select_related(version, service, agency__site), so it"
-              " also locks the service, version, agency and the single site row until commit")
-        print(f"       HTTP submission with only the application row locked (bench-only patch): {lock_self['rate']:7.1f} /s"
-              f"  {ms_summary(lock_self['latencies'])}  statuses {lock_self['statuses']}")
-        print(f"       direct SQL with FOR UPDATE OF the application only:                       {direct_self['rate']:7.1f} tx/s"
-              f"  p50 {direct_self['p50']:6.1f} ms  p95 {direct_self['p95']:6.1f} ms")
     print("  e. officer inbox (sequential, one client, session of the DPMPTSP front office)")
     for path, (times, statuses) in inbox.items():
         print(f"     GET {path:<24} p50 {pct(times, 50):6.1f} ms  p95 {pct(times, 95):6.1f} ms  (n={len(times)}, statuses {dict(statuses)})")
@@ -983,8 +712,6 @@ def main():
         ("same writes, direct SQL", f"{direct['rate']:.1f} /s"),
         ("submission ÷ direct (≥ 25 %)", f"{ratio * 100:.1f} % {'met' if ratio >= 0.25 else 'MISSED'}"),
     ]
-    if lock_self is not None:
-        rows += [("…with only the application row locked", f"HTTP {lock_self['rate']:.1f} /s, direct {direct_self['rate']:.1f} /s")]
     rows += [
         ("audit pending 2 s after / verify", f"{submitted['audit_later']['pending']} / {verify_lines[-1][:70]}"),
         ("/kantor/ p50 / p95 (< 100 ms)", f"{pct(inbox['/kantor/'][0], 50):.1f} / {page95:.1f} ms {'met' if page95 < 100 else 'MISSED'}"),
