@@ -405,6 +405,217 @@ def worker_counts(officer: str, quiet: str) -> dict:
 
 # ---------------------------------------------------------------------------- direct SQL
 
+INSERT_APPLICATION = (
+    "INSERT INTO cases_application (uuid, tracking_number, service_id, version_id, agency_id, applicant_id, filed_by_id, "
+    "channel, ticket_id, applicant_type, business_name, nib, npwp, notes, applicant_birth_date, applicant_nik_last4, status, "
+    "submitted_at, sla_started_on, due_on, decided_at, return_reason, reject_reason, revision, idempotency_key, "
+    "idempotency_fingerprint, created_at, updated_at) VALUES (%s, NULL, %s, %s, %s, %s, %s, 'online', NULL, 'perorangan', "
+    "'', '', '', '', %s, %s, 'draft', NULL, NULL, NULL, NULL, '', '', 0, %s, %s, now(), now()) RETURNING id")
+INSERT_AUDIT = (
+    "INSERT INTO core_auditentry (seq, at, actor_id, actor_label, action, object_type, object_id, changes, digest, prev_hash, "
+    "hash) VALUES (NULL, now(), %s, %s, %s, 'cases.application', %s, %s, %s, NULL, NULL) RETURNING id")
+INSERT_TASKS = (
+    "INSERT INTO cases_stagetask (application_id, stage_key, position, kind, name, after, agency_id, role, sla_days, status, "
+    "activated_on, due_on, claimed_by_id, claimed_at, decided_by_id, decided_at, note, report_id, escalated_at) "
+    "SELECT * FROM UNNEST(%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::varchar[], %s::jsonb[], "
+    "%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::date[], %s::date[], %s::bigint[], "
+    "%s::timestamptz[], %s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[], %s::timestamptz[]) RETURNING id")
+INSERT_NOTIFICATION = (
+    "INSERT INTO notify_notification (uuid, recipient_id, event, context, link, object_type, object_id, created_at, read_at, "
+    "email_status, email_attempts, email_last_error, email_sent_at) VALUES (%s, %s, %s, %s, %s, 'cases.application', %s, "
+    "now(), NULL, 'pending', 0, '', NULL) RETURNING id")
+INSERT_TASK_RESULT = (
+    "INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, started_at, finished_at, args_kwargs, priority, "
+    "task_path, worker_ids, queue_name, backend_name, run_after, return_value, exception_class_path, traceback) VALUES "
+    "(%s, 'READY', now(), NULL, NULL, %s, 0, 'satupintu.notify.tasks.send_notification_email', '[]', 'default', "
+    "'default', '9999-01-01T00:00:00Z', NULL, '', '')")
+
+
+def worker_direct(citizens: list[dict], clients: int, seconds: float) -> dict:
+    """The writes of one submission, issued with psycopg by `clients` threads (one connection
+    each, autocommit off except where Django autocommits) for `seconds`: transactions/s, and
+    the statement list of one submission for the side-by-side print."""
+    _django()
+    import uuid as uuidlib
+
+    import psycopg
+    from django.conf import settings
+    from psycopg.types.json import Jsonb
+
+    from satupintu.catalog.models import Agency
+    from satupintu.catalog.selectors import service_get
+    from satupintu.core import audit, ids
+    from satupintu.core.permissions import SystemActor
+    from satupintu.identity.models import User
+    from satupintu.vault.models import Document
+
+    db = settings.DATABASES["default"]
+    dsn = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} dbname={db['NAME']} user={db['USER']}"
+    if db.get("PASSWORD"):
+        dsn += f" password={db['PASSWORD']}"
+    service = service_get(actor=SystemActor("bench"), key="pbg", agency_slug="dpmptsp")
+    version = service.current_version
+    stages = version.workflow
+    agency_ids = {a.slug: a.pk for a in Agency.objects.filter(site_id=service.agency.site_id)}
+    front_office = list(User.objects.filter(is_active=True, agency_id=service.agency_id, role=stages[0]["role"]))
+    people = []
+    for c in citizens:
+        u = User.objects.select_related("citizen").get(email=c["email"])
+        docs = dict(Document.objects.filter(uuid__in=[uuidlib.UUID(d) for d in c["documents"].values()]).values_list("uuid", "pk"))
+        people.append({"id": u.pk, "label": audit.actor_label(u), "name": u.full_name, "birth": u.citizen.facts.birth_date,
+                       "last4": u.citizen.nik[-4:],
+                       "docs": [(int(r), docs[uuidlib.UUID(d)], d) for r, d in c["documents"].items()]})
+    task_rows = [(position, st, slug) for position, st in enumerate(stages) for slug in st["agencies"]]
+
+    def submission(conn, person, key, log=None):
+        """One application filed as application_file files it: the same rows, row locks and
+        transactions (the request's atomic block; after its commit the audit seal's own
+        transaction, then the two e-mail tasks enqueued in autocommit), in plain SQL."""
+        cur = conn.cursor()
+
+        def ex(sql, params=None):
+            if log is not None:
+                kind = classify(sql)
+                if kind is not None:
+                    rows = len(params[0]) if "UNNEST" in sql else values_rows(sql) if kind.startswith("INSERT") else 1
+                    log.append((kind + ("" if conn.info.transaction_status else " (autocommit)"), rows))
+            cur.execute(sql, params)
+            return cur
+
+        def record(action, app_uuid, changes):
+            changes = json.loads(audit.canonical(changes))
+            ex(INSERT_AUDIT, (person["id"], person["label"], action, str(app_uuid), Jsonb(changes),
+                              audit._sha(audit.canonical(changes))))
+
+        app_uuid = uuidlib.uuid4()
+        with conn.transaction():
+            if log is not None:
+                log.append(("BEGIN", 1))
+            app_id = ex(INSERT_APPLICATION, (app_uuid, service.pk, version.pk, service.agency_id, person["id"], person["id"],
+                                             person["birth"], person["last4"], key, audit._sha(key))).fetchone()[0]
+            record("application.created", app_uuid, {"service": service.slug, "version": version.number,
+                                                      "channel": "online", "ticket": None})
+            docs = person["docs"]  # _attach_all: one multi-row INSERT, one audit entry
+            ex("INSERT INTO cases_applicationdocument (application_id, requirement_id, document_id, attached_at) VALUES "
+               + ", ".join(["(%s, %s, %s, now())"] * len(docs)) + " RETURNING id",
+               [v for req_id, doc_id, _u in docs for v in (app_id, req_id, doc_id)])
+            record("application.document_attached", app_uuid, {"documents": {str(r): u for r, _d, u in docs}})
+            n = len(task_rows)  # _submit: the start stage is created running, with its deadline
+            first = [not st.get("after") for _p, st, _s in task_rows]
+            ex(INSERT_TASKS, (
+                [app_id] * n, [st["key"] for _p, st, _s in task_rows], [p for p, _st, _s in task_rows],
+                [st["kind"] for _p, st, _s in task_rows], [st["name"] for _p, st, _s in task_rows],
+                [Jsonb(list(st.get("after", []))) for _p, st, _s in task_rows], [agency_ids[s] for _p, _st, s in task_rows],
+                [st["role"] for _p, st, _s in task_rows], [st["sla_days"] for _p, st, _s in task_rows],
+                ["active" if f else "waiting" for f in first],
+                [datetime.date.today() if f else None for f in first], [datetime.date.today() if f else None for f in first],
+                [None] * n, [None] * n, [None] * n, [None] * n, [""] * n, [None] * n, [None] * n,
+            )).fetchall()
+            code = ids.new_code(9)
+            ex("UPDATE cases_application SET tracking_number = %s, version_id = %s, status = 'submitted', submitted_at = now(), "
+               "sla_started_on = NULL, due_on = NULL, revision = %s, updated_at = now() WHERE id = %s",
+               (code, version.pk, 1, app_id))
+            record("application.submitted", app_uuid, {"tracking_number": code, "version": version.number,
+                                                        "stages": [stages[0]["key"]]})
+            context = {"tracking_number": code, "service_name": version.name, "due_on": ""}
+            mail = [uuidlib.uuid4(), uuidlib.uuid4()]
+            ex(INSERT_NOTIFICATION, (mail[0], person["id"], "application.submitted", Jsonb(context),
+                                     f"/permohonan/{app_uuid}/", str(app_uuid)))
+            for officer in front_office[:1]:
+                ex(INSERT_NOTIFICATION, (mail[1], officer.pk, "application.stage_assigned",
+                                         Jsonb({**context, "applicant_name": person["name"], "stage_name": stages[0]["name"],
+                                                "agency_name": service.agency.short_name}),
+                                         f"/kantor/permohonan/{app_uuid}/", str(app_uuid)))
+        if log is not None:
+            log.append(("COMMIT", 1))
+        # after commit, as Django runs the on_commit callbacks: first the audit seal …
+        with conn.transaction():
+            if log is not None:
+                log.append(("BEGIN", 1))
+            head = ex("SELECT id, seq, hash FROM core_auditchainhead WHERE id = %s LIMIT 1 FOR UPDATE SKIP LOCKED", (1,)).fetchone()
+            if head is not None:
+                pending = ex("SELECT id, at, actor_id, actor_label, action, object_type, object_id, digest FROM core_auditentry "
+                             "WHERE seq IS NULL ORDER BY id LIMIT 500").fetchall()
+                seq, prev, updates = head[1], head[2], []
+                for eid, at, actor_id, label, action, otype, oid, digest in pending:
+                    seq += 1
+                    h = audit.entry_hash(seq=seq, at=at, actor_id=actor_id, actor_label=label, action=action,
+                                         object_type=otype, object_id=oid, digest=digest, prev_hash=prev)
+                    updates.append((eid, seq, prev, h))
+                    prev = h
+                if updates:  # bulk_update: one UPDATE … SET col = CASE WHEN id = … THEN … END WHERE id IN (…)
+                    case = "CASE " + " ".join("WHEN id = %s THEN %s" for _u in updates) + " ELSE NULL END"
+                    params = [v for col in (1, 2, 3) for u in updates for v in (u[0], u[col])] + [u[0] for u in updates]
+                    ex(f"UPDATE core_auditentry SET seq = ({case})::bigint, prev_hash = ({case})::varchar(64), "
+                       f"hash = ({case})::varchar(64) WHERE id IN ({', '.join(['%s'] * len(updates))})", params)
+                    ex("UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = %s", (seq, prev, 1))
+        if log is not None:
+            log.append(("COMMIT", 1))
+        # … then the notification e-mails handed to the task queue, each INSERT on its own
+        for m in mail:
+            ex(INSERT_TASK_RESULT, (uuidlib.uuid4(), Jsonb({"args": [str(m)], "kwargs": {}})))
+        return app_id
+
+    def connect():
+        return psycopg.connect(dsn, autocommit=True, options="-c timezone=UTC")
+
+    log: list = []
+    with connect() as conn:
+        submission(conn, people[0], f"direct-probe-{time.time_ns()}", log)
+    done, errors, latencies, lock = [0], Counter(), [], threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def run(t):
+        person = people[t % len(people)]
+        with connect() as conn:
+            k = 0
+            while time.perf_counter() < stop_at:
+                k += 1
+                t0 = time.perf_counter()
+                try:
+                    submission(conn, person, f"direct-{t}-{k}-{time.time_ns()}")
+                except psycopg.Error as exc:
+                    with lock:
+                        errors[type(exc).__name__] += 1
+                    continue
+                ms = (time.perf_counter() - t0) * 1000
+                with lock:
+                    done[0] += 1
+                    latencies.append(ms)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t0
+    return {"done": done[0], "seconds": elapsed, "rate": done[0] / elapsed, "errors": dict(errors),
+            "p50": pct(latencies, 50), "p95": pct(latencies, 95), "lines": summarise(log)}
+
+
+# ---------------------------------------------------------------------------- audit
+
+def worker_audit(since_id: int) -> dict:
+    _django()
+    from django.db.models import Max
+
+    from satupintu.core.models import AuditEntry
+
+    qs = AuditEntry.objects.filter(id__gt=since_id)
+    return {"written": qs.count(), "sealed": qs.filter(seq__isnull=False).count(),
+            "pending": AuditEntry.objects.filter(seq__isnull=True).count(),
+            "max_id": AuditEntry.objects.aggregate(m=Max("id"))["m"] or 0}
+
+
+def run_worker(env, name: str, *args: str, timeout: int = 3600) -> dict:
+    done = subprocess.run([PY, __file__, "--worker", name, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if done.stderr and name == "prepare":
+        sys.stdout.write(done.stderr if done.returncode == 0 else "")
+    if done.returncode != 0:
+        raise SystemExit(f"worker {name} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # ============================================================================ HTTP load

@@ -33,15 +33,17 @@ def _officers_for(tasks) -> list[User]:
     return [u for u in users if (u.agency_id, u.role) in wanted]
 
 
-def _webhook(app, event: str) -> None:
+def _webhook(app, event: str, tasks=None) -> None:
+    """`tasks`: the application's stage tasks when the caller holds them (with their agency)."""
     from satupintu.notify.services import webhook_emit
 
-    agency_ids = set(StageTask.objects.filter(application=app).values_list("agency_id", flat=True)) | {app.agency_id}
-    webhook_emit(agency_ids=agency_ids, event=event, payload={
+    if tasks is None:
+        tasks = list(StageTask.objects.filter(application=app).select_related("agency"))
+    tasks = sorted(tasks, key=lambda t: (t.position, t.agency_id))
+    webhook_emit(agency_ids={t.agency_id for t in tasks} | {app.agency_id}, event=event, payload={
         "application": str(app.uuid), "tracking_number": app.tracking_number, "service": app.service.slug,
         "status": app.status, "due_on": app.due_on.isoformat() if app.due_on else None,
-        "stages": list(StageTask.objects.filter(application=app).values("stage_key", "status", "agency__slug")
-                       .order_by("position", "agency_id")),
+        "stages": [{"stage_key": t.stage_key, "status": t.status, "agency__slug": t.agency.slug} for t in tasks],
     })
 
 
@@ -57,39 +59,39 @@ def _assigned(app, actor, started) -> None:
               applicant_name=app.applicant.full_name, stage_name=started[0].name, agency_name=started[0].agency.short_name)
 
 
-def submitted(app, *, actor, started) -> None:
+def submitted(app, *, actor, started, tasks=None) -> None:
     _tell(actor, [app.applicant], "application.submitted", app, _citizen_link(app))
     _assigned(app, actor, started)
-    _webhook(app, "application.submitted")
+    _webhook(app, "application.submitted", tasks)
 
 
-def resubmitted(app, *, actor, tasks) -> None:
+def resubmitted(app, *, actor, started, tasks=None) -> None:
     _tell(actor, [app.applicant], "application.resubmitted", app, _citizen_link(app))
-    _assigned(app, actor, tasks)
-    _webhook(app, "application.resubmitted")
+    _assigned(app, actor, started)
+    _webhook(app, "application.resubmitted", tasks)
 
 
-def stage_passed(app, *, actor, task, started) -> None:
+def stage_passed(app, *, actor, task, started, tasks=None) -> None:
     _tell(actor, [app.applicant], "application.stage_passed", app, _citizen_link(app),
           stage_name=task.name, agency_name=task.agency.short_name)
     _assigned(app, actor, started)
-    _webhook(app, "application.stage_passed")
+    _webhook(app, "application.stage_passed", tasks)
 
 
-def returned(app, *, actor, task) -> None:
+def returned(app, *, actor, task, tasks=None) -> None:
     _tell(actor, [app.applicant], "application.returned", app, _citizen_link(app), reason=app.return_reason,
           stage_name=task.name, agency_name=task.agency.short_name)
-    _webhook(app, "application.returned")
+    _webhook(app, "application.returned", tasks)
 
 
-def approved(app, *, actor) -> None:
+def approved(app, *, actor, tasks=None) -> None:
     _tell(actor, [app.applicant], "application.approved", app, _citizen_link(app))
-    _webhook(app, "application.approved")
+    _webhook(app, "application.approved", tasks)
 
 
-def rejected(app, *, actor) -> None:
+def rejected(app, *, actor, tasks=None) -> None:
     _tell(actor, [app.applicant], "application.rejected", app, _citizen_link(app), reason=app.reject_reason)
-    _webhook(app, "application.rejected")
+    _webhook(app, "application.rejected", tasks)
 
 
 def overdue(app, *, actor, task) -> None:

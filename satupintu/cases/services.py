@@ -267,20 +267,26 @@ def application_draft_delete(*, actor, application: Application) -> None:
 
 # ---------------------------------------------------------------------------- submission
 
-def _missing_requirements(app: Application, today: date) -> list[str]:
-    attached = {a.requirement_id: a.document for a in app.attachments.select_related("document")}
+def _missing_requirements(app: Application, today: date, attached: dict | None = None,
+                          requirements: list[Requirement] | None = None) -> list[str]:
+    """Names of mandatory documents not attached (or expired). `attached` (requirement id →
+    document) and `requirements` spare the reads when the caller has them."""
+    if attached is None:
+        attached = {a.requirement_id: a.document for a in app.attachments.select_related("document")}
+    if requirements is None:
+        requirements = list(app.version.requirements.select_related("document_type"))
     missing = []
-    for req in app.version.requirements.select_related("document_type"):
+    for req in requirements:
         doc = attached.get(req.id)
         if req.mandatory and (doc is None or (doc.valid_until is not None and doc.valid_until < today)):
             missing.append(req.document_type.name)
     return missing
 
 
-def _rebind_to_current_version(app: Application) -> None:
-    """A draft follows the service's current version until it is filed."""
+def _rebind_to_current_version(app: Application) -> bool:
+    """A draft follows the service's current version until it is filed (True when it moved)."""
     if app.service.current_version_id in (None, app.version_id):
-        return
+        return False
     current = app.service.current_version
     by_type = {r.document_type_id: r for r in current.requirements.all()}
     for att in list(app.attachments.select_related("requirement")):
@@ -291,9 +297,10 @@ def _rebind_to_current_version(app: Application) -> None:
             att.requirement = new_req
             att.save(update_fields=["requirement"])
     app.version = current
+    return True
 
 
-def _check_before_submit(app: Application, today: date) -> None:
+def _check_before_submit(app: Application, today: date, attached=None, requirements=None) -> None:
     profile = app.applicant.citizen
     result = eligibility.check(app.version, nik=profile.nik, applicant_type=app.applicant_type, on=today)
     if not result.eligible:
@@ -305,7 +312,7 @@ def _check_before_submit(app: Application, today: date) -> None:
             errors["business_name"] = _("Nama badan usaha wajib diisi.")
         if not app.nib:
             errors["nib"] = _("NIB wajib diisi untuk pemohon badan usaha.")
-    missing = _missing_requirements(app, today)
+    missing = _missing_requirements(app, today, attached, requirements)
     if missing:
         errors["documents"] = _("Dokumen wajib belum dilampirkan: %(list)s.") % {"list": ", ".join(missing)}
     if errors:
@@ -344,13 +351,15 @@ def application_submit(*, actor, application: Application, revision: int | None 
     return _submit(actor, _lock_editable(actor, application, revision))
 
 
-def _submit(actor, app: Application) -> Application:
-    """`app` is locked (or was created in this transaction) and editable by `actor`."""
+def _submit(actor, app: Application, attached: dict | None = None, requirements: list | None = None) -> Application:
+    """`app` is locked (or was created in this transaction) and editable by `actor`; `attached`
+    and `requirements` are passed when the caller just wrote them (no need to read them back)."""
     if app.status != Status.DRAFT:
         raise Conflict(_("Permohonan ini sudah diajukan."), code="already_submitted")
     today = clock.today(app.agency.site)
-    _rebind_to_current_version(app)
-    _check_before_submit(app, today)
+    if _rebind_to_current_version(app):
+        attached = requirements = None
+    _check_before_submit(app, today, attached, requirements)
     app.status, app.submitted_at, app.tracking_number = Status.SUBMITTED, timezone.now(), _new_tracking_number()
     tasks = _build_tasks(app, today)
     started = [t for t in tasks if t.status == TaskStatus.ACTIVE]
@@ -358,7 +367,7 @@ def _submit(actor, app: Application) -> Application:
     audit.record(actor=actor, action="application.submitted", obj=app,
                  changes={"tracking_number": app.tracking_number, "version": app.version.number,
                           "stages": [t.stage_key for t in started]})
-    events.submitted(app, actor=actor, started=started)
+    events.submitted(app, actor=actor, started=started, tasks=tasks)
     return app
 
 
@@ -393,15 +402,16 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
             if earlier is None:
                 raise
             return earlier, False
-    _attach_all(actor, app, documents)
-    return _submit(actor, app), True
+    attached, requirements = _attach_all(actor, app, documents)
+    return _submit(actor, app, attached, requirements), True
 
 
-def _attach_all(actor, app: Application, documents: dict[int, Document]) -> None:
-    """Attach several documents to a new application at once (one insert, one audit entry)."""
-    if not documents:
-        return
+def _attach_all(actor, app: Application, documents: dict[int, Document]) -> tuple[dict, list]:
+    """Attach several documents to a new application at once (one insert, one audit entry).
+    Returns what is attached (requirement id → document) and the version's requirements."""
     reqs = {r.id: r for r in app.version.requirements.select_related("document_type")}
+    if not documents:
+        return {}, list(reqs.values())
     today = clock.today(app.agency.site)
     rows = []
     for req_id, doc in documents.items():
@@ -414,6 +424,7 @@ def _attach_all(actor, app: Application, documents: dict[int, Document]) -> None
     ApplicationDocument.objects.bulk_create(rows)
     audit.record(actor=actor, action="application.document_attached", obj=app,
                  changes={"documents": {reqs[r].document_type.code: str(d.uuid) for r, d in documents.items()}})
+    return dict(documents), list(reqs.values())
 
 
 @transaction.atomic
@@ -433,7 +444,7 @@ def application_resubmit(*, actor, application: Application, revision: int | Non
     _refresh_due(app, tasks, today)
     _touch(app, "status", "due_on")
     audit.record(actor=actor, action="application.resubmitted", obj=app, changes={"due_on": app.due_on})
-    events.resubmitted(app, actor=actor, tasks=[t for t in tasks if t.status == TaskStatus.ACTIVE])
+    events.resubmitted(app, actor=actor, started=[t for t in tasks if t.status == TaskStatus.ACTIVE], tasks=tasks)
     return app
 
 
@@ -534,9 +545,9 @@ def task_approve(*, actor, task: StageTask, note: str = "", report: Document | N
                           "started": [t.stage_key for t in started], "note": note,
                           "report": str(report.uuid) if report else None})
     if finished:
-        events.approved(app, actor=actor)
+        events.approved(app, actor=actor, tasks=tasks)
     elif stage_passed:
-        events.stage_passed(app, actor=actor, task=task, started=started)
+        events.stage_passed(app, actor=actor, task=task, started=started, tasks=tasks)
     return app
 
 
@@ -554,7 +565,7 @@ def task_return(*, actor, task: StageTask, reason: str, revision: int | None = N
     _touch(app, "status", "return_reason", "due_on")
     audit.record(actor=actor, action="application.returned", obj=app,
                  changes={"stage": task.stage_key, "agency": task.agency.slug, "reason": reason})
-    events.returned(app, actor=actor, task=task)
+    events.returned(app, actor=actor, task=task, tasks=tasks)
     return app
 
 
@@ -573,7 +584,7 @@ def task_reject(*, actor, task: StageTask, reason: str, revision: int | None = N
     _touch(app, "status", "reject_reason", "decided_at")
     audit.record(actor=actor, action="application.rejected", obj=app,
                  changes={"stage": task.stage_key, "agency": task.agency.slug, "reason": reason})
-    events.rejected(app, actor=actor)
+    events.rejected(app, actor=actor, tasks=tasks)
     return app
 
 

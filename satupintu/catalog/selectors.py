@@ -54,7 +54,7 @@ def agency_get(*, actor, key: str) -> Agency:
 
 
 def _visible_services(actor):
-    qs = Service.objects.select_related("agency", "current_version")
+    qs = Service.objects.select_related("agency__site", "current_version")
     if is_mall_admin(actor):
         return qs
     public = Q(is_active=True, agency__is_active=True, current_version__isnull=False)
