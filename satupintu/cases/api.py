@@ -143,6 +143,7 @@ class InboxItem(Schema):
 
 class InboxPage(Schema):
     count: int
+    count_capped: bool  # more stages wait than `count` (the count stops at 1,000)
     page: int
     pages: int
     items: list[InboxItem]
@@ -380,7 +381,7 @@ def inbox_item(task, memo: dict | None = None) -> dict:
 def inbox(request, due: str = "", claimed: str = "", service: str = "", q: str = "", page: int = 1, page_size: int = 20):
     result = selectors.inbox(actor=actor_of(request), due=due, claimed=claimed, service=service, q=q, page=page,
                              page_size=page_size)
-    return _page(result, inbox_item)
+    return {**_page(result, inbox_item), "count_capped": result.capped}
 
 
 def tracking_out(app) -> dict:

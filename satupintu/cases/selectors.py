@@ -144,6 +144,7 @@ def deemed_approved(app: Application, today: date | None = None) -> bool:
 # ---------------------------------------------------------------------------- inbox
 
 INBOX_FILTERS = ("overdue", "due_soon", "mine", "unclaimed")
+INBOX_COUNT_CAP = 1000  # beyond this the inbox says "more than 1,000": counting a backlog is not free
 
 
 def inbox(*, actor, due: str = "", claimed: str = "", service: str = "", q: str = "", page: int = 1, page_size: int = 20):
@@ -184,7 +185,7 @@ def inbox(*, actor, due: str = "", claimed: str = "", service: str = "", q: str 
     if is_mall_admin(actor) and today is not None:
         qs = qs.annotate(late=Case(When(due_on__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()))
         order = ["late", *order]
-    return paginate(qs.order_by(*order), page=page, page_size=page_size)
+    return paginate(qs.order_by(*order), page=page, page_size=page_size, count_cap=INBOX_COUNT_CAP)
 
 
 # ---------------------------------------------------------------------------- history and tracking

@@ -45,10 +45,17 @@ def past_end(page: int, count: int, page_size: int) -> NotFound:
     )
 
 
-def paginate(queryset, *, page: int = 1, page_size: int = 20) -> Page:
+def paginate(queryset, *, page: int = 1, page_size: int = 20, count_cap: int | None = None) -> Page:
+    """One page of `queryset`. With `count_cap` the count stops there (`capped`), so a long
+    backlog costs no more to count than `count_cap` rows."""
     page, page_size = check_page(page, page_size)
-    count = queryset.count()
+    if count_cap is None:
+        count, capped = queryset.count(), False
+    else:
+        count = queryset[: count_cap + 1].count()
+        capped = count > count_cap
+        count = min(count, count_cap)
     if page > 1 and (page - 1) * page_size >= count:
         raise past_end(page, count, page_size)
     offset = (page - 1) * page_size
-    return Page(list(queryset[offset : offset + page_size]), count, page, page_size)
+    return Page(list(queryset[offset : offset + page_size]), count, page, page_size, capped=capped)

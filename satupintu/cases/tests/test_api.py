@@ -215,3 +215,14 @@ def test_front_office_files_a_walk_in_application(officer_client, pbg, officers,
     verifier = officer_client(officers["dpmptsp:verifier"])
     r = verifier.call("post", "/applications", {"service": "dpmptsp/pbg", "applicant_nik": "1401021203880002"})
     assert r.status_code == 403 and Application.objects.count() == 1
+
+
+def test_inbox_count_stops_at_the_cap(citizen, pbg, ktp, officers, officer_client, monkeypatch):
+    from satupintu.cases import selectors, services
+
+    monkeypatch.setattr(selectors, "INBOX_COUNT_CAP", 3)
+    req = pbg.current_version.requirements.get().id
+    for _ in range(5):
+        services.application_file(actor=citizen, service=pbg, documents={req: ktp})
+    body = officer_client(officers["dpmptsp:front_office"]).call("get", "/inbox", {"page_size": 2}).json()
+    assert body["count"] == 3 and body["count_capped"] is True and body["pages"] == 2
