@@ -367,12 +367,12 @@ def decide(request, uuid: UUID, task_id: int, decision: str, payload: DecisionIn
     return application_out(_application(request, uuid))
 
 
-def inbox_item(task, memo: dict | None = None) -> dict:
+def inbox_item(row, memo: dict | None = None) -> dict:
+    task, dl = row.task, row.deadline
     app = task.application
-    dl = selectors.deadline(app.agency.site, task.due_on, memo=memo)
     return {
         "task": task_out(task), "application": app.uuid, "tracking_number": app.tracking_number,
-        "service_name": app.version.name, "applicant_name": app.applicant.full_name, "submitted_at": app.submitted_at,
+        "service_name": app.service.name, "applicant_name": app.applicant.full_name, "submitted_at": app.submitted_at,
         "application_due_on": app.due_on, "days_left": dl.days_left, "overdue": dl.overdue, "due_soon": dl.due_soon,
     }
 

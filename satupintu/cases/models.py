@@ -129,6 +129,8 @@ class StageTask(models.Model):
     sla_days = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.WAITING)
     activated_on = models.DateField(null=True, blank=True)
+    # set while the stage runs on an open file; None while waiting, finished, or returned to the
+    # applicant (the clock is paused) — the inbox relies on this
     due_on = models.DateField(null=True, blank=True)
     claimed_by = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -122,7 +122,7 @@ def calendar(site, memo: dict | None = None):
 
 def deadline(site, due_on: date | None, *, paused: bool = False, done: bool = False, today: date | None = None,
              memo: dict | None = None) -> Deadline:
-    if due_on is None or done:
+    if due_on is None or done or site is None:
         return Deadline(due_on, None, False, False, paused)
     today = today or clock.today(site)
     left = sla.remaining(calendar(site, memo), today, due_on)
@@ -149,11 +149,12 @@ INBOX_COUNT_CAP = 1000  # beyond this the inbox says "more than 1,000": counting
 
 def inbox(*, actor, due: str = "", claimed: str = "", service: str = "", q: str = "", page: int = 1, page_size: int = 20):
     """Stages waiting for the actor: their agency and role, soonest deadline first. The mall
-    administrator sees every open stage, overdue first. Returns a page of tasks."""
+    administrator sees every open stage, overdue first. Returns a page of `InboxRow`s."""
     require_authenticated(actor)
-    qs = (StageTask.objects.filter(status=TaskStatus.ACTIVE, application__status__in=OPEN_STATUSES)
-          .select_related("agency", "claimed_by", "application__service", "application__version",
-                          "application__agency__site", "application__applicant"))
+    # an active stage has a deadline exactly while its file is open (none while it is returned
+    # to the applicant): the inbox needs no join to the applications to filter
+    qs = (StageTask.objects.filter(status=TaskStatus.ACTIVE, due_on__isnull=False)
+          .select_related("agency", "claimed_by", "application__service", "application__applicant"))
     if not is_mall_admin(actor):
         agency_id = officer_agency_id(actor)
         if agency_id is None:
@@ -185,7 +186,18 @@ def inbox(*, actor, due: str = "", claimed: str = "", service: str = "", q: str 
     if is_mall_admin(actor) and today is not None:
         qs = qs.annotate(late=Case(When(due_on__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()))
         order = ["late", *order]
-    return paginate(qs.order_by(*order), page=page, page_size=page_size, count_cap=INBOX_COUNT_CAP)
+    result = paginate(qs.order_by(*order), page=page, page_size=page_size, count_cap=INBOX_COUNT_CAP)
+    memo: dict = {}
+    result.items = [InboxRow(t, deadline(site, t.due_on, today=today, memo=memo)) for t in result.items]
+    return result
+
+
+@dataclass
+class InboxRow:
+    """One waiting stage in an inbox, with its countdown."""
+
+    task: StageTask
+    deadline: Deadline
 
 
 # ---------------------------------------------------------------------------- history and tracking

@@ -191,9 +191,7 @@ def office_inbox(request):
     g = request.GET
     page = selectors.inbox(actor=request.user, due=g.get("due", ""), claimed=g.get("claimed", ""),
                            service=g.get("service", ""), q=g.get("q", ""), page=int_param(g))
-    memo: dict = {}
-    rows = [{"task": t, "deadline": selectors.deadline(t.application.agency.site, t.due_on, memo=memo)} for t in page.items]
-    return render(request, "cases/inbox.html", {"page": page, "rows": rows, "filters": g})
+    return render(request, "cases/inbox.html", {"page": page, "rows": page.items, "filters": g})
 
 
 @login_required

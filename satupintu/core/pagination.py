@@ -52,7 +52,7 @@ def paginate(queryset, *, page: int = 1, page_size: int = 20, count_cap: int | N
     if count_cap is None:
         count, capped = queryset.count(), False
     else:
-        count = queryset[: count_cap + 1].count()
+        count = queryset.order_by()[: count_cap + 1].count()  # any 1,001 rows will do: no sort
         capped = count > count_cap
         count = min(count, count_cap)
     if page > 1 and (page - 1) * page_size >= count:

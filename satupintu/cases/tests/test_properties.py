@@ -66,6 +66,8 @@ def check_invariants(app: Application) -> None:
     assert app.status in (Status.SUBMITTED, Status.IN_PROCESS, Status.RETURNED, Status.APPROVED, Status.REJECTED)
     assert open_pauses == (1 if app.status == Status.RETURNED else 0)
     for t in tasks:
+        if t.status == TaskStatus.ACTIVE:  # the inbox shows exactly the active stages of open files
+            assert (t.due_on is not None) == (app.status in (Status.SUBMITTED, Status.IN_PROCESS))
         if t.status in (TaskStatus.ACTIVE, TaskStatus.APPROVED, TaskStatus.REJECTED):
             assert set(t.after) <= passed, f"{t.stage_key} started before {t.after}"
     if app.status == Status.APPROVED:
