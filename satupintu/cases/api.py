@@ -14,7 +14,6 @@ from satupintu.catalog.selectors import service_get
 from satupintu.config.api import actor_of
 from satupintu.core.errors import InvalidInput, NotFound
 from satupintu.core.http import client_ip
-from satupintu.identity.services import citizen_register_assisted
 from satupintu.vault.api import DocumentOut, document_out
 from satupintu.vault.models import Document
 from satupintu.vault.services import read_upload
@@ -212,8 +211,11 @@ def _page(page, item) -> dict:
     return {"count": page.count, "page": page.page, "pages": page.pages, "items": [item(x, memo) for x in page.items]}
 
 
-def _documents(actor, applicant, wanted: dict[int, UUID]) -> dict[int, Document]:
-    found = {d.uuid: d for d in Document.objects.filter(owner=applicant, uuid__in=list(wanted.values()))}
+def _documents(owner, wanted: dict[int, UUID]) -> dict[int, Document]:
+    """The vault documents named in a request, of `owner` (None when the owner is still to be found
+    at a counter: the service then refuses any document that is not the applicant's)."""
+    qs = Document.objects.filter(uuid__in=list(wanted.values()))
+    found = {d.uuid: d for d in (qs if owner is None else qs.filter(owner=owner))}
     missing = [str(u) for u in wanted.values() if u not in found]
     if missing:
         raise NotFound(_("Dokumen tidak ditemukan."), code="document_not_found", details={"documents": missing})
@@ -236,10 +238,10 @@ def create_application(request, payload: ApplicationIn):
     actor = actor_of(request)
     agency_slug, _sep, key = payload.service.rpartition("/")
     service = service_get(actor=actor, key=key, agency_slug=agency_slug or None)
-    applicant = None
+    walk_in = None
     if payload.applicant_nik:
-        applicant = citizen_register_assisted(actor=actor, full_name=payload.applicant_name, nik=payload.applicant_nik,
-                                              phone=payload.applicant_phone, email=payload.applicant_email)
+        walk_in = {"nik": payload.applicant_nik, "full_name": payload.applicant_name, "phone": payload.applicant_phone,
+                   "email": payload.applicant_email}
     ticket = None
     if payload.ticket:
         from satupintu.queueing.selectors import ticket_by_code
@@ -251,11 +253,11 @@ def create_application(request, payload: ApplicationIn):
     if not payload.submit:
         if payload.documents:
             raise InvalidInput(_("Lampirkan dokumen ke draf lewat /documents/{requirement}."), code="documents_on_draft")
-        app = services.application_create(actor=actor, service=service, applicant=applicant, ticket=ticket, **fields)
+        app = services.application_create(actor=actor, service=service, walk_in=walk_in, ticket=ticket, **fields)
         return HttpStatus(201, application_out(selectors.application_get(actor=actor, uuid=app.uuid)))
-    documents = _documents(actor, applicant or actor, payload.documents)
+    documents = _documents(None if walk_in else actor, payload.documents)
     app, created = services.application_file(
-        actor=actor, service=service, documents=documents, applicant=applicant, ticket=ticket, idempotency_key=key,
+        actor=actor, service=service, documents=documents, walk_in=walk_in, ticket=ticket, idempotency_key=key,
         fingerprint=services.request_fingerprint(payload.dict()), **fields)
     return HttpStatus(201 if created else 200, application_out(selectors.application_get(actor=actor, uuid=app.uuid)))
 
@@ -292,7 +294,7 @@ def _requirement(app, requirement_id: int):
 def attach_document(request, uuid: UUID, requirement_id: int, payload: AttachIn):
     actor = actor_of(request)
     app = _application(request, uuid)
-    doc = _documents(actor, app.applicant, {requirement_id: payload.document})[requirement_id]
+    doc = _documents(app.applicant, {requirement_id: payload.document})[requirement_id]
     services.application_attach(actor=actor, application=app, requirement=_requirement(app, requirement_id), document=doc)
     return application_out(_application(request, uuid))
 

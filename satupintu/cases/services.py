@@ -22,7 +22,6 @@ from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from satupintu.core.permissions import SystemActor, is_mall_admin, officer_agency_id, require_authenticated
 from satupintu.identity.models import Role, User
 from satupintu.vault.models import Document
-from satupintu.vault.selectors import usable
 
 from . import clock, events, sla
 from .models import (
@@ -148,13 +147,17 @@ def _activate_ready(app: Application, tasks, today: date) -> list[StageTask]:
 # ---------------------------------------------------------------------------- drafts
 
 @transaction.atomic
-def application_create(*, actor, service, applicant: User | None = None, ticket=None, **fields) -> Application:
+def application_create(*, actor, service, applicant: User | None = None, walk_in: dict | None = None, ticket=None,
+                       **fields) -> Application:
     """A draft for `service`. A citizen files for themself; a front-office officer of the
-    service's agency files for a walk-in `applicant` (optionally from the queue ticket served)."""
-    return _create(actor, service, applicant, ticket, fields)
+    service's agency files for a walk-in `applicant`, or for the person described by `walk_in`
+    (nik, full_name, phone, email: found by NIK or given an account in the same transaction),
+    optionally from the queue ticket served."""
+    return _create(actor, service, applicant, ticket, fields, walk_in=walk_in)
 
 
-def _create(actor, service, applicant, ticket, fields: dict, idempotency: tuple[str, str] | None = None) -> Application:
+def _create(actor, service, applicant, ticket, fields: dict, idempotency: tuple[str, str] | None = None,
+            walk_in: dict | None = None) -> Application:
     require_authenticated(actor)
     version = service.current_version
     if version is None or not service.is_active:
@@ -163,10 +166,16 @@ def _create(actor, service, applicant, ticket, fields: dict, idempotency: tuple[
         raise InvalidInput(_("Alur proses layanan ini belum ditetapkan; permohonan belum bisa diterima."),
                            code="no_workflow")
     if actor.role == Role.CITIZEN:
+        if walk_in is not None:
+            raise InvalidInput(_("Hanya petugas yang boleh mendaftarkan warga di loket."), code="not_officer")
         if applicant is not None and applicant.pk != actor.pk:
             raise Forbidden(_("Warga hanya bisa mengajukan permohonan untuk dirinya sendiri."), code="foreign_applicant")
         applicant, channel = actor, Channel.ONLINE
     elif officer_agency_id(actor) == service.agency_id and actor.role == Role.FRONT_OFFICE:
+        if walk_in is not None:
+            from satupintu.identity.services import citizen_register_assisted
+
+            applicant = citizen_register_assisted(actor=actor, **walk_in)
         if applicant is None:
             raise InvalidInput(_("Pilih warga yang diwakili."), code="applicant_missing")
         channel = Channel.WALK_IN
@@ -377,7 +386,8 @@ def request_fingerprint(payload: dict) -> str:
 
 @transaction.atomic
 def application_file(*, actor, service, documents: dict[int, Document], idempotency_key: str | None = None,
-                     fingerprint: str = "", applicant: User | None = None, ticket=None, **fields) -> tuple[Application, bool]:
+                     fingerprint: str = "", applicant: User | None = None, walk_in: dict | None = None, ticket=None,
+                     **fields) -> tuple[Application, bool]:
     """Create, attach and submit in one step (the API's submit). With an idempotency key a
     retry returns the application the first call created: `(application, created)`."""
     require_authenticated(actor)
@@ -392,11 +402,11 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
                                code="idempotency_mismatch")
             return earlier, False
     if idempotency_key is None:
-        app = _create(actor, service, applicant, ticket, fields)
+        app = _create(actor, service, applicant, ticket, fields, walk_in=walk_in)
     else:
         try:
             with transaction.atomic():  # a savepoint only where a concurrent retry can collide
-                app = _create(actor, service, applicant, ticket, fields, (idempotency_key.strip(), fingerprint))
+                app = _create(actor, service, applicant, ticket, fields, (idempotency_key.strip(), fingerprint), walk_in)
         except IntegrityError:  # the same key raced in from a concurrent retry: answer with its result
             earlier = Application.objects.filter(filed_by=actor, idempotency_key=idempotency_key.strip()).first()
             if earlier is None:

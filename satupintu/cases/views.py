@@ -17,7 +17,6 @@ from satupintu.core.errors import DomainError, InvalidInput, NotFound
 from satupintu.core.http import client_ip, int_param
 from satupintu.core.permissions import officer_agency_id
 from satupintu.identity.models import Role
-from satupintu.identity.services import citizen_register_assisted
 from satupintu.vault.models import Document
 from satupintu.vault.selectors import documents_offered
 from satupintu.vault.services import read_upload
@@ -121,7 +120,10 @@ def _applicant_action(request, app, action: str) -> None:
             raise NotFound(_("Persyaratan tidak ditemukan pada layanan ini."), code="requirement_not_found")
         upload = request.FILES.get("file")
         if upload is not None:
-            valid_until = date.fromisoformat(request.POST["valid_until"]) if request.POST.get("valid_until") else None
+            try:
+                valid_until = date.fromisoformat(request.POST["valid_until"]) if request.POST.get("valid_until") else None
+            except ValueError:
+                raise InvalidInput(_("Tanggal berlaku tidak valid."), code="invalid_date") from None
             doc = services.application_upload(actor=actor, application=app, document_type=req.document_type,
                                               name=upload.name, data=read_upload(upload), valid_until=valid_until)
         else:
@@ -272,9 +274,8 @@ def walk_in(request):
                 from satupintu.queueing.selectors import ticket_by_code
 
                 ticket = ticket_by_code(values["ticket"])
-            applicant = citizen_register_assisted(actor=request.user, full_name=values["full_name"], nik=values["nik"],
-                                                  phone=values["phone"], email=values["email"])
-            app = services.application_create(actor=request.user, service=service, applicant=applicant, ticket=ticket)
+            walk_in = {k: values[k] for k in ("nik", "full_name", "phone", "email")}
+            app = services.application_create(actor=request.user, service=service, walk_in=walk_in, ticket=ticket)
         except DomainError as exc:
             _tell_error(request, exc)
             status = exc.status

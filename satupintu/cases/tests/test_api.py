@@ -215,6 +215,13 @@ def test_front_office_files_a_walk_in_application(officer_client, pbg, officers,
     verifier = officer_client(officers["dpmptsp:verifier"])
     r = verifier.call("post", "/applications", {"service": "dpmptsp/pbg", "applicant_nik": "1401021203880002"})
     assert r.status_code == 403 and Application.objects.count() == 1
+    # a refused filing opens no account either (the account and the draft are one transaction)
+    from satupintu.identity.models import User
+
+    users = User.objects.count()
+    r = verifier.call("post", "/applications", {"service": "dpmptsp/pbg", "applicant_nik": "1471034507900001",
+                                                "applicant_name": "Rina", "applicant_phone": "081311112222"})
+    assert r.status_code == 403 and User.objects.count() == users
 
 
 def test_inbox_count_stops_at_the_cap(citizen, pbg, ktp, officers, officer_client, monkeypatch):

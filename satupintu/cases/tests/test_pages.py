@@ -48,6 +48,9 @@ def test_upload_of_a_fake_pdf_is_refused_on_the_page(client, citizen, pbg, offic
     r = client.post(f"/permohonan/{app.uuid}/", {"action": "attach", "requirement": req.id,
                                                  "file": SimpleUploadedFile("ktp.pdf", b"<?php echo 1; ?>")})
     assert r.status_code == 400 and not Document.objects.exists() and not app.attachments.exists()
+    r = client.post(f"/permohonan/{app.uuid}/", {"action": "attach", "requirement": req.id, "valid_until": "31-12-2030",
+                                                 "file": SimpleUploadedFile("ktp.pdf", PDF)})
+    assert r.status_code == 400 and not Document.objects.exists()
 
 
 def test_anonymous_apply_goes_to_login_and_back(client, pbg):
