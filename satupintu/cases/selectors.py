@@ -143,7 +143,6 @@ def deemed_approved(app: Application, today: date | None = None) -> bool:
 
 # ---------------------------------------------------------------------------- inbox
 
-INBOX_FILTERS = ("overdue", "due_soon", "mine", "unclaimed")
 INBOX_COUNT_CAP = 1000  # beyond this the inbox says "more than 1,000": counting a backlog is not free
 
 

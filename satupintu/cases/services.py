@@ -606,16 +606,19 @@ def stage_escalate_overdue(*, actor=None, today: date | None = None) -> int:
     actor = actor or SystemActor("escalation")
     if not is_mall_admin(actor):
         raise Forbidden(_("Hanya pengelola MPP yang boleh menjalankan eskalasi."))
-    candidates = (StageTask.objects.filter(status=TaskStatus.ACTIVE, escalated_at__isnull=True, due_on__isnull=False,
-                                           application__status__in=OPEN_STATUSES)
-                  .values_list("id", "application__agency__site_id").order_by("due_on", "id"))
+    from satupintu.catalog.selectors import site_current
+
+    site = site_current()
+    if site is None:
+        return 0
+    day = today or clock.today(site)
+    # only the late ones (an active stage has a deadline exactly while its file is open)
+    late = list(StageTask.objects.filter(status=TaskStatus.ACTIVE, escalated_at__isnull=True, due_on__lt=day)
+                .order_by("due_on", "id").values_list("id", flat=True))
     count = 0
-    for task_id, site_id in candidates.iterator():
+    for task_id in late:
         with transaction.atomic():
-            task = StageTask.objects.select_related("application__agency__site", "agency").get(pk=task_id)
-            day = today or clock.today(task.application.agency.site)
-            if task.due_on >= day:
-                continue
+            task = StageTask.objects.select_related("application", "agency").get(pk=task_id)
             app = _lock(task.application)
             task.refresh_from_db()
             if task.status != TaskStatus.ACTIVE or task.escalated_at is not None or app.status not in OPEN_STATUSES:
