@@ -97,13 +97,6 @@ class ClosureAdmin(ScopedAdmin):
             services.closure_delete(actor=request.user, closure=obj)
 
 
-class CounterInline(admin.TabularInline):
-    model = Counter
-    fields = ("code", "name", "is_active")
-    extra = 0
-    can_delete = False
-
-
 @admin.register(Agency)
 class AgencyAdmin(ScopedAdmin):
     agency_field = "pk"
@@ -117,6 +110,9 @@ class AgencyAdmin(ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return is_mall_admin(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("site", "slug") if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
         services.agency_save(actor=request.user, agency=obj, fields=list(form.changed_data))

@@ -54,7 +54,10 @@ def clean_content(data: dict, *, partial: bool = False, publishing: bool = False
             out[field] = value.strip()
 
     for field, value in data.items():
-        if field in errors or value is None and field not in ("min_age",):
+        if field in errors:
+            continue
+        if value is None and field != "min_age":  # only the minimum age can be "none"
+            errors[field] = _("Tidak boleh kosong (null).")
             continue
         if field == "name":
             text(field, value, 250)
@@ -140,6 +143,9 @@ def _clean_requirements(value, errors) -> list[dict] | None:
             return None
         cleaned.append({"type": item["type"], "mandatory": mandatory, "note": note.strip()})
     codes = {c["type"] for c in cleaned}
+    if len(codes) != len(cleaned):
+        errors["requirements"] = _("Satu jenis dokumen hanya boleh disebut sekali dalam persyaratan.")
+        return None
     known = set(DocumentType.objects.filter(code__in=codes).values_list("code", flat=True))
     missing = sorted(codes - known)
     if missing:

@@ -303,6 +303,9 @@ def agency_save(*, actor, agency: Agency, fields: list[str]) -> Agency:
     """Create or change an agency (admin form). Mall administrator only."""
     require_mall_admin(actor)
     creating = agency.pk is None
+    if not creating and {"slug", "site"} & set(fields):
+        # workflows, profiles and links name an agency by its slug within its site
+        raise Conflict(_("Slug dan mal sebuah instansi tidak bisa diubah setelah dibuat."), code="agency_identity_fixed")
     _full_clean(agency)
     agency.save()
     if not creating and {"name", "short_name"} & set(fields):

@@ -167,6 +167,8 @@ class TestApi:
         ({"completion_days": "lima"}, 422, "invalid_input"),
         ({"fee": -5}, 400, "invalid_service_content"),
         ({"requirements": [{"type": "paspor-alien"}]}, 400, "invalid_service_content"),
+        ({"requirements": [{"type": "ktp-el"}, {"type": "ktp-el"}]}, 400, "invalid_service_content"),
+        ({"name": None}, 400, "invalid_service_content"),
     ])
     def test_bad_draft_payload(self, api, service, own_admin, payload, status, code):
         token = api.token(own_admin)
@@ -277,3 +279,15 @@ def test_publish_waits_for_a_draft_edit_lock(service, own_admin):
     services.service_version_publish(actor=own_admin, version=draft)
     service.refresh_from_db()
     assert service.current_version.procedure == ["Satu", "Dua"]
+
+
+def test_an_agency_keeps_its_slug_and_site(site, agency, mall_admin):
+    """Workflows and profiles name agencies by slug: renaming it would orphan them."""
+    from satupintu.catalog import services as catalog_services
+    from satupintu.core.errors import Conflict
+
+    agency.slug = "dpmptsp-baru"
+    with pytest.raises(Conflict):
+        catalog_services.agency_save(actor=mall_admin, agency=agency, fields=["slug"])
+    agency.refresh_from_db()
+    assert agency.slug == "dpmptsp"
