@@ -167,7 +167,7 @@ def _create(actor, service, applicant, ticket, fields: dict, idempotency: tuple[
                            code="no_workflow")
     if actor.role == Role.CITIZEN:
         if walk_in is not None:
-            raise InvalidInput(_("Hanya petugas yang boleh mendaftarkan warga di loket."), code="not_officer")
+            raise Forbidden(_("Hanya petugas yang boleh mendaftarkan warga di loket."), code="not_officer")
         if applicant is not None and applicant.pk != actor.pk:
             raise Forbidden(_("Warga hanya bisa mengajukan permohonan untuk dirinya sendiri."), code="foreign_applicant")
         applicant, channel = actor, Channel.ONLINE

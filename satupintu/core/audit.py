@@ -48,11 +48,14 @@ def entry_hash(*, seq, at, actor_id, actor_label, action, object_type, object_id
 
 
 def actor_label(actor) -> str:
+    """Who acted, as stored (cut to the column: an email may be longer than the label allows)."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return "publik"
     if actor.pk is None:
-        return actor.get_username()
-    return f"{actor.pk}:{actor.get_username() or getattr(actor, 'phone', '') or ''}"
+        label = actor.get_username()
+    else:
+        label = f"{actor.pk}:{actor.get_username() or getattr(actor, 'phone', '') or ''}"
+    return label[: AuditEntry._meta.get_field("actor_label").max_length]
 
 
 def record(*, actor, action: str, obj=None, object_type: str = "", object_id: Any = "", changes: dict | None = None):

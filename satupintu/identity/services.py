@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satupintu.core import audit, ratelimit
-from satupintu.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
+from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAuthenticated
 from satupintu.core.permissions import require_authenticated
 
 from .backends import find_user
@@ -33,22 +33,33 @@ def _collect(errors: dict, field: str, fn):
     return None
 
 
+def _clean_full_name(value, errors: dict) -> str:
+    full_name = (value or "").strip()
+    if not full_name or len(full_name) > 150:
+        errors["full_name"] = _("Nama lengkap wajib diisi (maks. 150 karakter).")
+    return full_name
+
+
+def _clean_email(value, errors: dict) -> str:
+    """A lower-cased email, or "" when none was given; problems go to `errors`."""
+    email = (value or "").strip().lower()
+    if email:
+        _collect(errors, "email", lambda: validate_email(email))
+        if len(email) > 254:
+            errors["email"] = _("Email terlalu panjang (maks. 254 karakter).")
+    return email
+
+
 @transaction.atomic
 def citizen_register(*, actor, full_name: str, password: str, nik: str, email: str = "", phone: str = "",
                      kk_number: str = "") -> User:
     """Create a citizen account. Nothing is stored unless every field is valid and unique."""
     errors: dict[str, str] = {}
-    full_name = (full_name or "").strip()
-    if not full_name or len(full_name) > 150:
-        errors["full_name"] = _("Nama lengkap wajib diisi (maks. 150 karakter).")
-    email = (email or "").strip().lower()
+    full_name = _clean_full_name(full_name, errors)
+    email = _clean_email(email, errors)
     phone_raw = (phone or "").strip()
-    if not email and not phone_raw:
+    if not email and not phone_raw and "email" not in errors:
         errors["email"] = _("Isi email atau nomor HP untuk masuk.")
-    if email:
-        _collect(errors, "email", lambda: validate_email(email))
-        if len(email) > 254:
-            errors["email"] = _("Email terlalu panjang (maks. 254 karakter).")
     phone_e164 = _collect(errors, "phone", lambda: normalise_phone(phone_raw)) if phone_raw else None
     facts = _collect(errors, "nik", lambda: parse_nik(nik))
     kk = _collect(errors, "kk_number", lambda: validate_kk(kk_number)) if (kk_number or "").strip() else ""
@@ -86,18 +97,14 @@ def citizen_register_assisted(*, actor, full_name: str, nik: str, phone: str = "
 
     require_authenticated(actor)
     if officer_agency_id(actor) is None:
-        raise InvalidInput(_("Hanya petugas yang boleh mendaftarkan warga di loket."), code="not_officer")
+        raise Forbidden(_("Hanya petugas yang boleh mendaftarkan warga di loket."), code="not_officer")
     facts = parse_nik(nik)
     existing = User.objects.filter(citizen__nik=facts.nik).first()
     if existing is not None:
         return existing
     errors: dict[str, str] = {}
-    full_name = (full_name or "").strip()
-    if not full_name or len(full_name) > 150:
-        errors["full_name"] = _("Nama lengkap wajib diisi (maks. 150 karakter).")
-    email = (email or "").strip().lower()
-    if email:
-        _collect(errors, "email", lambda: validate_email(email))
+    full_name = _clean_full_name(full_name, errors)
+    email = _clean_email(email, errors)
     phone_e164 = _collect(errors, "phone", lambda: normalise_phone(phone)) if (phone or "").strip() else None
     if not email and not phone_e164 and "phone" not in errors:
         errors["phone"] = _("Isi nomor HP atau email warga agar ia bisa menerima kabar permohonannya.")
@@ -106,9 +113,13 @@ def citizen_register_assisted(*, actor, full_name: str, nik: str, phone: str = "
     if (email and User.objects.filter(email__iexact=email).exists()) or (
             phone_e164 and User.objects.filter(phone=phone_e164).exists()):
         raise Conflict(_("Email atau nomor HP ini sudah dipakai akun lain dengan NIK berbeda."), code="duplicate_account")
-    user = User.objects.create_user(email=email or None, password=None, phone=phone_e164, full_name=full_name,
-                                    role=Role.CITIZEN)
-    CitizenProfile.objects.create(user=user, nik=facts.nik)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email or None, password=None, phone=phone_e164, full_name=full_name,
+                                            role=Role.CITIZEN)
+            CitizenProfile.objects.create(user=user, nik=facts.nik)
+    except IntegrityError:  # another counter registered the same person a moment ago
+        raise Conflict(_("Akun warga ini baru saja dibuat di loket lain; coba lagi."), code="duplicate_account") from None
     audit.record(actor=actor, action="citizen.registered_assisted", obj=user,
                  changes={"email": bool(email), "phone": bool(phone_e164)})
     return user
@@ -120,10 +131,7 @@ def citizen_profile_update(*, actor, full_name: str | None = None, kk_number: st
     errors: dict[str, str] = {}
     changes = {}
     if full_name is not None:
-        full_name = full_name.strip()
-        if not full_name or len(full_name) > 150:
-            errors["full_name"] = _("Nama lengkap wajib diisi (maks. 150 karakter).")
-        changes["full_name"] = full_name
+        changes["full_name"] = _clean_full_name(full_name, errors)
     if kk_number is not None:
         changes["kk_number"] = _collect(errors, "kk_number", lambda: validate_kk(kk_number)) if kk_number.strip() else ""
     if errors:
@@ -174,8 +182,10 @@ def officer_create(*, actor, email: str, full_name: str, role: str, password: st
 
     require_mall_admin(actor)
     errors: dict[str, str] = {}
-    email = (email or "").strip().lower()
-    _collect(errors, "email", lambda: validate_email(email))
+    email = _clean_email(email, errors)
+    if not email:
+        errors["email"] = _("Email wajib diisi.")
+    full_name = _clean_full_name(full_name, errors)
     if role not in Role.values or role == Role.CITIZEN:
         errors["role"] = _("Peran petugas tidak dikenal.")
     elif (role == Role.MALL_ADMIN) != (agency is None):

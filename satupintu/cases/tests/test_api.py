@@ -211,7 +211,7 @@ def test_front_office_files_a_walk_in_application(officer_client, pbg, officers,
                                           "applicant_name": "Budi Santoso", "applicant_phone": "081298765432"})
     assert r.status_code == 201 and r.json()["channel"] == "walk_in" and r.json()["status"] == "draft"
     r = as_citizen.call("post", "/applications", {"service": "dpmptsp/pbg", "applicant_nik": "1401021203880002"})
-    assert r.status_code == 400 and r.json()["code"] == "not_officer"
+    assert r.status_code == 403 and r.json()["code"] == "not_officer"
     verifier = officer_client(officers["dpmptsp:verifier"])
     r = verifier.call("post", "/applications", {"service": "dpmptsp/pbg", "applicant_nik": "1401021203880002"})
     assert r.status_code == 403 and Application.objects.count() == 1

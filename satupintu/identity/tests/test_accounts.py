@@ -135,3 +135,27 @@ class TestPages:
         assert citizen.full_name == "Siti R." and citizen.citizen.kk_number == "1471020101150004"
         r = client.post("/akun/profil/", {"full_name": "Siti R.", "kk_number": "99"})
         assert r.status_code == 400
+
+
+def test_over_long_email_or_name_is_a_clear_400(db, make_officer, agency, mall_admin):
+    """Checked once for every way an account is made, before the database's column limits."""
+    from satupintu.core.errors import InvalidInput
+    from satupintu.identity.services import citizen_register_assisted, officer_create
+
+    long_email = "a" * 250 + "@example.test"
+    officer = make_officer(agency, role="front_office")
+    with pytest.raises(InvalidInput) as exc:
+        citizen_register_assisted(actor=officer, full_name="Budi", nik="1401021203880002", email=long_email)
+    assert "email" in exc.value.details
+    with pytest.raises(InvalidInput) as exc:
+        officer_create(actor=mall_admin, email="ok@example.test", full_name="N" * 200, role="verifier",
+                       password="Sandi-Rahasia-2026", agency=agency)
+    assert "full_name" in exc.value.details
+
+
+def test_audit_label_fits_a_long_email(db):
+    from satupintu.core import audit
+    from satupintu.identity.models import User
+
+    user = User(pk=7, email="b" * 240 + "@example.test")
+    assert len(audit.actor_label(user)) == 200
