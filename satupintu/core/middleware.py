@@ -1,3 +1,5 @@
+import re
+
 from django.shortcuts import render
 
 from .errors import DomainError, RateLimited
@@ -48,6 +50,9 @@ class LanguageMiddleware:
         return response
 
 
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 class RejectNulMiddleware:
     """A NUL character has no place in any field here, and PostgreSQL refuses to store or even
     compare it: answer 400 at the door instead of a 500 deep inside. File uploads (multipart)
@@ -64,7 +69,10 @@ class RejectNulMiddleware:
         content_type = request.META.get("CONTENT_TYPE", "")
         if not suspicious and request.method in ("POST", "PUT", "PATCH") and not content_type.startswith("multipart/"):
             body = request.body
-            suspicious = b"\x00" in body or b"\\u0000" in body or b"%00" in body
+            if content_type.startswith("application/x-www-form-urlencoded"):
+                suspicious = b"\x00" in body or b"%00" in body
+            else:  # JSON: a \u0000 escape (not an escaped backslash followed by "u0000")
+                suspicious = b"\x00" in body or JSON_NUL.search(body) is not None
         if suspicious:
             message = _("Permintaan berisi karakter NUL yang tidak diizinkan.")
             if request.path.startswith("/api/"):

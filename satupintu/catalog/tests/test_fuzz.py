@@ -90,3 +90,19 @@ def test_upper_case_duplicate_slug_is_a_409(api, agency, make_officer):
     assert api.post("/services", {**body, "slug": "izin-a"}, token=token).status_code == 201
     r = api.post("/services", {**body, "slug": "IZIN-A"}, token=token)
     assert r.status_code == 409 and r.json()["code"] == "duplicate_service"
+
+
+def test_percent_zero_zero_in_json_text_is_just_text(client, citizen):
+    """'%00' means NUL only in a form-encoded body; in JSON it is three ordinary characters."""
+    import json
+
+    from conftest import PASSWORD
+
+    r = client.post("/api/v1/auth/login", json.dumps({"username": "siti@example.test", "password": "x%00y"}),
+                    content_type="application/json")
+    assert r.status_code == 401  # a wrong password, not a refused request
+    r = client.post("/api/v1/auth/login", json.dumps({"username": "siti@example.test", "password": PASSWORD}),
+                    content_type="application/json")
+    assert r.status_code == 200
+    r = client.post("/akun/masuk/", "username=siti%00&password=x", content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 400
