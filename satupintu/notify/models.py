@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 class EmailStatus(models.TextChoices):
     PENDING = "pending", _("Menunggu")
+    SENDING = "sending", _("Sedang dikirim")  # claimed by one task run: a duplicate run does not send again
     SENT = "sent", _("Terkirim")
     FAILED = "failed", _("Gagal")
     SKIPPED = "skipped", _("Tanpa email")

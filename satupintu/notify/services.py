@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -128,6 +129,9 @@ def notification_email_send(*, notification_id: str) -> str:
         return "missing"
     if n.email_status != EmailStatus.PENDING:
         return n.email_status
+    # claim the send: of two runs of the same task, only one sends
+    if not Notification.objects.filter(pk=n.pk, email_status=EmailStatus.PENDING).update(email_status=EmailStatus.SENDING):
+        return EmailStatus.SENDING
     user = n.recipient
     if not user.email or not user.is_active:
         Notification.objects.filter(pk=n.pk).update(email_status=EmailStatus.SKIPPED)
@@ -155,7 +159,8 @@ def notification_email_send(*, notification_id: str) -> str:
             _enqueue(send_notification_email, str(n.uuid), run_after=timezone.now() + wait)
         return status
     Notification.objects.filter(pk=n.pk).update(
-        email_status=EmailStatus.SENT, email_attempts=n.email_attempts + 1, email_sent_at=timezone.now(), email_last_error=""
+        email_status=EmailStatus.SENT, email_attempts=F("email_attempts") + 1, email_sent_at=timezone.now(),
+        email_last_error=""
     )
     return EmailStatus.SENT
 

@@ -121,6 +121,25 @@ def test_email_sent_in_site_language(citizen):
     assert len(mail.outbox) == 1
 
 
+def test_a_run_that_finds_the_email_claimed_does_not_send(citizen, monkeypatch):
+    """Two runs of the same task at once: the one that loses the claim sends nothing."""
+    from django.db.models import QuerySet
+
+    n = _notify(citizen)
+    claimed_elsewhere = {"done": False}
+    original = QuerySet.update
+
+    def update(self, **kwargs):
+        if kwargs.get("email_status") == EmailStatus.SENDING and not claimed_elsewhere["done"]:
+            claimed_elsewhere["done"] = True
+            original(self.model.objects.filter(pk=n.pk), email_status=EmailStatus.SENDING)  # the rival wins first
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.SENDING
+    assert mail.outbox == []
+
+
 def test_email_failure_retries_with_backoff_then_fails(citizen, monkeypatch, settings):
     settings.SATUPINTU_NOTIFY_MAX_ATTEMPTS = 3
 
