@@ -105,14 +105,6 @@ def _clean_fields(data: dict) -> dict:
     return out
 
 
-def _new_tracking_number() -> str:
-    for _attempt in range(20):
-        code = ids.new_code(9)
-        if not Application.objects.filter(tracking_number=code).exists():
-            return code
-    raise RuntimeError("no free tracking number")  # 32^9 codes: practically unreachable
-
-
 def _refresh_due(app: Application, tasks, today: date) -> None:
     """Recompute the application's and its active tasks' due dates from the calendar and pauses."""
     cal = site_calendar(app.agency.site)
@@ -369,7 +361,8 @@ def _submit(actor, app: Application, attached: dict | None = None, requirements:
     if _rebind_to_current_version(app):
         attached = requirements = None
     _check_before_submit(app, today, attached, requirements)
-    app.status, app.submitted_at, app.tracking_number = Status.SUBMITTED, timezone.now(), _new_tracking_number()
+    app.status, app.submitted_at = Status.SUBMITTED, timezone.now()
+    app.tracking_number = ids.new_unique_code(Application, "tracking_number", 9)
     tasks = _build_tasks(app, today)
     started = [t for t in tasks if t.status == TaskStatus.ACTIVE]
     _touch(app, "status", "submitted_at", "tracking_number", "version", "sla_started_on", "due_on")

@@ -30,6 +30,16 @@ def new_code(length: int = 6) -> str:
     return body + check_char(body)
 
 
+def new_unique_code(model, field: str = "code", length: int = 6) -> str:
+    """A new code not yet used in `model.field` (random codes collide once enough are stored:
+    with 6 characters, about 1 in 1,000 at a million rows)."""
+    for _attempt in range(20):
+        code = new_code(length)
+        if not model._default_manager.filter(**{field: code}).exists():
+            return code
+    raise RuntimeError(f"no free {model.__name__}.{field} of length {length}")
+
+
 def normalise(code: str) -> str | None:
     """The canonical form of a typed code, or None when it is malformed or its check fails."""
     text = (code or "").upper().replace(" ", "").replace("-", "").translate(_ALIASES)

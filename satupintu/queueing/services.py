@@ -36,12 +36,17 @@ def _require_counter_officer(actor, counter) -> None:
         raise Forbidden(_("Loket ini milik instansi lain."), code="foreign_counter")
 
 
-@transaction.atomic
-def queue_group_create(*, actor, agency, prefix: str, name: str, services=(), number_start=1, number_wrap=999) -> QueueGroup:
-    require_mall_admin(actor)
+def _clean_prefix(prefix: str) -> str:
     prefix = (prefix or "").strip().upper()
     if not prefix.isalpha() or not prefix.isascii() or len(prefix) > 2:
         raise InvalidInput(_("Awalan nomor antrean harus 1–2 huruf."), code="invalid_prefix")
+    return prefix
+
+
+@transaction.atomic
+def queue_group_create(*, actor, agency, prefix: str, name: str, services=(), number_start=1, number_wrap=999) -> QueueGroup:
+    require_mall_admin(actor)
+    prefix = _clean_prefix(prefix)
     if not 0 < number_start < number_wrap:
         raise InvalidInput(_("Nomor awal harus lebih kecil dari nomor akhir."), code="invalid_numbering")
     if QueueGroup.objects.filter(site=agency.site, prefix=prefix).exists():
@@ -82,7 +87,7 @@ def ticket_issue(*, actor, group: QueueGroup, service=None, nik: str = "", phone
     day = local_day(group.site, now)
     number, cycle = _next_number(group, day)
     ticket = Ticket.objects.create(
-        code=ids.new_code(6), site=group.site, group=group, day=day, cycle=cycle, number=number, service=service,
+        code=ids.new_unique_code(Ticket), site=group.site, group=group, day=day, cycle=cycle, number=number, service=service,
         nik=nik, phone=phone, priority=priority, priority_weight=priority_weight(priority),
         arrival_at=now, issued_at=now,
     )
@@ -221,7 +226,7 @@ def ticket_transfer(*, actor, ticket: Ticket, group: QueueGroup, service=None) -
     now = timezone.now()
     number, cycle = _next_number(group, local_day(group.site, now))
     new = Ticket.objects.create(
-        code=ids.new_code(6), site=group.site, group=group, day=local_day(group.site, now), cycle=cycle, number=number,
+        code=ids.new_unique_code(Ticket), site=group.site, group=group, day=local_day(group.site, now), cycle=cycle, number=number,
         service=service, nik=ticket.nik, phone=ticket.phone, priority=ticket.priority,
         priority_weight=ticket.priority_weight, arrival_at=ticket.arrival_at, booked_for=ticket.booked_for,
         issued_at=now, transferred_from=ticket,
@@ -237,6 +242,7 @@ def ticket_transfer(*, actor, ticket: Ticket, group: QueueGroup, service=None) -
 def queue_group_sync(*, actor, agency, prefix: str, name: str, services) -> tuple[QueueGroup, bool]:
     """Make the group `prefix` of the agency's site match the profile; nothing happens when it does."""
     require_mall_admin(actor)
+    prefix = _clean_prefix(prefix)
     group = QueueGroup.objects.filter(site=agency.site, prefix=prefix).first()
     if group is None:
         return queue_group_create(actor=actor, agency=agency, prefix=prefix, name=name, services=services), True
@@ -260,6 +266,8 @@ def queue_day_close(*, actor, site, day) -> dict:
     """Close a day: unserved tickets are marked, open counters closed, unused bookings expired.
     The tickets stay, so the day's statistics are kept. Running it twice changes nothing."""
     require_mall_admin(actor)
+    if day > local_day(site):
+        raise InvalidInput(_("Hari yang belum tiba tidak bisa ditutup."), code="day_in_future")
     now = timezone.now()
     open_statuses = [TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING]
     expired = Ticket.objects.filter(site=site, day__lte=day, status__in=open_statuses).update(
@@ -348,12 +356,14 @@ def booking_create(*, actor, group: QueueGroup, slot_start, nik: str = "", phone
     if timezone.is_naive(slot_start):  # a time without an offset is the site's local time
         slot_start = timezone.make_aware(slot_start, ZoneInfo(group.site.timezone))
     now = timezone.now()
-    day = local_day(group.site, slot_start)
+    ahead = settings.SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD
     if slot_start <= now:
         raise InvalidInput(_("Slot itu sudah lewat; pilih waktu lain."), code="slot_past")
-    if day > local_day(group.site, now) + timedelta(days=settings.SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD):
-        raise InvalidInput(_("Reservasi paling lambat %(n)d hari ke depan.") % {"n": settings.SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD},
-                           code="slot_too_far")
+    # compared before any time-zone arithmetic, which would overflow on a year-9999 time
+    if slot_start > now + timedelta(days=ahead + 2) or (
+            local_day(group.site, slot_start) > local_day(group.site, now) + timedelta(days=ahead)):
+        raise InvalidInput(_("Reservasi paling lambat %(n)d hari ke depan.") % {"n": ahead}, code="slot_too_far")
+    day = local_day(group.site, slot_start)
     if slot_start not in booking_slots(group, day):
         reason = _("MPP tutup pada hari itu (libur, cuti bersama atau penutupan).") if not booking_slots(group, day) else \
             _("Waktu itu bukan awal slot dalam jam layanan.")
@@ -368,7 +378,7 @@ def booking_create(*, actor, group: QueueGroup, slot_start, nik: str = "", phone
         nxt = next_free_slot(group, slot_start)
         raise Conflict(_("Slot penuh.") + (" " + _("Slot kosong berikutnya: %(t)s.") % {"t": _local(group, nxt)} if nxt else ""),
                        code="slot_full", details={"next_free": _iso(nxt)})
-    booking = Booking.objects.create(code=ids.new_code(6), group=group, service=service, day=day, slot_start=slot_start,
+    booking = Booking.objects.create(code=ids.new_unique_code(Booking), group=group, service=service, day=day, slot_start=slot_start,
                                      nik=nik, phone=phone)
     audit.record(actor=actor, action="booking.created", obj=booking, changes={"group": group.prefix, "slot": slot_start})
     return booking

@@ -140,7 +140,8 @@ def display_events(request):
         since = timezone.make_aware(since, ZoneInfo(site.timezone))
     # a display back after a long break announces today's missed calls at most, never yesterday's
     start_of_day = datetime.combine(services.local_day(site), datetime.min.time(), ZoneInfo(site.timezone))
-    since = max(since, start_of_day)
+    # … and a time in the future (or year 9999) cannot silence it: nothing is newer than now
+    since = min(max(since, start_of_day), timezone.now())
 
     def stream():
         nonlocal since

@@ -49,3 +49,14 @@ def test_the_one_undetected_swap_is_0_and_z():
 def test_garbage():
     for bad in ("", "1", "!!!!!!", "ABCDEFU"):
         assert ids.normalise(bad) is None
+
+
+def test_new_unique_code_skips_codes_in_use(db, monkeypatch):
+    from satupintu.core import ids
+    from satupintu.core.models import AuditEntry
+
+    AuditEntry.objects.create(at="2026-01-01T00:00:00Z", actor_label="x", action="x", object_type="x", object_id="AAAAAA0",
+                              digest="0")
+    draws = iter(["AAAAAA0", "BBBBBB0"])
+    monkeypatch.setattr(ids, "new_code", lambda length: next(draws))
+    assert ids.new_unique_code(AuditEntry, "object_id") == "BBBBBB0"

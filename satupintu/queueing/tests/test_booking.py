@@ -68,6 +68,7 @@ def test_one_booking_per_person_per_day(group, day):
     (lambda d: at(d, 9, 10), "slot_invalid"),    # not a slot start
     (lambda d: at(date(2026, 3, 20), 9), "slot_invalid"),  # cuti bersama Idul Fitri
     (lambda d: timezone.now() - timedelta(hours=1), "slot_past"),
+    (lambda d: datetime(9999, 12, 31, 23, 59, 59, tzinfo=ZoneInfo("Etc/GMT+12")), "slot_too_far"),  # no overflow
 ])
 def test_bad_slots_are_refused_and_nothing_stored(group, day, when, code):
     with pytest.raises((InvalidInput, Conflict)) as exc:
@@ -252,3 +253,17 @@ def test_display_never_replays_yesterday_and_accepts_a_naive_id(client, group, a
                                             called_at=timezone.now() - timedelta(days=1))
     body = b"".join(client.get("/antrian/layar/events/", HTTP_LAST_EVENT_ID="2020-01-01T00:00:00").streaming_content)
     assert b"B001" not in body
+
+
+def test_a_day_not_yet_come_cannot_be_closed(group, mall_admin):
+    services.ticket_issue(actor=None, group=group)
+    with pytest.raises(InvalidInput) as exc:
+        services.queue_day_close(actor=mall_admin, site=group.site, day=services.local_day(group.site) + timedelta(days=30))
+    assert exc.value.code == "day_in_future"
+    assert Ticket.objects.filter(status=TicketStatus.WAITING).count() == 1
+
+
+def test_group_sync_is_idempotent_for_a_lower_case_prefix(agency, mall_admin):
+    first, created = services.queue_group_sync(actor=mall_admin, agency=agency, prefix="c", name="C", services=[])
+    again, created_again = services.queue_group_sync(actor=mall_admin, agency=agency, prefix="c", name="C", services=[])
+    assert created and not created_again and first.pk == again.pk and again.prefix == "C"
