@@ -4,19 +4,13 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from satupintu.core.errors import DomainError, InvalidInput
+from satupintu.core.http import int_param
 from satupintu.core.pagination import Page
 
 from . import eligibility, selectors
 from .models import ApplicantType, ServiceKind
 
 WELL_KNOWN = ["ktp", "akta kelahiran", "kartu keluarga", "izin usaha", "pbg", "skck", "paspor", "bpjs"]
-
-
-def _int(value, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def home(request):
@@ -30,7 +24,7 @@ def service_list(request):
     q = request.GET.get("q", "")
     agency_slug = request.GET.get("instansi") or None
     kind = request.GET.get("jenis") or None
-    page_no = _int(request.GET.get("halaman"), 1)
+    page_no = int_param(request.GET, "halaman")
     error, page, agency = None, Page([], 0, 1, 20), None
     try:
         agency = selectors.agency_get(actor=request.user, key=agency_slug) if agency_slug else None
@@ -48,11 +42,11 @@ def service_list(request):
 
 def service_detail(request, agency_slug, slug):
     service = selectors.service_get(actor=request.user, key=slug, agency_slug=agency_slug)
-    number = request.GET.get("versi")
+    number = int_param(request.GET, "versi", 0) if request.GET.get("versi") else None
     if number is None and service.current_version_id is None:  # never published: officers see the draft
-        version = selectors.service_draft_get(actor=request.user, service=service)
-        number = version.number if version else 0
-    version = selectors.service_version_get(actor=request.user, service=service, number=_int(number, 0) if number else None)
+        draft = selectors.service_draft_get(actor=request.user, service=service)
+        number = draft.number if draft else 0
+    version = selectors.service_version_get(actor=request.user, service=service, number=number)
     site = selectors.site_current()
     due, skipped = selectors.expected_completion(site=site, version=version, start=date.today())
     return render(request, "catalog/service_detail.html", {

@@ -156,9 +156,7 @@ _sealer = _Sealer()
 def _seal_now() -> None:
     """Never lets a sealing problem reach the request (or the timer)."""
     try:
-        batch = getattr(settings, "SATUPINTU_AUDIT_SEAL_BATCH", 500)
-        while seal(limit=batch) == batch:  # a full batch: more may be waiting
-            pass
+        seal_all(batch=getattr(settings, "SATUPINTU_AUDIT_SEAL_BATCH", 500))
     except Exception:  # noqa: BLE001 — the write is committed; cron's audit_seal will catch up
         log.exception("audit: sealing after commit failed; pending entries wait for audit_seal")
 

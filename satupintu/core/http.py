@@ -1,20 +1,16 @@
 """Small helpers for HTTP requests shared by pages and the API."""
 
 import ipaddress
-import os
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+
+from .errors import InvalidInput
 
 
 def trusted_proxies() -> int:
     """How many reverse proxies in front of the app append to X-Forwarded-For (0: none)."""
-    value = getattr(settings, "SATUPINTU_TRUSTED_PROXIES", None)
-    if value is None:
-        value = os.environ.get("SATUPINTU_TRUSTED_PROXIES", "0")
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
+    return max(0, settings.SATUPINTU_TRUSTED_PROXIES)
 
 
 def _valid_ip(value: str) -> str | None:
@@ -43,9 +39,12 @@ def client_ip(request) -> str:
 
 
 def int_param(params, key: str = "page", default: int = 1) -> int:
-    """A whole number from a query or form; anything else reads as `default` (the selector then
-    says what is wrong, e.g. a page past the end)."""
-    try:
-        return int(params.get(key, default))
-    except (TypeError, ValueError):
+    """A whole number from a query or form: `default` when absent or empty, a 400 when it is not
+    a number (the selector then judges the value, e.g. a page past the end is a 404)."""
+    value = params.get(key, "")
+    if value in (None, ""):
         return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(_("%(key)s harus berupa angka.") % {"key": key}, code="invalid_number") from None

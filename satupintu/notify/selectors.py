@@ -104,12 +104,3 @@ def can_manage_webhooks(*, actor, agency_id: int | None) -> bool:
     if agency_id is None:
         return is_mall_admin(actor)
     return can_manage_agency(actor, agency_id)
-
-
-def parse_page(value, default: int = 1) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(_("Nomor halaman harus angka."), code="invalid_page") from None

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from satupintu.catalog.selectors import agency_choices, agency_get
 from satupintu.core.errors import DomainError, InvalidInput
+from satupintu.core.http import int_param
 from satupintu.core.permissions import is_mall_admin, officer_agency_id
 
 from . import selectors, services
@@ -19,7 +20,7 @@ SECRET_KEY = "notify_new_secret"
 def inbox(request):
     unread_only = request.GET.get("belum") == "1"
     page = selectors.notification_page(actor=request.user, unread=True if unread_only else None,
-                                       page=selectors.parse_page(request.GET.get("halaman")), page_size=20)
+                                       page=int_param(request.GET, "halaman"), page_size=20)
     return render(request, "notify/inbox.html", {"page": page, "unread_only": unread_only})
 
 

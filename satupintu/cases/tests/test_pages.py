@@ -167,3 +167,9 @@ def test_counter_officer_opens_an_application_from_the_ticket_served(client, age
                                                  "service": str(pbg.uuid), "ticket": ticket.code})
     app = Application.objects.get()
     assert r.status_code == 302 and app.ticket == ticket and app.channel == "walk_in"
+
+
+def test_a_page_number_that_is_not_a_number_is_a_400(client, officers):
+    client.force_login(officers["dpmptsp:front_office"])
+    assert client.get("/kantor/", {"page": "abc"}).status_code == 400
+    assert client.get("/kantor/", {"page": ""}).status_code == 200
