@@ -71,7 +71,7 @@ def _visible_agency_id(actor):
 
 def webhook_endpoint_list(*, actor, agency=None):
     own = _visible_agency_id(actor)
-    qs = WebhookEndpoint.objects.select_related("agency", "created_by").order_by("-created_at", "-id")
+    qs = WebhookEndpoint.objects.select_related("agency").order_by("-created_at", "-id")
     if own is not None:
         if agency is not None and agency.pk != own:
             raise Forbidden(_("Anda hanya dapat melihat webhook instansi Anda sendiri."), code="webhook_forbidden")
@@ -90,7 +90,7 @@ def webhook_endpoint_get(*, actor, key) -> WebhookEndpoint:
 
 def webhook_delivery_list(*, actor, endpoint: WebhookEndpoint | None = None, agency=None):
     own = _visible_agency_id(actor)
-    qs = WebhookDelivery.objects.select_related("endpoint", "endpoint__agency").order_by("-created_at", "-id")
+    qs = WebhookDelivery.objects.select_related("endpoint").order_by("-created_at", "-id")
     if endpoint is not None:
         if own is not None and endpoint.agency_id != own:
             raise NotFound(_("Webhook tidak ditemukan."), code="webhook_not_found")

@@ -369,7 +369,3 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
         logger.info("notify: webhook %s failed (attempt %d): %s", d.uuid, attempts, error)
         _enqueue(deliver_webhook, str(d.uuid), run_after=retry_at)
     return changes.get("status", DeliveryStatus.PENDING)
-
-
-def webhook_event_names() -> list[str]:
-    return sorted(EVENTS)

@@ -1,9 +1,8 @@
 from django.tasks import task
 
-from satupintu.catalog.selectors import site_current
 from satupintu.core.permissions import SystemActor
 
-from . import services
+from . import selectors, services
 
 
 @task()
@@ -11,6 +10,6 @@ def close_queue_day(day: str | None = None) -> dict:
     """Background version of `manage.py close_queue_day` (enqueue it from a scheduler at closing time)."""
     from datetime import date
 
-    site = site_current()
+    site = selectors.site_required()  # a clear error before any profile is loaded
     target = date.fromisoformat(day) if day else services.local_day(site)
     return services.queue_day_close(actor=SystemActor("close_queue_day"), site=site, day=target)

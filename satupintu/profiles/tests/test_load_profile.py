@@ -106,3 +106,14 @@ def test_a_bad_profile_changes_nothing(tmp_path, monkeypatch, breakage, message)
 def test_unknown_profile():
     with pytest.raises(CommandError, match="tidak ada"):
         call_command("load_profile", "kota-antah-berantah")
+
+
+def test_a_database_conflict_is_a_command_error_not_a_traceback(db, monkeypatch):
+    from satupintu.core.errors import Conflict
+
+    def clash(*args, **kwargs):
+        raise Conflict("Kode loket A1 sudah dipakai instansi lain.", code="duplicate_counter")
+
+    monkeypatch.setattr(loader, "load", clash)
+    with pytest.raises(CommandError, match="tidak ada yang diubah: Kode loket A1"):
+        call_command("load_profile", "mpp-pekanbaru")

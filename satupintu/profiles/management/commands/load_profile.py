@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from satupintu.core.errors import DomainError
 from satupintu.core.permissions import SystemActor
 from satupintu.profiles import loader
 
@@ -21,8 +22,12 @@ class Command(BaseCommand):
             raise CommandError("Profil tidak valid; tidak ada yang diubah:\n  - " + "\n  - ".join(exc.problems)) from None
         n = sum(len(a.services) for a in spec.agencies)
         self.stdout.write(f"Memuat profil {profile}: {len(spec.agencies)} instansi, {n} layanan …")
-        report = loader.load(spec, actor=SystemActor("load_profile"), demo_accounts=demo_accounts,
-                             progress=lambda msg: self.stdout.write(msg))
+        try:
+            report = loader.load(spec, actor=SystemActor("load_profile"), demo_accounts=demo_accounts,
+                                 progress=lambda msg: self.stdout.write(msg))
+        except DomainError as exc:  # the database disagrees with the profile (e.g. a code taken); all rolled back
+            details = f"\n  {exc.details}" if exc.details else ""
+            raise CommandError(f"Profil tidak dapat dimuat; tidak ada yang diubah: {exc.message}{details}") from None
         self.stdout.write(self.style.SUCCESS(
             f"Selesai dalam {time.monotonic() - started:.1f} s: {report.agencies} instansi "
             f"({report.changed_agencies} baru/berubah), {report.services} layanan "
