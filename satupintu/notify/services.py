@@ -27,7 +27,7 @@ from satupintu.core import audit
 from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from satupintu.core.permissions import can_manage_agency, require_authenticated
 
-from .events import EVENTS, clean_context, event_get, render
+from .events import clean_context, event_get, render
 from .models import DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
 from .signing import sign
 

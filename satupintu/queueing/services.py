@@ -59,8 +59,7 @@ def queue_group_create(*, actor, agency, prefix: str, name: str, services=(), nu
 
 
 def _next_number(group: QueueGroup, day) -> tuple[int, int]:
-    seq, _created = DaySequence.objects.get_or_create(group=group, day=day)
-    seq = DaySequence.objects.select_for_update().get(pk=seq.pk)
+    seq, _created = DaySequence.objects.select_for_update().get_or_create(group=group, day=day)
     if seq.last_number == 0:
         number = group.number_start
     elif seq.last_number >= group.number_wrap:

@@ -18,10 +18,11 @@ class Command(BaseCommand):
         if not path.exists():
             self.stdout.write(f"Profil {profile} tidak punya akun demo.")
             return
-        accounts = tomllib.loads(path.read_text())["account"]
-        existing = set(User.objects.values_list("email", flat=True))
+        accounts = tomllib.loads(path.read_text()).get("account", [])
+        emails = [a["email"].lower() for a in accounts if a.get("email")]
+        existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))  # stored lower-case
         self.stdout.write("Akun demo (hanya untuk demonstrasi):")
         for acc in accounts:
-            if acc.get("email") in existing:
+            if (acc.get("email") or "").lower() in existing:
                 where = f" — {acc['agency']}" if acc.get("agency") else ""
                 self.stdout.write(f"  {acc['role']:<14} {acc['email']:<40} sandi: {acc['password']}{where}")
