@@ -69,14 +69,20 @@ def _check_link(link: str) -> str:
     return link
 
 
-@transaction.atomic
 def notify_users(*, actor, recipients, event: str, context: dict, link: str = "", obj=None) -> list[Notification]:
     """Tell each distinct recipient about `event`, in the app now and by email after commit.
 
     `actor` is who caused the event (kept for the caller's audit entry; not recorded here).
+    Bad input is refused before anything is written; the rows then join the caller's
+    transaction (no savepoint of their own: they are written with the decision or not at all).
     """
     clean = clean_context(event, context)
     link = _check_link(link)
+    with transaction.atomic(savepoint=False):
+        return _notify(recipients, event, clean, link, obj)
+
+
+def _notify(recipients, event: str, clean: dict, link: str, obj) -> list[Notification]:
     object_type = object_id = ""
     if obj is not None:
         object_type = f"{obj._meta.app_label}.{obj._meta.model_name}"
@@ -262,10 +268,10 @@ def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> str:
     return endpoint.secret
 
 
-@transaction.atomic
 def webhook_emit(*, agency_ids, event: str, payload: dict) -> int:
     """Queue `event` for every active endpoint of these agencies that wants it; send after commit.
-    Returns the number of deliveries created."""
+    Returns the number of deliveries created. Bad input is refused before anything is written;
+    the deliveries then join the caller's transaction (no savepoint of their own)."""
     event_get(event)
     if not isinstance(payload, dict):
         raise InvalidInput(_("Isi webhook harus berupa objek."), code="invalid_payload")
@@ -276,6 +282,11 @@ def webhook_emit(*, agency_ids, event: str, payload: dict) -> int:
     ids = {int(a) for a in agency_ids if a is not None}
     if not ids:
         return 0
+    with transaction.atomic(savepoint=False):
+        return _queue_deliveries(ids, event, data)
+
+
+def _queue_deliveries(ids: set[int], event: str, data: dict) -> int:
     now = timezone.now()
     endpoints = [e for e in WebhookEndpoint.objects.filter(agency_id__in=ids, is_active=True).only("pk", "events")
                  if not e.events or event in e.events]
