@@ -17,7 +17,7 @@ def user_for_token(key: str) -> User | None:
     if not key or not key.startswith("sp_") or len(key) > 100:
         return None
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user__citizen")  # a citizen's writes need the profile
         .filter(key_hash=hash_key(key), expires_at__gt=timezone.now(), user__is_active=True)
         .first()
     )
