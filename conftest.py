@@ -144,5 +144,5 @@ def ktp(citizen):
 def submitted(citizen, pbg, ktp, officers):
     from satupintu.cases import services
 
-    app, _created = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp})
+    app = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp}).application
     return app

@@ -187,8 +187,16 @@ def task_out(t) -> dict:
     }
 
 
-def application_out(app, memo: dict | None = None) -> dict:
+def application_out(app, memo: dict | None = None, *, tasks=None, attachments=None, requirements=None) -> dict:
+    """`tasks`, `attachments` (requirement order) and `requirements` default to the prefetch of
+    the selectors; a caller that just wrote them passes them instead."""
     dl = selectors.application_deadline(app, memo=memo)
+    if requirements is None:
+        requirements = app.version.requirements.all()
+    if attachments is None:
+        attachments = selectors.attachments(app)
+    if tasks is None:
+        tasks = app.tasks.all()
     return {
         "uuid": app.uuid, "tracking_number": app.tracking_number, "service": app.service.slug,
         "service_name": app.version.name, "agency": app.agency.slug, "version": app.version.number,
@@ -198,11 +206,10 @@ def application_out(app, memo: dict | None = None) -> dict:
         "overdue": dl.overdue, "deemed_approved": selectors.deemed_approved(app),
         "return_reason": app.return_reason, "reject_reason": app.reject_reason, "revision": app.revision,
         "requirements": [{"id": r.id, "document_type": r.document_type.code, "name": r.document_type.name,
-                          "mandatory": r.mandatory} for r in app.version.requirements.all()],
+                          "mandatory": r.mandatory} for r in requirements],
         "documents": [{"requirement": a.requirement_id, "document_type": a.requirement.document_type.code,
-                       "document": a.document.uuid, "name": a.document.original_name}
-                      for a in selectors.attachments(app)],
-        "tasks": [task_out(t) for t in app.tasks.all()],
+                       "document": a.document.uuid, "name": a.document.original_name} for a in attachments],
+        "tasks": [task_out(t) for t in tasks],
     }
 
 
@@ -256,10 +263,13 @@ def create_application(request, payload: ApplicationIn):
         app = services.application_create(actor=actor, service=service, walk_in=walk_in, ticket=ticket, **fields)
         return HttpStatus(201, application_out(selectors.application_get(actor=actor, uuid=app.uuid)))
     documents = _documents(None if walk_in else actor, payload.documents)
-    app, created = services.application_file(
+    filing = services.application_file(
         actor=actor, service=service, documents=documents, walk_in=walk_in, ticket=ticket, idempotency_key=key,
         fingerprint=services.request_fingerprint(payload.dict()), **fields)
-    return HttpStatus(201 if created else 200, application_out(selectors.application_get(actor=actor, uuid=app.uuid)))
+    if not filing.created:  # a retried key: the application as it is now
+        return HttpStatus(200, application_out(selectors.application_get(actor=actor, uuid=filing.application.uuid)))
+    return HttpStatus(201, application_out(filing.application, tasks=filing.tasks, attachments=filing.attachments,
+                                           requirements=filing.requirements))
 
 
 @router.get("/applications/{uuid}", response=ApplicationOut)

@@ -29,7 +29,8 @@ def _officers_for(tasks) -> list[User]:
     wanted = {(t.agency_id, t.role) for t in tasks}
     if not wanted:
         return []
-    users = User.objects.filter(is_active=True, agency_id__in={a for a, _r in wanted}, role__in={r for _a, r in wanted})
+    users = (User.objects.filter(is_active=True, agency_id__in={a for a, _r in wanted}, role__in={r for _a, r in wanted})
+             .only("pk", "email", "is_active", "agency_id", "role"))  # what a notification needs
     return [u for u in users if (u.agency_id, u.role) in wanted]
 
 

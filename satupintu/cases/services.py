@@ -8,6 +8,7 @@ finds the stage already decided and gets a conflict, never a double transition.
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -145,11 +146,18 @@ def application_create(*, actor, service, applicant: User | None = None, walk_in
     service's agency files for a walk-in `applicant`, or for the person described by `walk_in`
     (nik, full_name, phone, email: found by NIK or given an account in the same transaction),
     optionally from the queue ticket served."""
-    return _create(actor, service, applicant, ticket, fields, walk_in=walk_in)
+    app = _new_application(actor, service, applicant, ticket, fields, walk_in=walk_in)
+    app.save(force_insert=True)
+    audit.record(actor=actor, action="application.created", obj=app,
+                 changes={"service": service.slug, "version": app.version.number, "channel": app.channel,
+                          "ticket": ticket.code if ticket else None})
+    return app
 
 
-def _create(actor, service, applicant, ticket, fields: dict, idempotency: tuple[str, str] | None = None,
-            walk_in: dict | None = None) -> Application:
+def _new_application(actor, service, applicant, ticket, fields: dict, idempotency: tuple[str, str] | None = None,
+                     walk_in: dict | None = None) -> Application:
+    """An application of `service` not yet saved, for the applicant `actor` may file for: every
+    check that needs no write (a walk-in citizen without an account gets one here)."""
     require_authenticated(actor)
     version = service.current_version
     if version is None or not service.is_active:
@@ -181,15 +189,11 @@ def _create(actor, service, applicant, ticket, fields: dict, idempotency: tuple[
         raise InvalidInput(_("Nomor antrean ini milik instansi lain."), code="foreign_ticket")
     cleaned = _clean_fields(fields)
     key, fingerprint = idempotency or (None, "")
-    app = Application.objects.create(
+    return Application(
         service=service, version=version, agency=service.agency, applicant=applicant, filed_by=actor,
         channel=channel, ticket=ticket, applicant_birth_date=profile.facts.birth_date,
         applicant_nik_last4=profile.nik[-4:], idempotency_key=key, idempotency_fingerprint=fingerprint, **cleaned,
     )
-    audit.record(actor=actor, action="application.created", obj=app,
-                 changes={"service": service.slug, "version": version.number, "channel": channel,
-                          "ticket": ticket.code if ticket else None})
-    return app
 
 
 @transaction.atomic
@@ -284,10 +288,10 @@ def _missing_requirements(app: Application, today: date, attached: dict | None =
     return missing
 
 
-def _rebind_to_current_version(app: Application) -> bool:
-    """A draft follows the service's current version until it is filed (True when it moved)."""
+def _rebind_to_current_version(app: Application) -> None:
+    """A draft follows the service's current version until it is filed."""
     if app.service.current_version_id in (None, app.version_id):
-        return False
+        return
     current = app.service.current_version
     by_type = {r.document_type_id: r for r in current.requirements.all()}
     for att in list(app.attachments.select_related("requirement")):
@@ -298,7 +302,6 @@ def _rebind_to_current_version(app: Application) -> bool:
             att.requirement = new_req
             att.save(update_fields=["requirement"])
     app.version = current
-    return True
 
 
 def _check_before_submit(app: Application, today: date, attached=None, requirements=None) -> None:
@@ -320,8 +323,12 @@ def _check_before_submit(app: Application, today: date, attached=None, requireme
         raise InvalidInput(_("Permohonan belum lengkap."), code="incomplete", details=errors)
 
 
-def _build_tasks(app: Application, today: date) -> list[StageTask]:
-    """The workflow's tasks, the start stages already running with their deadlines."""
+def _start(app: Application, today: date) -> list[StageTask]:
+    """Make `app` submitted, in memory: tracking number, filing time and the workflow's tasks
+    (not saved), the start stages already running with their deadlines. The SLA clock starts
+    later, when the completeness check (every workflow's first stage) passes."""
+    app.status, app.submitted_at = Status.SUBMITTED, timezone.now()
+    app.tracking_number = ids.new_unique_code(Application, "tracking_number", 9)
     stages = app.version.workflow
     slugs = {s for st in stages for s in st["agencies"]}
     agencies = {a.slug: a for a in Agency.objects.filter(site_id=app.agency.site_id, slug__in=slugs)}
@@ -338,38 +345,33 @@ def _build_tasks(app: Application, today: date) -> list[StageTask]:
                 after=list(st.get("after", [])), agency=agencies[slug], role=st["role"], sla_days=st["sla_days"],
                 status=TaskStatus.ACTIVE if start else TaskStatus.WAITING, activated_on=today if start else None,
                 due_on=sla.due_date(cal, today, st["sla_days"], set()) if start else None))
-    StageTask.objects.bulk_create(tasks)
-    if not any(t.kind == StageKind.COMPLETENESS_CHECK for t in tasks):
-        app.status, app.sla_started_on = Status.IN_PROCESS, today
-        app.due_on = sla.due_date(cal, today, app.version.completion_days, set())
+    tasks.sort(key=lambda t: (t.position, t.agency_id))  # the order every read gives
     return tasks
+
+
+def _record_submitted(actor, app: Application, tasks: list[StageTask], **filing) -> None:
+    """`filing`: what a one-step filing adds to the entry (service, channel, ticket, documents)."""
+    started = [t for t in tasks if t.status == TaskStatus.ACTIVE]
+    audit.record(actor=actor, action="application.submitted", obj=app,
+                 changes={"tracking_number": app.tracking_number, "version": app.version.number,
+                          "stages": [t.stage_key for t in started], **filing})
+    events.submitted(app, actor=actor, started=started, tasks=tasks)
 
 
 @transaction.atomic
 def application_submit(*, actor, application: Application, revision: int | None = None) -> Application:
     """File a draft: checks eligibility and mandatory documents, gives the tracking number and
     starts the first stages of the workflow."""
-    return _submit(actor, _lock_editable(actor, application, revision))
-
-
-def _submit(actor, app: Application, attached: dict | None = None, requirements: list | None = None) -> Application:
-    """`app` is locked (or was created in this transaction) and editable by `actor`; `attached`
-    and `requirements` are passed when the caller just wrote them (no need to read them back)."""
+    app = _lock_editable(actor, application, revision)
     if app.status != Status.DRAFT:
         raise Conflict(_("Permohonan ini sudah diajukan."), code="already_submitted")
     today = clock.today(app.agency.site)
-    if _rebind_to_current_version(app):
-        attached = requirements = None
-    _check_before_submit(app, today, attached, requirements)
-    app.status, app.submitted_at = Status.SUBMITTED, timezone.now()
-    app.tracking_number = ids.new_unique_code(Application, "tracking_number", 9)
-    tasks = _build_tasks(app, today)
-    started = [t for t in tasks if t.status == TaskStatus.ACTIVE]
+    _rebind_to_current_version(app)
+    _check_before_submit(app, today)
+    tasks = _start(app, today)
+    StageTask.objects.bulk_create(tasks)
     _touch(app, "status", "submitted_at", "tracking_number", "version", "sla_started_on", "due_on")
-    audit.record(actor=actor, action="application.submitted", obj=app,
-                 changes={"tracking_number": app.tracking_number, "version": app.version.number,
-                          "stages": [t.stage_key for t in started]})
-    events.submitted(app, actor=actor, started=started, tasks=tasks)
+    _record_submitted(actor, app, tasks)
     return app
 
 
@@ -377,45 +379,73 @@ def request_fingerprint(payload: dict) -> str:
     return hashlib.sha256(audit.canonical(payload).encode()).hexdigest()
 
 
+@dataclass
+class Filing:
+    """What `application_file` wrote (or, for a retried idempotency key, found: then only
+    `application` is set and `created` is False)."""
+
+    application: Application
+    created: bool
+    tasks: list[StageTask] | None = None
+    attachments: list[ApplicationDocument] | None = None
+    requirements: list[Requirement] | None = None
+
+
+def _earlier_filing(actor, key: str) -> tuple[int, str] | None:
+    """(pk, fingerprint) of the application this actor filed with this key."""
+    return Application.objects.filter(filed_by=actor, idempotency_key=key).values_list("pk", "idempotency_fingerprint").first()
+
+
 @transaction.atomic
 def application_file(*, actor, service, documents: dict[int, Document], idempotency_key: str | None = None,
                      fingerprint: str = "", applicant: User | None = None, walk_in: dict | None = None, ticket=None,
-                     **fields) -> tuple[Application, bool]:
-    """Create, attach and submit in one step (the API's submit). With an idempotency key a
-    retry returns the application the first call created: `(application, created)`."""
+                     **fields) -> Filing:
+    """Create, attach and submit in one step (the API's submit): every check runs before the
+    first write, then each table gets one insert. With an idempotency key a retry returns the
+    application the first call created."""
     require_authenticated(actor)
+    key = None
     if idempotency_key is not None:
         key = idempotency_key.strip()
         if not 1 <= len(key) <= 80:
             raise InvalidInput(_("Idempotency-Key harus 1–80 karakter."), code="invalid_idempotency_key")
-        earlier = Application.objects.filter(filed_by=actor, idempotency_key=key).first()
+        earlier = _earlier_filing(actor, key)
         if earlier is not None:
-            if earlier.idempotency_fingerprint != fingerprint:
+            if earlier[1] != fingerprint:
                 raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."),
                                code="idempotency_mismatch")
-            return earlier, False
-    if idempotency_key is None:
-        app = _create(actor, service, applicant, ticket, fields, walk_in=walk_in)
+            return Filing(Application.objects.get(pk=earlier[0]), False)
+    app = _new_application(actor, service, applicant, ticket, fields, (key, fingerprint) if key else None, walk_in)
+    today = clock.today(app.agency.site)
+    requirements = list(app.version.requirements.select_related("document_type"))
+    attachments = _plan_attachments(app, requirements, documents, today)
+    _check_before_submit(app, today, {a.requirement_id: a.document for a in attachments}, requirements)
+    tasks = _start(app, today)
+    app.revision = 1
+    if key is None:
+        app.save(force_insert=True)
     else:
         try:
             with transaction.atomic():  # a savepoint only where a concurrent retry can collide
-                app = _create(actor, service, applicant, ticket, fields, (idempotency_key.strip(), fingerprint), walk_in)
+                app.save(force_insert=True)
         except IntegrityError:  # the same key raced in from a concurrent retry: answer with its result
-            earlier = Application.objects.filter(filed_by=actor, idempotency_key=idempotency_key.strip()).first()
+            earlier = _earlier_filing(actor, key)
             if earlier is None:
                 raise
-            return earlier, False
-    attached, requirements = _attach_all(actor, app, documents)
-    return _submit(actor, app, attached, requirements), True
+            return Filing(Application.objects.get(pk=earlier[0]), False)
+    ApplicationDocument.objects.bulk_create(attachments)
+    StageTask.objects.bulk_create(tasks)
+    # one action, one audit entry: no draft ever existed
+    _record_submitted(actor, app, tasks, service=service.slug, channel=app.channel,
+                      ticket=ticket.code if ticket else None,
+                      documents={a.requirement.document_type.code: str(a.document.uuid) for a in attachments})
+    return Filing(app, True, tasks, attachments, requirements)
 
 
-def _attach_all(actor, app: Application, documents: dict[int, Document]) -> tuple[dict, list]:
-    """Attach several documents to a new application at once (one insert, one audit entry).
-    Returns what is attached (requirement id → document) and the version's requirements."""
-    reqs = {r.id: r for r in app.version.requirements.select_related("document_type")}
-    if not documents:
-        return {}, list(reqs.values())
-    today = clock.today(app.agency.site)
+def _plan_attachments(app: Application, requirements: list[Requirement], documents: dict[int, Document],
+                      today: date) -> list[ApplicationDocument]:
+    """The attachments of a new application (not saved), in requirement order; each checked."""
+    reqs = {r.id: r for r in requirements}
     rows = []
     for req_id, doc in documents.items():
         req = reqs.get(req_id)
@@ -424,10 +454,8 @@ def _attach_all(actor, app: Application, documents: dict[int, Document]) -> tupl
                                code="foreign_requirement")
         _check_attachable(app, req, doc, today)
         rows.append(ApplicationDocument(application=app, requirement=req, document=doc))
-    ApplicationDocument.objects.bulk_create(rows)
-    audit.record(actor=actor, action="application.document_attached", obj=app,
-                 changes={"documents": {reqs[r].document_type.code: str(d.uuid) for r, d in documents.items()}})
-    return dict(documents), list(reqs.values())
+    rows.sort(key=lambda a: (a.requirement.position, a.requirement_id))
+    return rows
 
 
 @transaction.atomic

@@ -54,6 +54,21 @@ def test_submit_with_idempotency_key_creates_one_application(as_citizen, pbg, kt
     assert [t["stage"] for t in body["tasks"] if t["status"] == "active"] == ["kelengkapan"]
 
 
+def test_the_submission_answer_is_the_application_as_stored(as_citizen, pbg, ktp, officers):
+    """The 201 body is built from what the service wrote, not read back: it must equal a GET."""
+    posted = as_citizen.call("post", "/applications", file_payload(pbg, ktp), HTTP_IDEMPOTENCY_KEY="same-as-get")
+    assert posted.status_code == 201, posted.content
+    body = posted.json()
+    assert body == as_citizen.call("get", f"/applications/{body['uuid']}").json()
+    # a parallel stage lists its agencies as every read does (by id), not in the workflow's order
+    assert [t["agency"] for t in body["tasks"] if t["stage"] == "tim-teknis"] == ["dpmptsp", "pupr", "bapenda"]
+    assert body["status"] == "submitted" and body["due_on"] is None and body["documents"]
+    # one action, one audit entry: what was filed, with which documents
+    entries = list(AuditEntry.objects.filter(object_id=body["uuid"]).values_list("action", "changes"))
+    assert [a for a, _c in entries] == ["application.submitted"]
+    assert entries[0][1]["documents"] == {"ktp-el": str(ktp.uuid)} and entries[0][1]["channel"] == "online"
+
+
 def test_same_key_for_a_different_request_is_a_conflict(as_citizen, pbg, ktp, officers):
     as_citizen.call("post", "/applications", file_payload(pbg, ktp), HTTP_IDEMPOTENCY_KEY="k-2")
     other = {**file_payload(pbg, ktp), "notes": "lain"}

@@ -43,8 +43,8 @@ def test_two_officers_decide_the_same_stage(submitted, officers, make_officer, a
     colleague = make_officer(agency, role="front_office", email="fo.b@example.test")
     task = StageTask.objects.get(application=submitted, status=TaskStatus.ACTIVE)
     for _round in range(5):  # several rounds on fresh applications make the overlap likely
-        app, _ = services.application_file(actor=submitted.applicant, service=submitted.service,
-                                           documents={submitted.version.requirements.get().id: submitted.attachments.get().document})
+        app = services.application_file(actor=submitted.applicant, service=submitted.service,
+                                        documents={submitted.version.requirements.get().id: submitted.attachments.get().document}).application
         task = StageTask.objects.get(application=app, status=TaskStatus.ACTIVE)
         decisions_before = AuditEntry.objects.filter(object_id=str(app.uuid)).count()
         other = (lambda: services.task_approve(actor=colleague, task=task)) if second == "approve" else \

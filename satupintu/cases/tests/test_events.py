@@ -38,7 +38,7 @@ def test_webhooks_go_to_every_agency_on_the_file(agency, pbg, officers, citizen,
     pupr = Agency.objects.get(slug="pupr")
     webhook_endpoint_create(actor=mall_admin, agency=pupr, url="https://simbg.example.test/hook",
                             events=["application.submitted"])
-    app, _ = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp})
+    app = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp}).application
     delivery = WebhookDelivery.objects.get()
     assert delivery.event == "application.submitted" and delivery.payload["tracking_number"] == app.tracking_number
     assert {"stage_key": "tim-teknis", "status": "waiting", "agency__slug": "pupr"} in delivery.payload["stages"]

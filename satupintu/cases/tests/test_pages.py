@@ -118,7 +118,7 @@ def test_mall_admin_inbox_puts_overdue_first(client, submitted, mall_admin, offi
 
     from satupintu.cases import services
 
-    fresh, _ = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp})
+    fresh = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp}).application
     StageTask.objects.filter(application=submitted).update(due_on=active(fresh)[0].due_on - timedelta(days=30))
     client.force_login(mall_admin)
     body = client.get("/kantor/").content.decode()

@@ -203,7 +203,7 @@ def test_fiktif_positif_is_shown_once_the_legal_deadline_passed(pbg, citizen, kt
     catalog_services.service_draft_update(actor=SYSTEM, version=draft, changes={"deemed_approval": True})
     catalog_services.service_version_publish(actor=SYSTEM, version=draft)
     pbg.refresh_from_db()
-    app, _ = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp})
+    app = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp}).application
     app = pass_stage(officers, app, "kelengkapan")
     assert app.version.deemed_approval and app.version.number == 2
     assert not selectors.deemed_approved(app, today=app.due_on)
