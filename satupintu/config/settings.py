@@ -236,7 +236,7 @@ SATUPINTU_AUDIT_SEAL_ON_COMMIT = env_bool("AUDIT_SEAL_ON_COMMIT", True)
 SATUPINTU_AUDIT_SEAL_BATCH = int(os.environ.get("AUDIT_SEAL_BATCH", "500"))
 # at most one after-commit seal per process per this many seconds (0: after every commit);
 # entries left by a throttled commit are sealed by a timer at the end of the interval
-SATUPINTU_AUDIT_SEAL_INTERVAL = float(os.environ.get("AUDIT_SEAL_INTERVAL", "0.1"))
+SATUPINTU_AUDIT_SEAL_INTERVAL = float(os.environ.get("AUDIT_SEAL_INTERVAL", "0.5"))
 
 # Client IP: how many reverse proxies in front append to X-Forwarded-For (0 = use REMOTE_ADDR).
 SATUPINTU_TRUSTED_PROXIES = int(os.environ.get("SATUPINTU_TRUSTED_PROXIES", "0"))
