@@ -9,8 +9,8 @@ set-based SQL over the 173 services of the MPP Pekanbaru profile, one run report
   the vault, 7 workflow stages = 9 tasks, a unique Idempotency-Key each), C client threads
   round-robin over N granian processes for a fixed time; p50/p95/p99 and errors by status;
 - the rate of the same database writes issued directly with psycopg from C threads, one
-  connection each (same tables, rows, row locks and transaction boundaries, including the audit
-  seal transaction after commit): the database's own limit for that work. Target: submission
+  connection each (same tables, rows, row locks and transaction boundaries, and the audit seals:
+  one per seal interval per server process): the database's own limit for that work. Target: submission
   >= 25 % of it. The writes of one real submission are captured in-process and printed next to
   the direct ones;
 - the audit chain: entries written and sealed during the run, how many were left pending, and
@@ -132,6 +132,9 @@ def worker_prepare(target: int) -> dict:
         if existing:
             raise SystemExit(f"the database holds {existing:,} applications (< {target:,}); run without --reuse")
         seeded_seconds = seed(connection, target)
+    else:  # earlier runs added applications: fresh planner statistics, as autovacuum keeps them
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE cases_application; ANALYZE cases_stagetask")
     # the officer with the emptiest inbox: fewest active stages (at least one) for a role of an agency
     with connection.cursor() as cur:
         cur.execute("""
@@ -411,8 +414,8 @@ INSERT_APPLICATION = (
     "INSERT INTO cases_application (uuid, tracking_number, service_id, version_id, agency_id, applicant_id, filed_by_id, "
     "channel, ticket_id, applicant_type, business_name, nib, npwp, notes, applicant_birth_date, applicant_nik_last4, status, "
     "submitted_at, sla_started_on, due_on, decided_at, return_reason, reject_reason, revision, idempotency_key, "
-    "idempotency_fingerprint, created_at, updated_at) VALUES (%s, NULL, %s, %s, %s, %s, %s, 'online', NULL, 'perorangan', "
-    "'', '', '', '', %s, %s, 'draft', NULL, NULL, NULL, NULL, '', '', 0, %s, %s, now(), now()) RETURNING id")
+    "idempotency_fingerprint, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, 'online', NULL, 'perorangan', "
+    "'', '', '', '', %s, %s, 'submitted', now(), NULL, NULL, NULL, '', '', 1, %s, %s, now(), now()) RETURNING id")
 INSERT_AUDIT = (
     "INSERT INTO core_auditentry (seq, at, actor_id, actor_label, action, object_type, object_id, changes, digest, prev_hash, "
     "hash) VALUES (NULL, now(), %s, %s, %s, 'cases.application', %s, %s, %s, NULL, NULL) RETURNING id")
@@ -433,7 +436,7 @@ INSERT_TASK_RESULT = (
     "'default', '9999-01-01T00:00:00Z', NULL, '', '')")
 
 
-def worker_direct(citizens: list[dict], clients: int, seconds: float) -> dict:
+def worker_direct(citizens: list[dict], clients: int, seconds: float, processes: int) -> dict:
     """The writes of one submission, issued with psycopg by `clients` threads (one connection
     each, autocommit off except where Django autocommits) for `seconds`: transactions/s, and
     the statement list of one submission for the side-by-side print."""
@@ -470,9 +473,11 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float) -> dict:
     task_rows = [(position, st, slug) for position, st in enumerate(stages) for slug in st["agencies"]]
 
     def submission(conn, person, key, log=None):
-        """One application filed as application_file files it: the same rows, row locks and
-        transactions (the request's atomic block; after its commit the audit seal's own
-        transaction, then the two e-mail tasks enqueued in autocommit), in plain SQL."""
+        """One application filed as application_file files it: the same rows and transactions
+        (the request's atomic block, with the savepoint around the application row that an
+        Idempotency-Key asks for; then the two e-mail tasks enqueued in autocommit), in plain
+        SQL. Sealing the audit chain is not part of a submission: `sealers` do it as the
+        servers' processes do, once per SATUPINTU_AUDIT_SEAL_INTERVAL each."""
         cur = conn.cursor()
 
         def ex(sql, params=None):
@@ -484,25 +489,21 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float) -> dict:
             cur.execute(sql, params)
             return cur
 
-        def record(action, app_uuid, changes):
-            changes = json.loads(audit.canonical(changes))
-            ex(INSERT_AUDIT, (person["id"], person["label"], action, str(app_uuid), Jsonb(changes),
-                              audit._sha(audit.canonical(changes))))
-
         app_uuid = uuidlib.uuid4()
+        code = ids.new_code(9)
+        today = datetime.date.today()
         with conn.transaction():
             if log is not None:
                 log.append(("BEGIN", 1))
-            app_id = ex(INSERT_APPLICATION, (app_uuid, service.pk, version.pk, service.agency_id, person["id"], person["id"],
-                                             person["birth"], person["last4"], key, audit._sha(key))).fetchone()[0]
-            record("application.created", app_uuid, {"service": service.slug, "version": version.number,
-                                                      "channel": "online", "ticket": None})
-            docs = person["docs"]  # _attach_all: one multi-row INSERT, one audit entry
+            with conn.transaction():  # the savepoint around the application row
+                app_id = ex(INSERT_APPLICATION, (app_uuid, code, service.pk, version.pk, service.agency_id, person["id"],
+                                                 person["id"], person["birth"], person["last4"], key,
+                                                 audit._sha(key))).fetchone()[0]
+            docs = person["docs"]  # one multi-row INSERT
             ex("INSERT INTO cases_applicationdocument (application_id, requirement_id, document_id, attached_at) VALUES "
                + ", ".join(["(%s, %s, %s, now())"] * len(docs)) + " RETURNING id",
                [v for req_id, doc_id, _u in docs for v in (app_id, req_id, doc_id)])
-            record("application.document_attached", app_uuid, {"documents": {str(r): u for r, _d, u in docs}})
-            n = len(task_rows)  # _submit: the start stage is created running, with its deadline
+            n = len(task_rows)  # the start stage is created running, with its deadline
             first = [not st.get("after") for _p, st, _s in task_rows]
             ex(INSERT_TASKS, (
                 [app_id] * n, [st["key"] for _p, st, _s in task_rows], [p for p, _st, _s in task_rows],
@@ -510,15 +511,14 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float) -> dict:
                 [Jsonb(list(st.get("after", []))) for _p, st, _s in task_rows], [agency_ids[s] for _p, _st, s in task_rows],
                 [st["role"] for _p, st, _s in task_rows], [st["sla_days"] for _p, st, _s in task_rows],
                 ["active" if f else "waiting" for f in first],
-                [datetime.date.today() if f else None for f in first], [datetime.date.today() if f else None for f in first],
+                [today if f else None for f in first], [today if f else None for f in first],
                 [None] * n, [None] * n, [None] * n, [None] * n, [""] * n, [None] * n, [None] * n,
             )).fetchall()
-            code = ids.new_code(9)
-            ex("UPDATE cases_application SET tracking_number = %s, version_id = %s, status = 'submitted', submitted_at = now(), "
-               "sla_started_on = NULL, due_on = NULL, revision = %s, updated_at = now() WHERE id = %s",
-               (code, version.pk, 1, app_id))
-            record("application.submitted", app_uuid, {"tracking_number": code, "version": version.number,
-                                                        "stages": [stages[0]["key"]]})
+            changes = json.loads(audit.canonical({  # one audit entry for the filing
+                "tracking_number": code, "version": version.number, "stages": [stages[0]["key"]], "service": service.slug,
+                "channel": "online", "ticket": None, "documents": {str(r): u for r, _d, u in docs}}))
+            ex(INSERT_AUDIT, (person["id"], person["label"], "application.submitted", str(app_uuid), Jsonb(changes),
+                              audit._sha(audit.canonical(changes))))
             context = {"tracking_number": code, "service_name": version.name, "due_on": ""}
             mail = [uuidlib.uuid4(), uuidlib.uuid4()]
             ex(INSERT_NOTIFICATION, (mail[0], person["id"], "application.submitted", Jsonb(context),
@@ -530,33 +530,45 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float) -> dict:
                                          f"/kantor/permohonan/{app_uuid}/", str(app_uuid)))
         if log is not None:
             log.append(("COMMIT", 1))
-        # after commit, as Django runs the on_commit callbacks: first the audit seal …
-        with conn.transaction():
-            if log is not None:
-                log.append(("BEGIN", 1))
-            head = ex("SELECT id, seq, hash FROM core_auditchainhead WHERE id = %s LIMIT 1 FOR UPDATE SKIP LOCKED", (1,)).fetchone()
-            if head is not None:
-                pending = ex("SELECT id, at, actor_id, actor_label, action, object_type, object_id, digest FROM core_auditentry "
-                             "WHERE seq IS NULL ORDER BY id LIMIT 500").fetchall()
-                seq, prev, updates = head[1], head[2], []
-                for eid, at, actor_id, label, action, otype, oid, digest in pending:
-                    seq += 1
-                    h = audit.entry_hash(seq=seq, at=at, actor_id=actor_id, actor_label=label, action=action,
-                                         object_type=otype, object_id=oid, digest=digest, prev_hash=prev)
-                    updates.append((eid, seq, prev, h))
-                    prev = h
-                if updates:  # bulk_update: one UPDATE … SET col = CASE WHEN id = … THEN … END WHERE id IN (…)
-                    case = "CASE " + " ".join("WHEN id = %s THEN %s" for _u in updates) + " ELSE NULL END"
-                    params = [v for col in (1, 2, 3) for u in updates for v in (u[0], u[col])] + [u[0] for u in updates]
-                    ex(f"UPDATE core_auditentry SET seq = ({case})::bigint, prev_hash = ({case})::varchar(64), "
-                       f"hash = ({case})::varchar(64) WHERE id IN ({', '.join(['%s'] * len(updates))})", params)
-                    ex("UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = %s", (seq, prev, 1))
-        if log is not None:
-            log.append(("COMMIT", 1))
-        # … then the notification e-mails handed to the task queue, each INSERT on its own
+        # after commit, as Django runs the on_commit callbacks: the notification e-mails handed
+        # to the task queue, each INSERT on its own
         for m in mail:
             ex(INSERT_TASK_RESULT, (uuidlib.uuid4(), Jsonb({"args": [str(m)], "kwargs": {}})))
         return app_id
+
+    def seal(conn, log=None):
+        """What one seal writes: lock the head (skipping a busy one), read the pending entries,
+        link them in one UPDATE, move the head."""
+        cur = conn.cursor()
+        with conn.transaction():
+            if log is not None:
+                log.append(("BEGIN", 1))
+                log.append(("LOCK core_auditchainhead SKIP LOCKED", 1))
+            cur.execute("SELECT id, seq, hash FROM core_auditchainhead WHERE id = %s LIMIT 1 FOR UPDATE SKIP LOCKED", (1,))
+            head = cur.fetchone()
+            if head is None:
+                return 0
+            cur.execute("SET LOCAL synchronous_commit TO OFF")
+            cur.execute("SELECT id, at, actor_id, actor_label, action, object_type, object_id, digest FROM core_auditentry "
+                        "WHERE seq IS NULL ORDER BY id LIMIT 500")
+            seq, prev, links = head[1], head[2], []
+            for eid, at, actor_id, label, action, otype, oid, digest in cur.fetchall():
+                seq += 1
+                h = audit.entry_hash(seq=seq, at=at, actor_id=actor_id, actor_label=label, action=action,
+                                     object_type=otype, object_id=oid, digest=digest, prev_hash=prev)
+                links.append((eid, seq, prev, h))
+                prev = h
+            if links:
+                rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(links))
+                cur.execute(f"UPDATE core_auditentry AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+                            f"FROM (VALUES {rows}) AS v(id, seq, prev_hash, hash) WHERE e.id = v.id",
+                            [v for link in links for v in link])
+                cur.execute("UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = %s", (seq, prev, 1))
+                if log is not None:
+                    log += [("UPDATE core_auditentry", 1), ("UPDATE core_auditchainhead", 1)]
+        if log is not None:
+            log.append(("COMMIT", 1))
+        return len(links)
 
     def connect():
         return psycopg.connect(dsn, autocommit=True, options="-c timezone=UTC")
@@ -564,8 +576,17 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float) -> dict:
     log: list = []
     with connect() as conn:
         submission(conn, people[0], f"direct-probe-{time.time_ns()}", log)
+        log.append(("-- a seal, once per interval per server process:", 1))
+        seal(conn, log)
     done, errors, latencies, lock = [0], Counter(), [], threading.Lock()
     stop_at = time.perf_counter() + seconds
+    interval = settings.SATUPINTU_AUDIT_SEAL_INTERVAL
+
+    def sealer():
+        with connect() as conn:
+            while time.perf_counter() < stop_at:
+                time.sleep(interval)
+                seal(conn)
 
     def run(t):
         person = people[t % len(people)]
@@ -587,6 +608,7 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float) -> dict:
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=run, args=(t,)) for t in range(clients)]
+    threads += [threading.Thread(target=sealer) for _p in range(processes)]
     for th in threads:
         th.start()
     for th in threads:
@@ -801,7 +823,7 @@ def main():
         fn = {"prepare": lambda: worker_prepare(int(args.args[0])),
               "capture": lambda: worker_capture(json.loads(args.args[0])),
               "counts": lambda: worker_counts(args.args[0], args.args[1]),
-              "direct": lambda: worker_direct(json.loads(args.args[0]), int(args.args[1]), float(args.args[2])),
+              "direct": lambda: worker_direct(json.loads(args.args[0]), int(args.args[1]), float(args.args[2]), int(args.args[3])),
               "audit": lambda: worker_audit(int(args.args[0]))}[args.worker]
         print(json.dumps(fn(), default=str))
         return
@@ -875,7 +897,7 @@ def main():
     # -- c. direct SQL ---------------------------------------------------------------------------
     print("  running: the same writes with psycopg …", flush=True)
     before = run_worker(env, "audit", "0")["max_id"]
-    direct = run_worker(env, "direct", json.dumps(info["citizens"]), str(args.clients), str(args.seconds))
+    direct = run_worker(env, "direct", json.dumps(info["citizens"]), str(args.clients), str(args.seconds), str(args.processes))
     direct["audit"] = run_worker(env, "audit", str(before))
     pending_before_verify = run_worker(env, "audit", "0")["pending"]
     verify = subprocess.run([PY, "manage.py", "audit_verify"], cwd=ROOT, env=env, capture_output=True, text=True)
