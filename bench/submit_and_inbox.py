@@ -13,13 +13,15 @@ set-based SQL over the 173 services of the MPP Pekanbaru profile, one run report
   one per seal interval per server process): the database's own limit for that work. Target: submission
   >= 25 % of it. The writes of one real submission are captured in-process and printed next to
   the direct ones;
+- where the CPU goes in both runs (Linux): milliseconds of CPU per submission of the servers,
+  the PostgreSQL backends and the client, and how many of the machine's cores were busy;
 - the audit chain: entries written and sealed during the run, how many were left pending, and
   `manage.py audit_verify`;
 - the officer inbox (`/kantor/`, session login through `/akun/masuk/`) p50/p95 (target < 100 ms),
   `GET /api/v1/inbox` p50/p95, and the SQL queries per inbox page for an officer with thousands
   of waiting stages and for one whose inbox is nearly empty (must be equal: constant in data size).
 
-    .venv/bin/python bench/submit_and_inbox.py                     # seed 1,000,000, 3 processes, 16 clients, 20 s
+    .venv/bin/python bench/submit_and_inbox.py                     # seed 1,000,000, 3 processes, 16 clients, 3 rounds of 20 s
     .venv/bin/python bench/submit_and_inbox.py --reuse             # keep the seeded database (>= --applications)
     .venv/bin/python bench/submit_and_inbox.py --applications 100000 --seconds 10 --clients 8
 
@@ -34,6 +36,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -607,6 +610,7 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float, processes:
                     latencies.append(ms)
 
     t0 = time.perf_counter()
+    window = CpuWindow(seconds, "client")
     threads = [threading.Thread(target=run, args=(t,)) for t in range(clients)]
     threads += [threading.Thread(target=sealer) for _p in range(processes)]
     for th in threads:
@@ -615,7 +619,71 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float, processes:
         th.join()
     elapsed = time.perf_counter() - t0
     return {"done": done[0], "seconds": elapsed, "rate": done[0] / elapsed, "errors": dict(errors),
-            "p50": pct(latencies, 50), "p95": pct(latencies, 95), "lines": summarise(log)}
+            "p50": pct(latencies, 50), "p95": pct(latencies, 95), "lines": summarise(log),
+            "cpu": window.per_item(done[0] / elapsed)}
+
+
+# ---------------------------------------------------------------------------- CPU split
+
+def _cpu_by_process(own_label: str) -> dict[int, tuple[str, float]]:
+    """pid -> (group, CPU seconds so far) of the processes that do the work: PostgreSQL
+    backends, the granian servers, and this process (the load generator, or the direct-SQL
+    client). Linux /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        group = ("postgres" if cmd.startswith("postgres") else "servers" if "granian" in cmd
+                 else own_label if int(pid) == os.getpid() else None)
+        if group:
+            out[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+class CpuWindow:
+    """CPU used by each group between `skip` seconds after start and `skip` seconds before
+    `seconds` end, sampled from a thread (processes alive at the end of the window: the
+    PostgreSQL backends of persistent connections, the servers, this process)."""
+
+    def __init__(self, seconds: float, own_label: str, skip: float = 2.0):
+        self.result: dict = {}
+        self.span = max(1.0, seconds - 2 * skip)
+        self.thread = threading.Thread(target=self._run, args=(own_label, skip), daemon=True)
+        self.thread.start()
+
+    def _run(self, own_label, skip):
+        if not os.path.isdir("/proc"):
+            return
+        def snapshot():  # stamped at its middle: reading /proc takes a while under load
+            start = time.perf_counter()
+            cpu = _cpu_by_process(own_label)
+            return cpu, (start + time.perf_counter()) / 2
+
+        time.sleep(skip)
+        before, t0 = snapshot()
+        time.sleep(self.span)
+        after, t1 = snapshot()
+        cpu: dict[str, float] = Counter()
+        for pid, (group, seconds) in after.items():  # a process that ended in between is not counted
+            cpu[group] += seconds - before.get(pid, (group, 0.0))[1]
+        self.result = {"wall": t1 - t0, "cpu": dict(cpu)}
+
+    def per_item(self, rate: float) -> str:
+        """'servers 21.0 ms, postgres 6.5 ms, … per item (1.92 cores busy)' at `rate` items/s."""
+        self.thread.join()
+        if not self.result or not rate:
+            return "(no CPU figures: needs Linux /proc)"
+        wall, cpu = self.result["wall"], self.result["cpu"]
+        parts = ", ".join(f"{k} {v / wall / rate * 1000:.1f} ms" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]))
+        return f"{parts} of CPU per submission ({sum(cpu.values()) / wall:.2f} of {os.cpu_count()} cores busy)"
 
 
 # ---------------------------------------------------------------------------- audit
@@ -649,8 +717,8 @@ def start_servers(env, n, base_port, target="satupintu.config.wsgi:application")
     for i in range(n):
         procs.append(subprocess.Popen(
             [str(Path(PY).parent / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(base_port + i),
-             "--workers", "1", "--blocking-threads", "24", "--log-level", "warning", target],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+             "--workers", "1", "--blocking-threads", "8", "--log-level", "warning", target],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
     urls = [f"http://127.0.0.1:{base_port + i}" for i in range(n)]
     deadline = time.monotonic() + 60
     for url in urls:
@@ -813,6 +881,7 @@ def main():
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each throughput phase")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of HTTP submissions and direct SQL (median reported)")
     parser.add_argument("--inbox-requests", type=int, default=200)
     parser.add_argument("--port", type=int, default=8111)
     parser.add_argument("--data-dir", default=str(ROOT / "var" / "bench-cases"))
@@ -864,17 +933,27 @@ def main():
 
         load(urls, args.clients, 2, lambda t, k: submit(t, -1 - k))  # warm-up (keys of their own)
         before = run_worker(env, "audit", "0")["max_id"]
+        window = CpuWindow(args.seconds, "client")
         result = load(urls, args.clients, args.seconds, submit)
+        result["cpu"] = window.per_item(result["rate"])
         result["audit"] = run_worker(env, "audit", str(before))
         time.sleep(2)
         result["audit_later"] = run_worker(env, "audit", str(before))
         return result
 
     def stop(procs):
+        """Stop the servers and their worker processes (a session each), killing what lingers."""
         for p in procs:
             p.terminate()
         for p in procs:
-            p.wait(timeout=20)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(p.pid, signal.SIGKILL)  # the worker processes granian started
+            except ProcessLookupError:
+                pass
 
     print("  running: trivial endpoint, submissions, inbox …", flush=True)
     procs, urls = start_servers(env, args.processes, args.port)
@@ -883,8 +962,18 @@ def main():
         # -- a. trivial endpoint --------------------------------------------------------------
         load(urls, args.clients, 2, lambda t, k: ("GET", "/api/v1/health", None, {}, 200))  # warm-up
         trivial = load(urls, args.clients, args.seconds, lambda t, k: ("GET", "/api/v1/health", None, {}, 200))
-        # -- b. submissions ------------------------------------------------------------------
-        submitted = submit_phase(urls, tokens, "built")
+        # -- b./c. submissions over HTTP, then the same writes with psycopg, in turns: the
+        # machine's speed drifts (other tenants), so each ratio compares neighbouring phases
+        rounds = []
+        for r in range(args.rounds):
+            print(f"  round {r + 1}/{args.rounds}: submissions over HTTP, then the same writes with psycopg …", flush=True)
+            sub = submit_phase(urls, tokens, f"r{r}")
+            before = run_worker(env, "audit", "0")["max_id"]
+            direct = run_worker(env, "direct", json.dumps(info["citizens"]), str(args.clients), str(args.seconds),
+                                str(args.processes))
+            direct["audit"] = run_worker(env, "audit", str(before))
+            rounds.append((sub["rate"] / direct["rate"] if direct["rate"] else float("nan"), r, sub, direct))
+        _ratio, _r, submitted, direct = sorted(rounds, key=lambda x: x[:2])[len(rounds) // 2]  # the median round
         # -- e. inbox, one client after the other --------------------------------------------
         headers = {"Cookie": session_login(urls[0], info["officer"])}
         sequential(urls[0], "/kantor/", 10, headers)  # warm-up
@@ -894,11 +983,6 @@ def main():
             inbox[path] = sequential(urls[0], path, n, headers)
     finally:
         stop(procs)
-    # -- c. direct SQL ---------------------------------------------------------------------------
-    print("  running: the same writes with psycopg …", flush=True)
-    before = run_worker(env, "audit", "0")["max_id"]
-    direct = run_worker(env, "direct", json.dumps(info["citizens"]), str(args.clients), str(args.seconds), str(args.processes))
-    direct["audit"] = run_worker(env, "audit", str(before))
     pending_before_verify = run_worker(env, "audit", "0")["pending"]
     verify = subprocess.run([PY, "manage.py", "audit_verify"], cwd=ROOT, env=env, capture_output=True, text=True)
     verify_lines = [line for line in (verify.stdout + verify.stderr).strip().splitlines() if line.strip()] or ["(no output)"]
@@ -917,7 +1001,11 @@ def main():
         print(f"       first {status}: {sample}")
     print(f"  c. direct SQL         same writes, psycopg      {direct['rate']:7.1f} tx/s    p50 {direct['p50']:6.1f} ms  p95 {direct['p95']:6.1f} ms"
           f"  {direct['done']} submissions in {direct['seconds']:.1f} s on {args.clients} connections; errors {direct['errors'] or 0}")
+    print(f"     CPU, submissions over HTTP: {submitted['cpu']}")
+    print(f"     CPU, direct SQL:            {direct['cpu']}")
     ratio = submitted["rate"] / direct["rate"] if direct["rate"] else float("nan")
+    print(f"     rounds (b then c, in turns; the median one is shown above): "
+          + "; ".join(f"{s_['rate']:.1f} /s ÷ {d_['rate']:.1f} tx/s = {q * 100:.1f} %" for q, _r, s_, d_ in sorted(rounds, key=lambda x: x[1])))
     print(f"  d. submission ÷ direct SQL = {ratio * 100:5.1f} %   (target ≥ 25 %: {'met' if ratio >= 0.25 else 'MISSED'});"
           f" submission ÷ trivial endpoint = {submitted['rate'] / trivial['rate'] * 100:.1f} %")
     a = submitted["audit"]
