@@ -34,7 +34,9 @@ class NotificationOut(Schema):
 
 class NotificationPage(Schema):
     count: int
+    count_capped: bool  # more notifications than `count` (the count stops at 1,000)
     unread_count: int
+    unread_count_capped: bool  # more unread than 99 (`unread_count` is then 100)
     page: int
     page_size: int
     pages: int
@@ -49,7 +51,9 @@ class MarkedOut(Schema):
 def notification_list(request, unread: bool | None = None, page: int = 1, page_size: int = 20):
     actor = actor_of(request)
     result = selectors.notification_page(actor=actor, unread=unread, page=page, page_size=page_size)
-    return {"count": result.count, "unread_count": selectors.notification_unread_count(actor=actor), "page": result.page,
+    unread = selectors.notification_unread_count(actor=actor)
+    return {"count": result.count, "count_capped": result.capped, "unread_count": unread,
+            "unread_count_capped": unread > selectors.UNREAD_COUNT_CAP, "page": result.page,
             "page_size": result.page_size, "pages": result.pages, "results": result.items}
 
 

@@ -37,16 +37,25 @@ def notification_list(*, actor, unread: bool | None = None):
     return qs
 
 
+# Counting stops here: an officer of a busy agency gathers tens of thousands of notifications,
+# and every page shows the unread badge.
+COUNT_CAP = 1000
+UNREAD_COUNT_CAP = 99  # the badge then says "99+"
+
+
 def notification_page(*, actor, unread: bool | None = None, page: int = 1, page_size: int = 20) -> Page:
-    result = paginate(notification_list(actor=actor, unread=unread), page=page, page_size=page_size)
+    """A page of the actor's notifications, newest first; `count` stops at COUNT_CAP (`capped`)."""
+    result = paginate(notification_list(actor=actor, unread=unread), page=page, page_size=page_size, count_cap=COUNT_CAP)
     with_text(result.items)
     return result
 
 
 def notification_unread_count(*, actor) -> int:
+    """Unread notifications, counted up to UNREAD_COUNT_CAP + 1 (more than the cap: "99+")."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).count()
+    unread = Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True)
+    return unread.order_by()[: UNREAD_COUNT_CAP + 1].count()
 
 
 def notification_get(*, actor, key) -> Notification:

@@ -96,3 +96,28 @@ def test_inbox_needs_sign_in_and_others_unaffected(client, citizen, other):
     assert client.post(f"/notifikasi/{Notification.objects.get().uuid}/baca/").status_code == 404
     html = client.get("/").content.decode()
     assert "Notifikasi" in html and 'class="nav-count"' not in html
+
+
+def test_counts_stop_at_their_caps(api, client, citizen, monkeypatch, django_assert_max_num_queries):
+    """A busy officer gathers tens of thousands of notifications: the badge says "99+" and the
+    list count stops at its cap instead of counting them all on every page."""
+    from satupintu.notify import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 120)  # the real cap is 1,000; the rule is the same
+    services.notify_users(actor=None, recipients=[citizen], event="application.stage_passed",
+                          context={**CTX, "stage_name": "Verifikasi", "agency_name": "DPMPTSP"})
+    template = Notification.objects.get()
+    Notification.objects.bulk_create([Notification(recipient=citizen, event=template.event, context=template.context,
+                                                   created_at=template.created_at, email_status="skipped")
+                                      for _ in range(129)])  # 130 unread in all
+    body = api.get("/notifications", token=api.token(citizen)).json()
+    assert (body["count"], body["count_capped"]) == (120, True)
+    assert (body["unread_count"], body["unread_count_capped"]) == (100, True)
+    client.force_login(citizen)
+    with django_assert_max_num_queries(8):
+        html = client.get("/notifikasi/").content.decode()
+    assert '<span class="nav-count">99+<' in html and "Halaman 1 dari 6" in html
+    Notification.objects.filter(pk__in=list(Notification.objects.values_list("pk", flat=True)[:40])).update(
+        read_at=template.created_at)
+    body = api.get("/notifications", token=api.token(citizen)).json()
+    assert (body["unread_count"], body["unread_count_capped"]) == (90, False) and body["count_capped"]
