@@ -37,7 +37,6 @@ import json
 import os
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -626,9 +625,13 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float, processes:
 # ---------------------------------------------------------------------------- CPU split
 
 def _cpu_by_process(own_label: str) -> dict[int, tuple[str, float]]:
-    """pid -> (group, CPU seconds so far) of the processes that do the work: PostgreSQL
-    backends, the granian servers, and this process (the load generator, or the direct-SQL
-    client). Linux /proc."""
+    """pid -> (group, CPU seconds so far) of the processes that do the work: PostgreSQL (the
+    backends connected to the bench database and the server's own processes), the granian servers of this project, and this
+    process (the load generator, or the direct-SQL client with its sealer threads). Linux /proc."""
+    from urllib.parse import urlsplit
+
+    db_name = urlsplit(os.environ.get("DATABASE_URL") or os.environ.get("BENCH_PG_URL")
+                       or "postgres://x/satupintu_bench_cases").path.lstrip("/")
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
     for pid in os.listdir("/proc"):
@@ -641,7 +644,9 @@ def _cpu_by_process(own_label: str) -> dict[int, tuple[str, float]]:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        group = ("postgres" if cmd.startswith("postgres") else "servers" if "granian" in cmd
+        other_db = ("(" in cmd or "[local]" in cmd) and f" {db_name} " not in cmd  # another database's client
+        group = ("postgres" if cmd.startswith("postgres:") and not other_db  # WAL writer, checkpointer … count too
+                 else "servers" if "granian" in cmd and "satupintu.config.wsgi" in cmd
                  else own_label if int(pid) == os.getpid() else None)
         if group:
             out[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / tick)
@@ -1002,7 +1007,7 @@ def main():
     print(f"  c. direct SQL         same writes, psycopg      {direct['rate']:7.1f} tx/s    p50 {direct['p50']:6.1f} ms  p95 {direct['p95']:6.1f} ms"
           f"  {direct['done']} submissions in {direct['seconds']:.1f} s on {args.clients} connections; errors {direct['errors'] or 0}")
     print(f"     CPU, submissions over HTTP: {submitted['cpu']}")
-    print(f"     CPU, direct SQL:            {direct['cpu']}")
+    print(f"     CPU, direct SQL:            {direct['cpu']} (its sealer threads count as client)")
     ratio = submitted["rate"] / direct["rate"] if direct["rate"] else float("nan")
     print(f"     rounds (b then c, in turns; the median one is shown above): "
           + "; ".join(f"{s_['rate']:.1f} /s ÷ {d_['rate']:.1f} tx/s = {q * 100:.1f} %" for q, _r, s_, d_ in sorted(rounds, key=lambda x: x[1])))

@@ -391,9 +391,16 @@ class Filing:
     requirements: list[Requirement] | None = None
 
 
-def _earlier_filing(actor, key: str) -> tuple[int, str] | None:
-    """(pk, fingerprint) of the application this actor filed with this key."""
-    return Application.objects.filter(filed_by=actor, idempotency_key=key).values_list("pk", "idempotency_fingerprint").first()
+def _replay(actor, key: str, fingerprint: str) -> Filing | None:
+    """The filing this actor already made with this key (None: none yet). The same key for a
+    different request is a conflict."""
+    earlier = (Application.objects.filter(filed_by=actor, idempotency_key=key)
+               .values_list("pk", "idempotency_fingerprint").first())
+    if earlier is None:
+        return None
+    if earlier[1] != fingerprint:
+        raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."), code="idempotency_mismatch")
+    return Filing(Application.objects.get(pk=earlier[0]), False)
 
 
 @transaction.atomic
@@ -409,12 +416,9 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
         key = idempotency_key.strip()
         if not 1 <= len(key) <= 80:
             raise InvalidInput(_("Idempotency-Key harus 1–80 karakter."), code="invalid_idempotency_key")
-        earlier = _earlier_filing(actor, key)
-        if earlier is not None:
-            if earlier[1] != fingerprint:
-                raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."),
-                               code="idempotency_mismatch")
-            return Filing(Application.objects.get(pk=earlier[0]), False)
+        replay = _replay(actor, key, fingerprint)
+        if replay is not None:
+            return replay
     app = _new_application(actor, service, applicant, ticket, fields, (key, fingerprint) if key else None, walk_in)
     today = clock.today(app.agency.site)
     requirements = list(app.version.requirements.select_related("document_type"))
@@ -428,11 +432,11 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
         try:
             with transaction.atomic():  # a savepoint only where a concurrent retry can collide
                 app.save(force_insert=True)
-        except IntegrityError:  # the same key raced in from a concurrent retry: answer with its result
-            earlier = _earlier_filing(actor, key)
-            if earlier is None:
+        except IntegrityError:  # the same key raced in from a concurrent call: answer as a retry would
+            replay = _replay(actor, key, fingerprint)  # a different request: 409, and what it wrote rolls back
+            if replay is None:
                 raise
-            return Filing(Application.objects.get(pk=earlier[0]), False)
+            return replay
     ApplicationDocument.objects.bulk_create(attachments)
     StageTask.objects.bulk_create(tasks)
     # one action, one audit entry: no draft ever existed

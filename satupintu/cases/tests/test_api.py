@@ -248,3 +248,42 @@ def test_inbox_count_stops_at_the_cap(citizen, pbg, ktp, officers, officer_clien
         services.application_file(actor=citizen, service=pbg, documents={req: ktp})
     body = officer_client(officers["dpmptsp:front_office"]).call("get", "/inbox", {"page_size": 2}).json()
     assert body["count"] == 3 and body["count_capped"] is True and body["pages"] == 2
+
+
+def test_a_racing_call_with_the_same_key_and_another_body_is_a_conflict(citizen, pbg, ktp, officers, monkeypatch):
+    """Two calls with one key at once: the loser's insert hits the unique key. With the same body
+    it answers as a retry would; with another body it is a 409 and keeps nothing it wrote."""
+    from satupintu.cases import services
+    from satupintu.core.errors import Conflict
+
+    req = pbg.current_version.requirements.get().id
+    first = services.application_file(actor=citizen, service=pbg, documents={req: ktp}, idempotency_key="race",
+                                      fingerprint="body-1")
+    real, calls = services._replay, []
+
+    def missed_once(*args):  # the loser's first look came before the winner committed
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(services, "_replay", missed_once)
+    with pytest.raises(Conflict) as refused:
+        services.application_file(actor=citizen, service=pbg, documents={req: ktp}, idempotency_key="race",
+                                  fingerprint="body-2")
+    assert refused.value.code == "idempotency_mismatch" and len(calls) == 2
+    calls.clear()
+    again = services.application_file(actor=citizen, service=pbg, documents={req: ktp}, idempotency_key="race",
+                                      fingerprint="body-1")
+    assert (again.application.pk, again.created) == (first.application.pk, False) and len(calls) == 2
+    assert Application.objects.count() == 1
+
+
+def test_a_refused_walk_in_filing_opens_no_account(officer_client, pbg, officers):
+    from satupintu.identity.models import User
+
+    users = User.objects.count()
+    r = officer_client(officers["dpmptsp:front_office"]).call(
+        "post", "/applications", {"service": "dpmptsp/pbg", "submit": True, "applicant_nik": "1471034507900001",
+                                  "applicant_name": "Rina", "applicant_phone": "081311112222"},
+        HTTP_IDEMPOTENCY_KEY="walk-in-1")
+    assert r.status_code == 400 and r.json()["code"] == "incomplete"  # no documents in a new citizen's vault
+    assert User.objects.count() == users and Application.objects.count() == 0
