@@ -31,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+
+from servers import recreate_database, start_servers, stop_servers  # noqa: E402  (bench/servers.py)
+
 PASSWORD = "bench-Sandi-2026"
 
 
@@ -56,15 +59,7 @@ def request(method, url, body=None, token=None, timeout=30):
 
 
 def setup_database(env):
-    import psycopg
-
-    url = env["DATABASE_URL"]
-    dbname, admin = url.rsplit("/", 1)[1], url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    for args in (["migrate", "-v0"], ["load_profile", "mpp-pekanbaru"]):
-        subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+    recreate_database(env)
     script = (
         "from satupintu.catalog.models import Counter\n"
         "from satupintu.core.permissions import SystemActor\n"
@@ -84,28 +79,6 @@ def setup_database(env):
     )
     done = subprocess.run([PY, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def start_servers(env, n, base_port):
-    procs = []
-    for i in range(n):
-        port = base_port + i
-        procs.append(subprocess.Popen(
-            [str(Path(PY).parent / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "1", "--blocking-threads", "24", "--log-level", "warning", "satupintu.config.wsgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-    urls = [f"http://127.0.0.1:{base_port + i}" for i in range(n)]
-    deadline = time.monotonic() + 30
-    for url in urls:
-        while True:
-            try:
-                urllib.request.urlopen(url + "/api/v1/calendar/holidays?year=2026", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"server {url} did not start")
-                time.sleep(0.3)
-    return procs, urls
 
 
 def display_listener(url, events, stop):
@@ -156,7 +129,8 @@ def main():
     others = [s for s in seats if s["group"] != "B"]
     chosen = (disdukcapil + others)[: args.counters]
     groups = sorted({s["group"] for s in seats})
-    procs, urls = start_servers(env, args.processes, args.port)
+    procs, urls = start_servers(env, args.processes, args.port, threads=24,
+                                ready_path="/api/v1/calendar/holidays?year=2026")
     try:
         counter_urls, display_url = (urls[:-1] or urls), urls[-1]
         # -- kiosks: 2,000 visitors, Disdukcapil 45 % (900 of 2,000) -----------------------------
@@ -217,10 +191,7 @@ def main():
         time.sleep(1.5)
         stop.set()
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=10)
+        stop_servers(procs)
 
     served_groups = {s["group"] for s in chosen}
     expected = [d for d in issued if d[0] in served_groups]

@@ -36,7 +36,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -50,6 +49,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
+
+from servers import recreate_database, start_servers, stop_servers  # noqa: E402  (bench/servers.py)
 PASSWORD = "bench-Sandi-2026"
 SERVICE = "dpmptsp/pbg"
 CITIZENS = 16
@@ -717,29 +718,6 @@ def run_worker(env, name: str, *args: str, timeout: int = 3600) -> dict:
 
 # ============================================================================ HTTP load
 
-def start_servers(env, n, base_port, target="satupintu.config.wsgi:application"):
-    procs = []
-    for i in range(n):
-        procs.append(subprocess.Popen(
-            [str(Path(PY).parent / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(base_port + i),
-             "--workers", "1", "--blocking-threads", "8", "--log-level", "warning", target],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
-    urls = [f"http://127.0.0.1:{base_port + i}" for i in range(n)]
-    deadline = time.monotonic() + 60
-    for url in urls:
-        while True:
-            try:
-                urllib.request.urlopen(url + "/api/v1/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    for p in procs:
-                        p.terminate()
-                    raise SystemExit(f"server {url} did not start")
-                time.sleep(0.3)
-    return procs, urls
-
-
 class Keepalive:
     """One persistent HTTP/1.1 connection per server for one client thread."""
 
@@ -846,18 +824,6 @@ def sequential(url, path, n, headers) -> tuple[list[float], Counter]:
 
 # ============================================================================ main
 
-def setup_database(env):
-    import psycopg
-
-    url = env["DATABASE_URL"]
-    dbname, admin = url.rsplit("/", 1)[1], url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    for args in (["migrate", "-v0"], ["load_profile", "mpp-pekanbaru"]):
-        subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
-
-
 def seeded_count(env) -> int:
     import psycopg
 
@@ -918,7 +884,7 @@ def main():
         print(f"  reusing the database: {existing:,} applications")
     else:
         print("  setting up: migrate, load_profile mpp-pekanbaru, bench accounts and vault documents, seed …", flush=True)
-        setup_database(env)
+        recreate_database(env)
     info = run_worker(env, "prepare", str(args.applications))
     if info["seed_seconds"] is not None:
         print(f"  seeded in {info['seed_seconds']:.1f} s")
@@ -945,20 +911,6 @@ def main():
         time.sleep(2)
         result["audit_later"] = run_worker(env, "audit", str(before))
         return result
-
-    def stop(procs):
-        """Stop the servers and their worker processes (a session each), killing what lingers."""
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
-            try:
-                os.killpg(p.pid, signal.SIGKILL)  # the worker processes granian started
-            except ProcessLookupError:
-                pass
 
     print("  running: trivial endpoint, submissions, inbox …", flush=True)
     procs, urls = start_servers(env, args.processes, args.port)
@@ -987,7 +939,7 @@ def main():
                         ("/kantor/?page=5", 50), ("/api/v1/inbox", args.inbox_requests)):
             inbox[path] = sequential(urls[0], path, n, headers)
     finally:
-        stop(procs)
+        stop_servers(procs)
     pending_before_verify = run_worker(env, "audit", "0")["pending"]
     verify = subprocess.run([PY, "manage.py", "audit_verify"], cwd=ROOT, env=env, capture_output=True, text=True)
     verify_lines = [line for line in (verify.stdout + verify.stderr).strip().splitlines() if line.strip()] or ["(no output)"]
@@ -1009,7 +961,7 @@ def main():
     print(f"     CPU, submissions over HTTP: {submitted['cpu']}")
     print(f"     CPU, direct SQL:            {direct['cpu']} (its sealer threads count as client)")
     ratio = submitted["rate"] / direct["rate"] if direct["rate"] else float("nan")
-    print(f"     rounds (b then c, in turns; the median one is shown above): "
+    print("     rounds (b then c, in turns; the median one is shown above): "
           + "; ".join(f"{s_['rate']:.1f} /s ÷ {d_['rate']:.1f} tx/s = {q * 100:.1f} %" for q, _r, s_, d_ in sorted(rounds, key=lambda x: x[1])))
     print(f"  d. submission ÷ direct SQL = {ratio * 100:5.1f} %   (target ≥ 25 %: {'met' if ratio >= 0.25 else 'MISSED'});"
           f" submission ÷ trivial endpoint = {submitted['rate'] / trivial['rate'] * 100:.1f} %")
