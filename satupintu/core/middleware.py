@@ -55,8 +55,8 @@ JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 class RejectNulMiddleware:
     """A NUL character has no place in any field here, and PostgreSQL refuses to store or even
-    compare it: answer 400 at the door instead of a 500 deep inside. File uploads (multipart)
-    are binary and are checked by their own code."""
+    compare it: answer 400 at the door instead of a 500 deep inside. In a multipart body only
+    the text fields are looked at (the files are binary and are checked by their own code)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -67,11 +67,14 @@ class RejectNulMiddleware:
 
         suspicious = "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "")
         content_type = request.META.get("CONTENT_TYPE", "")
-        if not suspicious and request.method in ("POST", "PUT", "PATCH") and not content_type.startswith("multipart/"):
-            body = request.body
-            if content_type.startswith("application/x-www-form-urlencoded"):
+        if not suspicious and request.method in ("POST", "PUT", "PATCH"):
+            if content_type.startswith("multipart/"):
+                suspicious = any("\x00" in value for _name, values in request.POST.lists() for value in values)
+            elif content_type.startswith("application/x-www-form-urlencoded"):
+                body = request.body
                 suspicious = b"\x00" in body or b"%00" in body
             else:  # JSON: a \u0000 escape (not an escaped backslash followed by "u0000")
+                body = request.body
                 suspicious = b"\x00" in body or JSON_NUL.search(body) is not None
         if suspicious:
             message = _("Permintaan berisi karakter NUL yang tidak diizinkan.")

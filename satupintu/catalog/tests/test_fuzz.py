@@ -106,3 +106,15 @@ def test_percent_zero_zero_in_json_text_is_just_text(client, citizen):
     assert r.status_code == 200
     r = client.post("/akun/masuk/", "username=siti%00&password=x", content_type="application/x-www-form-urlencoded")
     assert r.status_code == 400
+
+
+def test_nul_in_a_multipart_text_field_is_a_400(client, api, citizen):
+    """Upload forms are multipart: their text fields are checked too (PostgreSQL cannot compare NUL)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from satupintu.cases.tests.factories import PDF
+    from satupintu.vault.models import Document
+
+    r = client.post("/api/v1/documents", {"document_type": "ktp-el\x00", "file": SimpleUploadedFile("a.pdf", PDF)},
+                        HTTP_AUTHORIZATION=f"Bearer {api.token(citizen)}")
+    assert r.status_code == 400 and r.json()["code"] == "invalid_input" and Document.objects.count() == 0
