@@ -23,7 +23,7 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.page < self.pages or self.capped
 
     @property
     def has_previous(self) -> bool:
@@ -47,14 +47,16 @@ def past_end(page: int, count: int, page_size: int) -> NotFound:
 
 def paginate(queryset, *, page: int = 1, page_size: int = 20, count_cap: int | None = None) -> Page:
     """One page of `queryset`. With `count_cap` the count stops there (`capped`), so a long
-    backlog costs no more to count than `count_cap` rows."""
+    backlog costs no more to count than `count_cap` rows — or, on a page beyond the cap, than
+    the rows up to that page, which its OFFSET reads anyway: every page stays reachable."""
     page, page_size = check_page(page, page_size)
     if count_cap is None:
         count, capped = queryset.count(), False
     else:
-        count = queryset.order_by()[: count_cap + 1].count()  # any 1,001 rows will do: no sort
-        capped = count > count_cap
-        count = min(count, count_cap)
+        limit = max(count_cap, page * page_size)
+        count = queryset.order_by()[: limit + 1].count()  # any limit + 1 rows will do: no sort
+        capped = count > limit
+        count = min(count, limit)
     if page > 1 and (page - 1) * page_size >= count:
         raise past_end(page, count, page_size)
     offset = (page - 1) * page_size

@@ -121,3 +121,22 @@ def test_counts_stop_at_their_caps(api, client, citizen, monkeypatch, django_ass
         read_at=template.created_at)
     body = api.get("/notifications", token=api.token(citizen)).json()
     assert (body["unread_count"], body["unread_count_capped"]) == (90, False) and body["count_capped"]
+
+
+def test_pages_beyond_the_count_cap_stay_reachable(client, citizen, monkeypatch):
+    from satupintu.notify import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 40)
+    services.notify_users(actor=None, recipients=[citizen], event="application.stage_passed",
+                          context={**CTX, "stage_name": "Verifikasi", "agency_name": "DPMPTSP"})
+    template = Notification.objects.get()
+    Notification.objects.bulk_create([Notification(recipient=citizen, event=template.event, context=template.context,
+                                                   created_at=template.created_at, email_status="skipped")
+                                      for _ in range(69)])  # 70 in all, 20 a page: page 4 has the last 10
+    client.force_login(citizen)
+    page2 = selectors.notification_page(actor=citizen, page=2)
+    assert page2.capped and page2.has_next
+    last = selectors.notification_page(actor=citizen, page=4)
+    assert len(last.items) == 10 and not last.capped and not last.has_next and last.count == 70
+    assert client.get("/notifikasi/?halaman=4").status_code == 200
+    assert client.get("/notifikasi/?halaman=5").status_code == 404
