@@ -28,7 +28,7 @@ STAGE_FIELDS = ("key", "kind", "name", "agencies", "role", "sla_days", "after")
 OWNER = "{owner}"  # placeholder for the service's own agency
 MAX_STAGES = 30
 MAX_SLA_DAYS = 60
-KEY_RE = re.compile(r"^[a-z0-9_-]{1,40}$")
+KEY_RE = re.compile(r"[a-z0-9_-]{1,40}")  # whole key: fullmatch (a `$` would let "a\n" through)
 
 
 def clean_workflow(stages, *, agency_slugs: set[str], owner_slug: str, completion_days: int | None) -> list[dict]:
@@ -82,7 +82,7 @@ def _clean_stage(i: int, stage, agency_slugs: set[str], owner_slug: str) -> tupl
         problems.append(_("%(w)s: kolom wajib tidak ada: %(f)s.") % {"w": where, "f": ", ".join(missing)})
         return None, problems
     key, kind, name, agencies, role, sla, after = (stage[f] for f in STAGE_FIELDS)
-    if not isinstance(key, str) or not KEY_RE.match(key):
+    if not isinstance(key, str) or not KEY_RE.fullmatch(key):
         problems.append(_("%(w)s: key hanya boleh huruf kecil, angka, '_' dan '-' (maks. 40).") % {"w": where})
     if kind not in STAGE_KINDS:
         problems.append(_("%(w)s: jenis tahap '%(v)s' tidak dikenal; pilih salah satu dari: %(a)s.")
@@ -144,6 +144,10 @@ def _check_graph(stages: list[dict], completion_days: int | None) -> list[str]:
     if first["kind"] != "completeness_check" or first["after"]:
         problems.append(_("Tahap pertama harus pemeriksaan kelengkapan berkas (completeness_check) tanpa after: jangka "
                           "waktu dihitung sejak berkas dinyatakan lengkap."))
+    for s in stages[1:]:  # a stage without `after` would start at filing, before the file is checked
+        if not s["after"]:
+            problems.append(_("Tahap '%(k)s' harus menunggu tahap sebelumnya (after): hanya pemeriksaan kelengkapan yang "
+                              "dimulai saat berkas masuk.") % {"k": s["key"]})
     if out_of_order or completion_days is None:
         return problems
     days, path = longest_path(stages)

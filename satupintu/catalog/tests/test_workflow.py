@@ -69,6 +69,8 @@ def _with(i, **changes):
     (_with(1, sla_days=61), 28, "SLA harus bilangan bulat"),
     (_with(1, sla_days=True), 28, "SLA harus bilangan bulat"),
     (_with(1, key="Kajian Teknis"), 28, "key hanya boleh"),
+    (_with(1, key="kajian\n"), 28, "key hanya boleh"),
+    (_with(1, after=[]), 28, "Tahap 'kajian' harus menunggu tahap sebelumnya"),
     (_with(1, key="kelengkapan"), 28, "dipakai lebih dari sekali"),
     (_with(0, kind="data_entry"), 28, "Tahap pertama harus pemeriksaan kelengkapan"),
     (_with(1, after=["tinjau"]), 28, "tercantum sesudahnya"),
