@@ -77,7 +77,7 @@ class Application(models.Model):
         ]
 
     def __str__(self):
-        return self.tracking_number
+        return self.tracking_number or f"draf {self.uuid}"
 
     @property
     def is_final(self) -> bool:

@@ -154,17 +154,23 @@ def application_create(*, actor, service, applicant: User | None = None, walk_in
     return app
 
 
-def _new_application(actor, service, applicant, ticket, fields: dict, idempotency: tuple[str, str] | None = None,
-                     walk_in: dict | None = None) -> Application:
-    """An application of `service` not yet saved, for the applicant `actor` may file for: every
-    check that needs no write (a walk-in citizen without an account gets one here)."""
-    require_authenticated(actor)
+def _check_open(service) -> None:
+    """The service takes applications: active, with a published version that has a workflow."""
     version = service.current_version
     if version is None or not service.is_active:
         raise InvalidInput(_("Layanan ini belum menerima permohonan."), code="service_unavailable")
     if not version.workflow:
         raise InvalidInput(_("Alur proses layanan ini belum ditetapkan; permohonan belum bisa diterima."),
                            code="no_workflow")
+
+
+def _new_application(actor, service, applicant, ticket, fields: dict, idempotency: tuple[str, str] | None = None,
+                     walk_in: dict | None = None) -> Application:
+    """An application of `service` not yet saved, for the applicant `actor` may file for: every
+    check that needs no write (a walk-in citizen without an account gets one here)."""
+    require_authenticated(actor)
+    _check_open(service)
+    version = service.current_version
     if actor.role == Role.CITIZEN:
         if walk_in is not None:
             raise Forbidden(_("Hanya petugas yang boleh mendaftarkan warga di loket."), code="not_officer")
@@ -365,6 +371,7 @@ def application_submit(*, actor, application: Application, revision: int | None 
     app = _lock_editable(actor, application, revision)
     if app.status != Status.DRAFT:
         raise Conflict(_("Permohonan ini sudah diajukan."), code="already_submitted")
+    _check_open(app.service)  # a draft outlives changes to its service
     today = clock.today(app.agency.site)
     _rebind_to_current_version(app)
     _check_before_submit(app, today)
@@ -469,10 +476,7 @@ def application_resubmit(*, actor, application: Application, revision: int | Non
     if app.status != Status.RETURNED:
         raise Conflict(_("Hanya permohonan yang dikembalikan yang bisa diajukan ulang."), code="not_returned")
     today = clock.today(app.agency.site)
-    missing = _missing_requirements(app, today)
-    if missing:
-        raise InvalidInput(_("Permohonan belum lengkap."), code="incomplete",
-                           details={"documents": _("Dokumen wajib belum dilampirkan: %(list)s.") % {"list": ", ".join(missing)}})
+    _check_before_submit(app, today)  # the fields may have changed while it was returned, not only documents
     Pause.objects.filter(application=app, ended_on__isnull=True).update(ended_on=today)
     app.status = Status.IN_PROCESS if app.sla_started_on else Status.SUBMITTED
     tasks = list(app.tasks.all())

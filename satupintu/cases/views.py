@@ -25,11 +25,6 @@ from . import selectors, services
 from .models import EDITABLE_STATUSES, Status
 
 
-def _revision(request) -> int | None:
-    value = request.POST.get("revision", "")
-    return int(value) if value.isdigit() else None
-
-
 def _tell_error(request, exc: DomainError) -> None:
     """The error and each of its details as messages on the page."""
     messages.error(request, exc.message)
@@ -108,7 +103,7 @@ def detail(request, uuid):
 
 
 def _applicant_action(request, app, action: str) -> None:
-    actor, revision = request.user, _revision(request)
+    actor, revision = request.user, int_param(request.POST, "revision", None)
     if action == "save":
         services.application_update(
             actor=actor, application=app, revision=revision,
@@ -216,7 +211,7 @@ def office_detail(request, uuid):
 
 
 def _officer_action(request, app) -> None:
-    actor, revision = request.user, _revision(request)
+    actor, revision = request.user, int_param(request.POST, "revision", None)
     task = selectors.task_get(actor=actor, app=app, task_id=int_param(request.POST, "task", 0))
     action = request.POST.get("action", "")
     if action == "claim":

@@ -68,6 +68,9 @@ def test_officer_inbox_and_decision_forms(client, submitted, officers):
     task = active(submitted)[0]
     r = client.post(f"/kantor/permohonan/{submitted.uuid}/", {"action": "reject", "task": task.id, "reason": ""})
     assert r.status_code == 400 and Application.objects.get().status == Status.SUBMITTED
+    # a revision that is not a number is refused, not silently skipped (it guards against stale forms)
+    r = client.post(f"/kantor/permohonan/{submitted.uuid}/", {"action": "approve", "task": task.id, "revision": "abc"})
+    assert r.status_code == 400 and Application.objects.get().status == Status.SUBMITTED
     r = client.post(f"/kantor/permohonan/{submitted.uuid}/", {"action": "approve", "task": task.id,
                                                                "revision": Application.objects.get().revision})
     assert r.status_code == 302 and Application.objects.get().status == Status.IN_PROCESS

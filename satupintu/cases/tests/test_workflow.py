@@ -208,3 +208,29 @@ def test_fiktif_positif_is_shown_once_the_legal_deadline_passed(pbg, citizen, kt
     assert app.version.deemed_approval and app.version.number == 2
     assert not selectors.deemed_approved(app, today=app.due_on)
     assert selectors.deemed_approved(app, today=date.fromordinal(app.due_on.toordinal() + 1))
+
+
+def test_a_draft_of_a_retired_service_cannot_be_submitted(citizen, pbg, ktp, officers):
+    from satupintu.catalog import services as catalog_services
+    from satupintu.catalog.tests.factories import SYSTEM
+
+    app = services.application_create(actor=citizen, service=pbg)
+    services.application_attach(actor=citizen, application=app, requirement=pbg.current_version.requirements.get(), document=ktp)
+    assert str(app).startswith("draf ")  # a draft has no tracking number yet
+    catalog_services.service_retire(actor=SYSTEM, service=pbg)
+    with pytest.raises(InvalidInput) as exc:
+        services.application_submit(actor=citizen, application=app)
+    assert exc.value.code == "service_unavailable"
+    app.refresh_from_db()
+    assert app.status == Status.DRAFT and not StageTask.objects.filter(application=app).exists()
+
+
+def test_resubmission_checks_the_fields_changed_while_returned(submitted, officers, citizen):
+    task = active(submitted, "kelengkapan")[0]
+    app = services.task_return(actor=officers["dpmptsp:front_office"], task=task, reason="Lengkapi data")
+    services.application_update(actor=citizen, application=app, applicant_type="badan_usaha")
+    with pytest.raises(InvalidInput) as exc:
+        services.application_resubmit(actor=citizen, application=app)
+    assert exc.value.code == "incomplete" and set(exc.value.details) == {"business_name", "nib"}
+    app.refresh_from_db()
+    assert app.status == Status.RETURNED
