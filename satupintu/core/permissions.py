@@ -51,10 +51,11 @@ def require_mall_admin(actor) -> None:
         raise Forbidden(_("Hanya pengelola MPP yang boleh melakukan ini."))
 
 
-def require_manage_agency(actor, agency_id: int) -> None:
+def require_manage_agency(actor, agency_id: int, message: str | None = None, code: str | None = None) -> None:
+    """`message`/`code`: what the refusal says about the thing managed (default: services)."""
     require_authenticated(actor)
     if not can_manage_agency(actor, agency_id):
-        raise Forbidden(_("Anda hanya boleh mengelola layanan instansi Anda sendiri."))
+        raise Forbidden(message or _("Anda hanya boleh mengelola layanan instansi Anda sendiri."), code=code)
 
 
 class SystemActor:

@@ -5,9 +5,9 @@ import uuid as uuidlib
 
 from django.utils.translation import gettext as _
 
-from satupintu.core.errors import Forbidden, InvalidInput, NotFound
+from satupintu.core.errors import Forbidden, NotFound
 from satupintu.core.pagination import Page, paginate
-from satupintu.core.permissions import can_manage_agency, is_mall_admin, officer_agency_id, require_authenticated
+from satupintu.core.permissions import is_authenticated, is_mall_admin, officer_agency_id, require_authenticated
 
 from .events import render
 from .models import Notification, WebhookDelivery, WebhookEndpoint
@@ -52,7 +52,7 @@ def notification_page(*, actor, unread: bool | None = None, page: int = 1, page_
 
 def notification_unread_count(*, actor) -> int:
     """Unread notifications, counted up to UNREAD_COUNT_CAP + 1 (more than the cap: "99+")."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    if not is_authenticated(actor):
         return 0
     unread = Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True)
     return unread.order_by()[: UNREAD_COUNT_CAP + 1].count()
@@ -109,7 +109,3 @@ def webhook_delivery_list(*, actor, endpoint: WebhookEndpoint | None = None, age
     return qs.filter(endpoint__agency=agency) if agency is not None else qs
 
 
-def can_manage_webhooks(*, actor, agency_id: int | None) -> bool:
-    if agency_id is None:
-        return is_mall_admin(actor)
-    return can_manage_agency(actor, agency_id)

@@ -24,8 +24,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from satupintu.core import audit
-from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from satupintu.core.permissions import can_manage_agency, require_authenticated
+from satupintu.core.errors import Conflict, InvalidInput, NotFound
+from satupintu.core.permissions import require_authenticated, require_manage_agency
 
 from .events import clean_context, event_get, render
 from .models import DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
@@ -221,10 +221,8 @@ def _check_events(events) -> list[str]:
 
 
 def _require_manage(actor, agency_id: int) -> None:
-    require_authenticated(actor)
-    if not can_manage_agency(actor, agency_id):
-        raise Forbidden(_("Hanya admin instansi ini atau pengelola MPP yang boleh mengelola webhook."),
-                        code="webhook_forbidden")
+    require_manage_agency(actor, agency_id, _("Hanya admin instansi ini atau pengelola MPP yang boleh mengelola webhook."),
+                          code="webhook_forbidden")
 
 
 def _new_secret() -> str:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from satupintu.catalog.selectors import agency_choices, agency_get
 from satupintu.core.errors import DomainError, InvalidInput
 from satupintu.core.http import int_param
-from satupintu.core.permissions import is_mall_admin, officer_agency_id
+from satupintu.core.permissions import can_manage_agency, is_mall_admin, officer_agency_id
 
 from . import selectors, services
 from .events import EVENTS
@@ -89,7 +89,7 @@ def webhooks(request):
     return render(request, "notify/webhooks.html", {
         "agency": agency, "endpoints": endpoints, "deliveries": deliveries,
         "new_secret": request.session.pop(SECRET_KEY, None),
-        "can_manage": selectors.can_manage_webhooks(actor=actor, agency_id=agency.pk if agency else None),
+        "can_manage": can_manage_agency(actor, agency.pk if agency else None),  # no agency: the mall admin
         "agencies": agency_choices(actor=actor) if own is None else None,
         "events": events,
     })
