@@ -57,9 +57,9 @@ def document_views(*, actor, limit: int = 20) -> list[dict]:
     from satupintu.identity.models import User
 
     require_authenticated(actor)
-    entries = list(AuditEntry.objects.filter(action="document.viewed", changes__owner=str(actor.uuid))
+    # by the owner's documents: the (object_type, object_id) index, not a scan of every view in the mall
+    names = {str(u): name for u, name in Document.objects.filter(owner_id=actor.pk).values_list("uuid", "original_name")}
+    entries = list(AuditEntry.objects.filter(object_type="vault.document", object_id__in=list(names), action="document.viewed")
                    .order_by("-at", "-id")[:limit])
     people = {u.pk: u for u in User.objects.filter(pk__in={e.actor_id for e in entries}).select_related("agency")}
-    names = {str(d.uuid): d.original_name for d in Document.objects.filter(uuid__in=[e.object_id for e in entries])}
-    return [{"at": e.at, "officer": people.get(e.actor_id), "document": names.get(e.object_id, ""),
-             "application": (e.changes or {}).get("application")} for e in entries]
+    return [{"at": e.at, "officer": people.get(e.actor_id), "document": names.get(e.object_id, "")} for e in entries]

@@ -74,11 +74,11 @@ def document_upload(*, actor, owner, document_type: DocumentType, name: str, dat
     return doc
 
 
-@transaction.atomic
-def document_view_record(*, actor, document: Document, application=None) -> None:
-    """An officer opened a citizen's document: written to the audit log (the owner's own views are not)."""
+def document_view_record(*, actor, document: Document) -> None:
+    """An officer opened a citizen's document: written to the audit log (the owner's own views
+    are not, and open no transaction)."""
     if actor.pk == document.owner_id:
         return
-    audit.record(actor=actor, action="document.viewed", obj=document,
-                 changes={"owner": str(document.owner.uuid), "type": document.document_type.code,
-                          "application": str(application.uuid) if application is not None else None})
+    with transaction.atomic():
+        audit.record(actor=actor, action="document.viewed", obj=document,
+                     changes={"owner": str(document.owner.uuid), "type": document.document_type.code})
