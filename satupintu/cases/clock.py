@@ -1,11 +1,9 @@
-"""Today's date at the site (its own time zone): the day the SLA clock reads. One function so
-tests can move time."""
+"""Today's date at the site: the day the SLA clock reads. One function so tests can move time."""
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
-from django.utils import timezone
+from satupintu.core.clock import site_today
 
 
 def today(site) -> date:
-    return timezone.localtime(timezone.now(), ZoneInfo(site.timezone)).date()
+    return site_today(site)

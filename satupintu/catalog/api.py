@@ -6,6 +6,7 @@ from ninja.responses import Status
 from ninja import Field, Query, Router, Schema
 
 from satupintu.config.api import actor_of
+from satupintu.core.clock import site_today
 from satupintu.core.pagination import paginate
 
 from . import eligibility, selectors, services
@@ -279,7 +280,8 @@ def service_detail(request, uuid: UUID):
     out = summary_out(service)
     if service.current_version_id:
         version = selectors.service_version_get(actor=actor, service=service)
-        due, _skipped = selectors.expected_completion(site=selectors.site_current(), version=version, start=date.today())
+        site = selectors.site_current()
+        due, _skipped = selectors.expected_completion(site=site, version=version, start=site_today(site))
         return {**out, "standard": version_out(version), "expected_completion_if_complete_today": due}
     return {**out, "standard": None, "expected_completion_if_complete_today": None}
 

@@ -1,8 +1,7 @@
-from datetime import date
-
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from satupintu.core.clock import site_today
 from satupintu.core.errors import DomainError, InvalidInput
 from satupintu.core.http import int_param
 from satupintu.core.pagination import Page
@@ -48,12 +47,13 @@ def service_detail(request, agency_slug, slug):
         number = draft.number if draft else 0
     version = selectors.service_version_get(actor=request.user, service=service, number=number)
     site = selectors.site_current()
-    due, skipped = selectors.expected_completion(site=site, version=version, start=date.today())
+    today = site_today(site)
+    due, skipped = selectors.expected_completion(site=site, version=version, start=today)
     return render(request, "catalog/service_detail.html", {
         "service": service, "version": version, "due": due, "skipped": skipped,
         "stages": selectors.workflow_stages(version=version),
         "versions": selectors.service_versions(actor=request.user, service=service),
-        "applicant_types": ApplicantType.choices, "today": date.today(),
+        "applicant_types": ApplicantType.choices, "today": today,
         "can_edit": selectors.can_edit(actor=request.user, service=service),
     })
 

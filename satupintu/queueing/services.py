@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satupintu.core import audit, ids
+from satupintu.core.clock import site_today
 from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from satupintu.core.permissions import is_mall_admin, require_authenticated, require_mall_admin
 from satupintu.identity.nik import parse_nik
@@ -25,9 +26,7 @@ def priority_weight(priority: str) -> int:
 
 
 def local_day(site, now=None):
-    from zoneinfo import ZoneInfo
-
-    return timezone.localtime(now or timezone.now(), ZoneInfo(site.timezone)).date()
+    return site_today(site, now)
 
 
 def _require_counter_officer(actor, counter) -> None:

@@ -249,3 +249,15 @@ def test_service_page_queries_do_not_grow_with_stages(client, agency, other_agen
     with django_assert_max_num_queries(12):
         r = client.get(f"/layanan/{agency.slug}/{service.slug}/")
     assert r.status_code == 200 and "Kajian 11" in r.content.decode()
+
+
+def test_the_service_page_counts_from_the_sites_date_not_the_servers(client, service, monkeypatch):
+    """At 03:00 WIB on Friday 13 March it is still Thursday in UTC: the page's "today" and the
+    expected completion start from the site's own date."""
+    from datetime import date, datetime, timezone as tz
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 3, 12, 20, 0, tzinfo=tz.utc))
+    r = client.get(f"/layanan/{service.agency.slug}/{service.slug}/")
+    assert r.status_code == 200 and r.context["today"] == date(2026, 3, 13)

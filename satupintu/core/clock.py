@@ -1,0 +1,13 @@
+"""Today's date at a site, in its own time zone (Pekanbaru: WIB, UTC+7): the day deadlines, queue
+days and "complete if filed today" read, never the server's own date."""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+
+def site_today(site, now=None) -> date:
+    """`now` (an aware datetime) defaults to the current time; no site: the server's zone."""
+    now = now or timezone.now()
+    return timezone.localtime(now, ZoneInfo(site.timezone)).date() if site is not None else timezone.localdate(now)
