@@ -95,9 +95,13 @@ def rejected(app, *, actor, tasks=None) -> None:
     _webhook(app, "application.rejected", tasks)
 
 
-def overdue(app, *, actor, task) -> None:
+def mall_admins() -> list[User]:
+    return list(User.objects.filter(is_active=True, role=Role.MALL_ADMIN))
+
+
+def overdue(app, *, actor, task, admins: list[User]) -> None:
+    """`admins`: the mall administrators (`mall_admins()`, read once for a run of escalations)."""
     heads = User.objects.filter(is_active=True, agency_id=task.agency_id, role=Role.HEAD)
-    admins = User.objects.filter(is_active=True, role=Role.MALL_ADMIN)
     _tell(actor, [*heads, *admins], "application.overdue", app, _officer_link(app),
           stage_name=task.name, agency_name=task.agency.short_name, due_on=task.due_on)
     _webhook(app, "application.overdue")

@@ -20,7 +20,7 @@ from satupintu.catalog.models import ApplicantType, Agency, Requirement
 from satupintu.catalog.selectors import site_calendar
 from satupintu.core import audit, ids
 from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from satupintu.core.permissions import SystemActor, is_mall_admin, officer_agency_id, require_authenticated
+from satupintu.core.permissions import SystemActor, officer_agency_id, require_authenticated, require_mall_admin
 from satupintu.identity.models import Role, User
 from satupintu.vault.models import Document
 
@@ -633,8 +633,7 @@ def stage_escalate_overdue(*, actor=None, today: date | None = None) -> int:
     """Tell the agency head and the mall administrators about every stage past its due date
     (once per stage). Each application is escalated in its own transaction."""
     actor = actor or SystemActor("escalation")
-    if not is_mall_admin(actor):
-        raise Forbidden(_("Hanya pengelola MPP yang boleh menjalankan eskalasi."))
+    require_mall_admin(actor)
     from satupintu.catalog.selectors import site_current
 
     site = site_current()
@@ -644,6 +643,7 @@ def stage_escalate_overdue(*, actor=None, today: date | None = None) -> int:
     # only the late ones (an active stage has a deadline exactly while its file is open)
     late = list(StageTask.objects.filter(status=TaskStatus.ACTIVE, escalated_at__isnull=True, due_on__lt=day)
                 .order_by("due_on", "id").values_list("id", flat=True))
+    admins = events.mall_admins() if late else []  # told of every late stage: read once per run
     count = 0
     for task_id in late:
         with transaction.atomic():
@@ -656,6 +656,6 @@ def stage_escalate_overdue(*, actor=None, today: date | None = None) -> int:
             task.save(update_fields=["escalated_at"])
             audit.record(actor=actor, action="application.escalated", obj=app,
                          changes={"stage": task.stage_key, "agency": task.agency.slug, "due_on": task.due_on})
-            events.overdue(app, actor=actor, task=task)
+            events.overdue(app, actor=actor, task=task, admins=admins)
             count += 1
     return count
