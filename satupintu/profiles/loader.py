@@ -225,7 +225,8 @@ def _agency(filename, position, raw, doc_types, counter_codes, problems, templat
             if isinstance(r, dict) and r.get("type") not in doc_types:
                 problems.append(f"{where}: jenis dokumen '{r.get('type')}' tidak didefinisikan")
         # the service's own stages, else the agency's template, else the template for its kind
-        choice = item.get("workflow", defaults.get("workflow", kind_defaults.get(item.get("kind"))))
+        kind = item.get("kind")
+        choice = item.get("workflow", defaults.get("workflow", kind_defaults.get(kind) if isinstance(kind, str) else None))
         if isinstance(choice, str):
             if choice not in templates:
                 problems.append(f"{where}: alur '{choice}' tidak ada di workflows.toml")

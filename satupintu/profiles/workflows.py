@@ -13,17 +13,24 @@ TEMPLATE_KEYS = {"description", "stage"}
 def read_templates(path: Path, raw: dict, problems: list[str]) -> tuple[dict[str, list], dict[str, str]]:
     """(templates by name, default template by service kind) from workflows.toml."""
     templates: dict[str, list] = {}
-    for name, body in raw.get("workflow", {}).items():
+    tables = {key: raw.get(key, {}) for key in ("workflow", "defaults")}
+    for key, table in tables.items():
+        if not isinstance(table, dict):
+            problems.append(f"{path.name}: '{key}' harus berupa tabel")
+            tables[key] = {}
+    for name, body in tables["workflow"].items():
         if not isinstance(body, dict) or not isinstance(body.get("stage"), list):
             problems.append(f"{path.name}: alur '{name}' perlu [[workflow.{name}.stage]]")
             continue
         for key in set(body) - TEMPLATE_KEYS:
             problems.append(f"{path.name}: alur '{name}': kolom tidak dikenal '{key}'")
         templates[name] = body["stage"]
-    defaults = dict(raw.get("defaults", {}))
-    for kind, name in defaults.items():
-        if name not in templates:
+    defaults = {}
+    for kind, name in tables["defaults"].items():
+        if not isinstance(name, str) or name not in templates:
             problems.append(f"{path.name}: [defaults] {kind} memakai alur '{name}' yang tidak ada")
+        else:
+            defaults[kind] = name
     for key in set(raw) - {"defaults", "workflow"}:
         problems.append(f"{path.name}: tabel tidak dikenal '{key}'")
     return templates, defaults
@@ -79,7 +86,8 @@ def _apportion(stages: list[dict], days: int, where: str, problems: list[str]) -
 def _heaviest_chain(stages: list[dict], weights: dict) -> list:
     best: dict = {}
     for s in stages:
-        refs = [r for r in s.get("after") or [] if r in best] if isinstance(s.get("after"), list) else []
+        after = s.get("after") if isinstance(s.get("after"), list) else []
+        refs = [r for r in after if isinstance(r, str) and r in best]  # bad refs: reported by catalog.workflow
         before = max((best[r] for r in refs), key=lambda t: t[0], default=(0, []))
         best[s.get("key")] = (before[0] + weights[s.get("key")], [*before[1], s.get("key")])
     return max(best.values(), key=lambda t: t[0], default=(0, []))[1]

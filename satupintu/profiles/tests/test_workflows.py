@@ -121,3 +121,18 @@ def test_a_bad_workflow_changes_nothing_and_names_the_file(tmp_path, monkeypatch
         call_command("load_profile", "mpp-pekanbaru")
     assert "01-dpmptsp.toml layanan '" in str(exc.value)
     assert Agency.objects.count() == 0 and AuditEntry.objects.count() == 0
+
+
+def test_malformed_workflow_files_are_problems_not_tracebacks():
+    from pathlib import Path
+
+    problems: list[str] = []
+    assert workflows.read_templates(Path("workflows.toml"), {"workflow": "x", "defaults": ["y"]}, problems) == ({}, {})
+    assert problems == ["workflows.toml: 'workflow' harus berupa tabel", "workflows.toml: 'defaults' harus berupa tabel"]
+    problems.clear()
+    _templates, defaults = workflows.read_templates(Path("workflows.toml"), {"defaults": {"perizinan": ["pbg"]}}, problems)
+    assert defaults == {} and "[defaults] perizinan" in problems[0]
+    problems.clear()
+    out = workflows.expand([{"key": "a", "share": 1}, {"key": "b", "share": 1, "after": [["a"]]}], completion_days=3,
+                           where="x", problems=problems)
+    assert [s["key"] for s in out] == ["a", "b"]  # the odd `after` is left for catalog.workflow to report
