@@ -2,7 +2,9 @@
 officer's view of a document."""
 
 import hashlib
-from datetime import date
+import time
+from datetime import date, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -13,9 +15,9 @@ from django.utils.translation import gettext as _
 from satupintu.catalog.models import DocumentType
 from satupintu.core import audit
 from satupintu.core.errors import Forbidden, InvalidInput
-from satupintu.core.permissions import officer_agency_id, require_authenticated
+from satupintu.core.permissions import officer_agency_id, require_authenticated, require_mall_admin
 
-from .models import Document
+from .models import Document, vault_storage
 from .sniff import ACCEPTED, sniff
 
 
@@ -82,3 +84,28 @@ def document_view_record(*, actor, document: Document) -> None:
     with transaction.atomic():
         audit.record(actor=actor, action="document.viewed", obj=document,
                      changes={"owner": str(document.owner.uuid), "type": document.document_type.code})
+
+
+def vault_sweep(*, actor, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Remove files in the vault that no document row names and that are older than `older_than`:
+    what a rolled-back upload (a refused attachment or decision after it) or a crash between
+    writing the file and committing its row left behind. Returns how many were removed."""
+    require_mall_admin(actor)
+    storage = vault_storage()
+    root = Path(storage.location)
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    stray = [p for p in root.rglob("*") if p.is_file() and p.stat().st_mtime < cutoff]
+    if not stray:
+        return 0
+    names = {p.relative_to(root).as_posix() for p in stray}
+    kept = set(Document.objects.filter(file__in=names).values_list("file", flat=True))
+    removed = sorted(names - kept)
+    for name in removed:
+        storage.delete(name)
+    if removed:
+        with transaction.atomic():
+            audit.record(actor=actor, action="vault.swept", object_type="vault.storage", object_id="-",
+                         changes={"removed": len(removed)})
+    return len(removed)

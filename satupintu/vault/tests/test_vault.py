@@ -98,3 +98,35 @@ def test_document_list_api_query_count(client, api, citizen, site, django_assert
     with django_assert_max_num_queries(6):
         r = client.get("/api/v1/documents", {"page_size": 25}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert r.json()["count"] == 25 and len(r.json()["items"]) == 25
+
+
+def test_the_sweep_removes_files_a_refused_decision_left_and_keeps_stored_ones(client, submitted, officers, settings,
+                                                                               ktp, capsys):
+    """A BAP upload followed by a refused decision rolls its row back but not its file: the sweep
+    (cron, `manage.py vault_sweep`) removes what no document names, and nothing else."""
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+
+    from satupintu.cases.tests.helpers import active, pass_stage
+    from satupintu.core.permissions import SystemActor
+    from satupintu.vault import services as vault_services
+
+    for key in ("kelengkapan", "entri", "kajian"):
+        pass_stage(officers, submitted, key)
+    task = active(submitted, "tinjau")[0]
+    client.force_login(officers["pupr:technical_reviewer"])
+    r = client.post(f"/kantor/permohonan/{submitted.uuid}/", {"action": "approve", "task": task.id, "revision": 0,
+                                                               "report": SimpleUploadedFile("bap.pdf", PDF)})
+    assert r.status_code == 409  # stale form: nothing decided, no BAP row
+    root = Path(settings.SATUPINTU_VAULT_DIR)
+    files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    assert ktp.file.name in files and len(files) == 2 and Document.objects.count() == 1
+    assert vault_services.vault_sweep(actor=SystemActor("tests")) == 0  # younger than an hour: left alone
+    call_command("vault_sweep", "--minutes", "0")
+    assert "1 berkas" in capsys.readouterr().out
+    assert {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} == {ktp.file.name}
+    assert AuditEntry.objects.filter(action="vault.swept").get().changes == {"removed": 1}
+    client.force_login(ktp.owner)
+    assert client.get(f"/dokumen/{ktp.uuid}/").status_code == 200
