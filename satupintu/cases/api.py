@@ -9,8 +9,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
 
-from satupintu.catalog.models import DocumentType
-from satupintu.catalog.selectors import service_get
+from satupintu.catalog.selectors import document_type_get, service_get
 from satupintu.config.api import actor_of
 from satupintu.core.errors import InvalidInput, NotFound
 from satupintu.core.http import client_ip
@@ -323,10 +322,7 @@ def upload_for_application(request, uuid: UUID, document_type: Form[str], file: 
                            valid_until: Form[date | None] = None):
     actor = actor_of(request)
     app = _application(request, uuid)
-    dtype = DocumentType.objects.filter(code=document_type).first()
-    if dtype is None:
-        raise InvalidInput(_("Jenis dokumen tidak dikenal."), code="unknown_document_type")
-    doc = services.application_upload(actor=actor, application=app, document_type=dtype, name=file.name,
+    doc = services.application_upload(actor=actor, application=app, document_type=document_type_get(document_type), name=file.name,
                                       data=read_upload(file), valid_until=valid_until)
     return HttpStatus(201, document_out(doc))
 

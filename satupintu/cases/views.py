@@ -11,8 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from satupintu.catalog.models import DocumentType
-from satupintu.catalog.selectors import service_get, service_list
+from satupintu.catalog.selectors import document_type_get, service_get, service_list
 from satupintu.core.errors import DomainError, InvalidInput, NotFound
 from satupintu.core.http import client_ip, int_param
 from satupintu.core.permissions import officer_agency_id
@@ -224,8 +223,8 @@ def _officer_action(request, app) -> None:
         report = None
         upload = request.FILES.get("report")
         if upload is not None:
-            bap = DocumentType.objects.get(code="bap")
-            report = services.application_upload(actor=actor, application=app, document_type=bap, name=upload.name,
+            report = services.application_upload(actor=actor, application=app, document_type=document_type_get("bap"),
+                                                 name=upload.name,
                                                  data=read_upload(upload))
         services.task_approve(actor=actor, task=task, note=request.POST.get("note", ""), report=report, revision=revision)
         messages.success(request, _("Tahap disetujui."))

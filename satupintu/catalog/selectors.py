@@ -15,11 +15,19 @@ from satupintu.core.pagination import Page, check_page, past_end, paginate
 from satupintu.core.permissions import can_manage_agency, can_read_agency_internals, is_mall_admin, officer_agency_id
 
 from . import search
-from .models import Agency, Requirement, Service, ServiceKind, ServiceVersion, Site, VersionStatus
+from .models import Agency, DocumentType, Requirement, Service, ServiceKind, ServiceVersion, Site, VersionStatus
 
 
 def site_current() -> Site | None:
     return Site.objects.filter(slug=settings.SATUPINTU_SITE_SLUG).first() or Site.objects.order_by("pk").first()
+
+
+def document_type_get(code: str) -> DocumentType:
+    """A document type by its code (public reference data); an unknown code is a 400."""
+    dtype = DocumentType.objects.filter(code=code or "").first() if isinstance(code, str) else None
+    if dtype is None:
+        raise InvalidInput(_("Jenis dokumen tidak dikenal."), code="unknown_document_type")
+    return dtype
 
 
 def site_calendar(site: Site | None) -> WorkingCalendar:

@@ -4,14 +4,12 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.http import FileResponse
-from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from satupintu.catalog.models import DocumentType
+from satupintu.catalog.selectors import document_type_get
 from satupintu.config.api import actor_of
-from satupintu.core.errors import InvalidInput
 from satupintu.core.pagination import paginate
 
 from . import selectors, services
@@ -48,11 +46,7 @@ def document_out(doc) -> dict:
 
 @router.get("/documents", response=DocumentPage, summary="Dokumen di brankas saya")
 def list_documents(request, document_type: str = "", page: int = 1, page_size: int = 20):
-    dtype = None
-    if document_type:
-        dtype = DocumentType.objects.filter(code=document_type).first()
-        if dtype is None:
-            raise InvalidInput(_("Jenis dokumen tidak dikenal."), code="unknown_document_type")
+    dtype = document_type_get(document_type) if document_type else None
     result = paginate(selectors.document_list(actor=actor_of(request), document_type=dtype), page=page, page_size=page_size)
     return {"count": result.count, "page": result.page, "pages": result.pages, "items": [document_out(d) for d in result.items]}
 
@@ -60,10 +54,7 @@ def list_documents(request, document_type: str = "", page: int = 1, page_size: i
 @router.post("/documents", response={201: DocumentOut}, summary="Unggah dokumen (PDF, JPEG, PNG; diperiksa dari isinya)")
 def upload_document(request, document_type: Form[str], file: File[UploadedFile], valid_until: Form[date | None] = None):
     actor = actor_of(request)
-    dtype = DocumentType.objects.filter(code=document_type).first()
-    if dtype is None:
-        raise InvalidInput(_("Jenis dokumen tidak dikenal."), code="unknown_document_type")
-    doc = services.document_upload(actor=actor, owner=actor, document_type=dtype, name=file.name,
+    doc = services.document_upload(actor=actor, owner=actor, document_type=document_type_get(document_type), name=file.name,
                                    data=services.read_upload(file), valid_until=valid_until)
     return Status(201, document_out(doc))
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from satupintu.catalog.models import DocumentType
+from satupintu.catalog.selectors import document_type_get
 from satupintu.core.errors import DomainError, InvalidInput
 from satupintu.core.http import int_param
 from satupintu.core.pagination import paginate
@@ -21,9 +22,7 @@ def my_documents(request):
     status = 200
     if request.method == "POST":
         try:
-            dtype = DocumentType.objects.filter(code=request.POST.get("document_type", "")).first()
-            if dtype is None:
-                raise InvalidInput(_("Pilih jenis dokumen."), code="unknown_document_type")
+            dtype = document_type_get(request.POST.get("document_type", ""))
             try:
                 valid_until = date.fromisoformat(request.POST["valid_until"]) if request.POST.get("valid_until") else None
             except ValueError:
