@@ -78,6 +78,18 @@ def _visible_agency_id(actor):
     return agency_id
 
 
+def webhook_agency(*, actor, key: str | None = None):
+    """The agency a webhook request is about: the one `key` names (slug or UUID), else the
+    officer's own; None for the mall administrator without a key (every agency). Anyone else
+    may not look (403); managing another agency's webhooks is refused by the services."""
+    own = _visible_agency_id(actor)
+    if key:
+        from satupintu.catalog.selectors import agency_get
+
+        return agency_get(actor=actor, key=key)
+    return actor.agency if own is not None else None
+
+
 def webhook_endpoint_list(*, actor, agency=None):
     own = _visible_agency_id(actor)
     qs = WebhookEndpoint.objects.select_related("agency").order_by("-created_at", "-id")

@@ -5,10 +5,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from satupintu.catalog.selectors import agency_choices, agency_get
+from satupintu.catalog.selectors import agency_choices
 from satupintu.core.errors import DomainError, InvalidInput
 from satupintu.core.http import int_param
-from satupintu.core.permissions import can_manage_agency, is_mall_admin, officer_agency_id
+from satupintu.core.permissions import can_manage_agency, is_mall_admin
 
 from . import selectors, services
 from .events import EVENTS
@@ -51,13 +51,8 @@ def read_all(request):
 @login_required
 def webhooks(request):
     actor = request.user
-    own = officer_agency_id(actor)
-    if own is None and not is_mall_admin(actor):
-        selectors.webhook_endpoint_list(actor=actor)  # raises Forbidden with the reason
-    agency = actor.agency if own is not None else None
-    slug = request.POST.get("instansi") or request.GET.get("instansi")
-    if own is None and slug:
-        agency = agency_get(actor=actor, key=slug)
+    agency = selectors.webhook_agency(actor=actor, key=request.POST.get("instansi") or request.GET.get("instansi"))
+    chooses = is_mall_admin(actor)  # the mall administrator picks the agency; an officer has one
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -81,7 +76,7 @@ def webhooks(request):
                 messages.error(request, _("Tindakan tidak dikenal."))
         except DomainError as exc:
             messages.error(request, exc.message)
-        target = request.path + (f"?instansi={agency.slug}" if agency is not None and own is None else "")
+        target = request.path + (f"?instansi={agency.slug}" if agency is not None and chooses else "")
         return redirect(target)
     endpoints = list(selectors.webhook_endpoint_list(actor=actor, agency=agency)[:50])
     deliveries = list(selectors.webhook_delivery_list(actor=actor, agency=agency)[:30])
@@ -90,6 +85,6 @@ def webhooks(request):
         "agency": agency, "endpoints": endpoints, "deliveries": deliveries,
         "new_secret": request.session.pop(SECRET_KEY, None),
         "can_manage": can_manage_agency(actor, agency.pk if agency else None),  # no agency: the mall admin
-        "agencies": agency_choices(actor=actor) if own is None else None,
+        "agencies": agency_choices(actor=actor) if chooses else None,
         "events": events,
     })

@@ -50,6 +50,7 @@ def test_scoping_and_refusals(api, people, agency, other_agency, mall_admin, cit
     assert api.get("/webhooks", token=fo).json()["count"] == 1  # officers read their agency's list
     assert api.post("/webhooks", {"url": "https://x.example/"}, token=fo).status_code == 403
     assert api.get("/webhooks", token=api.token(citizen)).status_code == 403
+    assert api.post("/webhooks", {"url": "https://x.example/", "agency": "dpmptsp"}, token=api.token(citizen)).status_code == 403
     assert api.get("/webhooks").status_code == 401
     admin = api.token(mall_admin)
     assert api.get("/webhooks", token=admin).json()["count"] == 2
