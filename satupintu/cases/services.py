@@ -555,8 +555,10 @@ def task_approve(*, actor, task: StageTask, note: str = "", report: Document | N
                  revision: int | None = None) -> Application:
     """Pass this agency's part of the stage; when the whole stage has passed, the next stages
     start; when nothing is left, the application is approved."""
+    note = (note or "").strip()
+    if len(note) > MAX_TEXT:  # as a reason that long is: refused, not cut
+        raise InvalidInput(_("Catatan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code="note_too_long")
     app, task, tasks = _task_for_decision(actor, task, revision)
-    note = (note or "").strip()[:MAX_TEXT]
     if task.kind == StageKind.FIELD_INSPECTION:
         if report is None:
             raise InvalidInput(_("Unggah berita acara pemeriksaan (BAP) tinjau lapangan sebelum menyetujui."),

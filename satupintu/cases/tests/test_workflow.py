@@ -234,3 +234,12 @@ def test_resubmission_checks_the_fields_changed_while_returned(submitted, office
     assert exc.value.code == "incomplete" and set(exc.value.details) == {"business_name", "nib"}
     app.refresh_from_db()
     assert app.status == Status.RETURNED
+
+
+def test_an_over_long_approval_note_is_refused_not_cut(submitted, officers):
+    task = active(submitted, "kelengkapan")[0]
+    with pytest.raises(InvalidInput) as exc:
+        services.task_approve(actor=officers["dpmptsp:front_office"], task=task, note="x" * 2001)
+    assert exc.value.code == "note_too_long"
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACTIVE and task.note == ""
