@@ -90,14 +90,20 @@ def webhook_agency(*, actor, key: str | None = None):
     return actor.agency if own is not None else None
 
 
-def webhook_endpoint_list(*, actor, agency=None):
+def _of_agency(qs, actor, agency, field: str):
+    """`qs` cut to the agency the actor may look at: an officer's own (another one is a 403), the
+    mall administrator's choice or every agency."""
     own = _visible_agency_id(actor)
-    qs = WebhookEndpoint.objects.select_related("agency").order_by("-created_at", "-id")
     if own is not None:
         if agency is not None and agency.pk != own:
             raise Forbidden(_("Anda hanya dapat melihat webhook instansi Anda sendiri."), code="webhook_forbidden")
-        return qs.filter(agency_id=own)
-    return qs.filter(agency=agency) if agency is not None else qs
+        return qs.filter(**{field: own})
+    return qs.filter(**{field: agency.pk}) if agency is not None else qs
+
+
+def webhook_endpoint_list(*, actor, agency=None):
+    return _of_agency(WebhookEndpoint.objects.select_related("agency").order_by("-created_at", "-id"), actor, agency,
+                      "agency_id")
 
 
 def webhook_endpoint_get(*, actor, key) -> WebhookEndpoint:
@@ -110,14 +116,10 @@ def webhook_endpoint_get(*, actor, key) -> WebhookEndpoint:
 
 
 def webhook_delivery_list(*, actor, endpoint: WebhookEndpoint | None = None, agency=None):
-    own = _visible_agency_id(actor)
+    """Deliveries of one endpoint or of an agency, within what the actor may look at."""
     qs = WebhookDelivery.objects.select_related("endpoint").order_by("-created_at", "-id")
     if endpoint is not None:
-        if own is not None and endpoint.agency_id != own:
-            raise NotFound(_("Webhook tidak ditemukan."), code="webhook_not_found")
-        return qs.filter(endpoint=endpoint)
-    if own is not None:
-        return qs.filter(endpoint__agency_id=own)
-    return qs.filter(endpoint__agency=agency) if agency is not None else qs
+        qs = qs.filter(endpoint=endpoint)
+    return _of_agency(qs, actor, agency, "endpoint__agency_id")
 
 
