@@ -59,10 +59,14 @@ def application_get(*, actor, uuid) -> Application:
     return app
 
 
-def application_list_mine(*, actor, status: str | None = None, page: int = 1, page_size: int = 20):
-    """*Permohonan Saya*: the applicant's own applications, newest first."""
+def application_list_mine(*, actor, status: str | None = None, page: int = 1, page_size: int = 20,
+                          with_tasks: bool = True):
+    """*Permohonan Saya*: the applicant's own applications, newest first; `with_tasks=False` for a
+    list that shows no stages, documents or requirements (the page: 3 queries fewer)."""
     require_authenticated(actor)
-    qs = _with_tasks(_base().filter(applicant=actor))
+    qs = _base().filter(applicant=actor)
+    if with_tasks:
+        qs = _with_tasks(qs)
     if status:
         if status not in Status.values:
             raise InvalidInput(_("Status tidak dikenal."), code="invalid_status")

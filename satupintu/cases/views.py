@@ -46,7 +46,7 @@ def _fail(request, exc: DomainError, target: str, *args):
 @login_required
 def my_applications(request):
     page = selectors.application_list_mine(actor=request.user, status=request.GET.get("status") or None,
-                                           page=int_param(request.GET))
+                                           page=int_param(request.GET), with_tasks=False)
     return render(request, "cases/my_applications.html", {"page": page, "statuses": Status.choices,
                                                           "status": request.GET.get("status", "")})
 

@@ -111,7 +111,7 @@ def test_my_applications_page_query_count(client, citizen, pbg, ktp, officers, d
     for _ in range(25):
         services.application_file(actor=citizen, service=pbg, documents={req: ktp})
     client.force_login(citizen)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(6):
         r = client.get("/permohonan/")
     assert r.status_code == 200 and r.content.count(b'href="/permohonan/') >= 20
 
