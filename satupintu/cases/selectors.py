@@ -254,8 +254,9 @@ def tracking_lookup(*, number: str, birth_date: date | None = None, nik_last4: s
         raise InvalidInput(_("Isi tanggal lahir pemohon atau 4 angka terakhir NIK."), code="tracking_secret_missing")
     fail_limit, fail_window = settings.SATUPINTU_TRACKING_FAILURE_LIMIT
     ratelimit.ensure_allowed(f"track-fail:{code}", limit=fail_limit, window_seconds=fail_window)
-    app = _with_tasks(Application.objects.select_related("version", "agency__site", "service"))\
-        .exclude(status=Status.DRAFT).filter(tracking_number=code).first()
+    tasks = StageTask.objects.select_related("agency").order_by("position", "agency_id")  # the timeline: nothing else
+    app = (Application.objects.select_related("version", "agency__site", "service").prefetch_related(Prefetch("tasks", tasks))
+           .exclude(status=Status.DRAFT).filter(tracking_number=code).first())
     ok = app is not None and (
         (birth_date is not None and app.applicant_birth_date == birth_date)
         or (nik_last4 and app.applicant_nik_last4 == nik_last4))
