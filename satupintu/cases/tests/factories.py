@@ -24,8 +24,12 @@ PBG_WORKFLOW = [
 
 
 def make_pbg(agency, *, deemed_approval=False, **content):
-    """The PBG service of `agency` (slug dpmptsp) with PUPR and Bapenda as the other agencies."""
-    from satupintu.catalog.models import Agency
+    """The PBG service of `agency` (slug dpmptsp) with PUPR and Bapenda as the other agencies, and
+    the BAP document type its field inspection needs (a migration adds it; a transactional test
+    before this one may have flushed it)."""
+    from satupintu.catalog.models import Agency, DocumentType
+
+    DocumentType.objects.get_or_create(code="bap", defaults={"name": "Berita Acara Pemeriksaan (BAP) tinjau lapangan"})
 
     site = agency.site
     for slug, short in (("pupr", "PUPR"), ("bapenda", "Bapenda")):
