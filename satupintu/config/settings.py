@@ -104,6 +104,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and statements run 5 times on a connection prepared there:
+    # PostgreSQL then skips parsing and planning them (about a third of its CPU per filing).
+    # DB_PREPARE_THRESHOLD=0 turns preparing off (a pooler in transaction mode older than
+    # PgBouncer 1.21 cannot keep prepared statements).
+    _prepare = int(os.environ.get("DB_PREPARE_THRESHOLD", "5"))
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=_prepare or None)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
