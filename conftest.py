@@ -102,6 +102,14 @@ def api(client):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_catalogue_copies():
+    # the process's copies of filed services outlive a test's rolled-back database
+    from satupintu.catalog import selectors
+
+    selectors._copies.update(revision=None, services={})
+
+
+@pytest.fixture(autouse=True)
 def _vault_dir(settings, tmp_path):
     settings.SATUPINTU_VAULT_DIR = tmp_path / "vault"
 

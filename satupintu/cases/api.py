@@ -9,7 +9,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
 
-from satupintu.catalog.selectors import document_type_get, service_get
+from satupintu.catalog.selectors import document_type_get, service_for_filing
 from satupintu.config.api import actor_of
 from satupintu.core.errors import InvalidInput, NotFound
 from satupintu.core.http import client_ip
@@ -243,7 +243,8 @@ def my_applications(request, status: str = "", page: int = 1, page_size: int = 2
 def create_application(request, payload: ApplicationIn):
     actor = actor_of(request)
     agency_slug, _sep, key = payload.service.rpartition("/")
-    service = service_get(actor=actor, key=key, agency_slug=agency_slug or None)
+    catalogue = service_for_filing(actor=actor, key=key, agency_slug=agency_slug or None)
+    service = catalogue.service
     walk_in = None
     if payload.applicant_nik:
         walk_in = {"nik": payload.applicant_nik, "full_name": payload.applicant_name, "phone": payload.applicant_phone,
@@ -263,8 +264,8 @@ def create_application(request, payload: ApplicationIn):
         return HttpStatus(201, application_out(selectors.application_get(actor=actor, uuid=app.uuid)))
     documents = _documents(None if walk_in else actor, payload.documents)
     filing = services.application_file(
-        actor=actor, service=service, documents=documents, walk_in=walk_in, ticket=ticket, idempotency_key=key,
-        fingerprint=services.request_fingerprint(payload.dict()), **fields)
+        actor=actor, service=service, catalogue=catalogue, documents=documents, walk_in=walk_in, ticket=ticket,
+        idempotency_key=key, fingerprint=services.request_fingerprint(payload.dict()), **fields)
     if not filing.created:  # a retried key: the application as it is now
         return HttpStatus(200, application_out(selectors.application_get(actor=actor, uuid=filing.application.uuid)))
     return HttpStatus(201, application_out(filing.application, tasks=filing.tasks, attachments=filing.attachments,

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satupintu.catalog import eligibility
-from satupintu.catalog.models import ApplicantType, Agency, Requirement
-from satupintu.catalog.selectors import site_calendar
+from satupintu.catalog.models import ApplicantType, Requirement
+from satupintu.catalog.selectors import FilingCatalogue, filing_catalogue, site_calendar
 from satupintu.core import audit, ids
 from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from satupintu.core.permissions import SystemActor, officer_agency_id, require_authenticated, require_mall_admin
@@ -329,16 +329,14 @@ def _check_before_submit(app: Application, today: date, attached=None, requireme
         raise InvalidInput(_("Permohonan belum lengkap."), code="incomplete", details=errors)
 
 
-def _start(app: Application, today: date) -> list[StageTask]:
+def _start(app: Application, today: date, catalogue: FilingCatalogue) -> list[StageTask]:
     """Make `app` submitted, in memory: tracking number, filing time and the workflow's tasks
     (not saved), the start stages already running with their deadlines. The SLA clock starts
-    later, when the completeness check (every workflow's first stage) passes."""
+    later, when the completeness check (every workflow's first stage) passes. `catalogue`: of
+    the service at its current version (the version `app` is filed against)."""
     app.status, app.submitted_at = Status.SUBMITTED, timezone.now()
     app.tracking_number = ids.new_unique_code(Application, "tracking_number", 9)
-    stages = app.version.workflow
-    slugs = {s for st in stages for s in st["agencies"]}
-    agencies = {a.slug: a for a in Agency.objects.filter(site_id=app.agency.site_id, slug__in=slugs)}
-    cal = site_calendar(app.agency.site)
+    stages, agencies, cal = app.version.workflow, catalogue.agencies, catalogue.calendar
     tasks = []
     for position, st in enumerate(stages):
         start = not st.get("after")
@@ -374,8 +372,9 @@ def application_submit(*, actor, application: Application, revision: int | None 
     _check_open(app.service)  # a draft outlives changes to its service
     today = clock.today(app.agency.site)
     _rebind_to_current_version(app)
-    _check_before_submit(app, today)
-    tasks = _start(app, today)
+    catalogue = filing_catalogue(app.service)
+    _check_before_submit(app, today, requirements=catalogue.requirements)
+    tasks = _start(app, today, catalogue)
     StageTask.objects.bulk_create(tasks)
     _touch(app, "status", "submitted_at", "tracking_number", "version", "sla_started_on", "due_on")
     _record_submitted(actor, app, tasks)
@@ -413,10 +412,11 @@ def _replay(actor, key: str, fingerprint: str) -> Filing | None:
 @transaction.atomic
 def application_file(*, actor, service, documents: dict[int, Document], idempotency_key: str | None = None,
                      fingerprint: str = "", applicant: User | None = None, walk_in: dict | None = None, ticket=None,
-                     **fields) -> Filing:
+                     catalogue: FilingCatalogue | None = None, **fields) -> Filing:
     """Create, attach and submit in one step (the API's submit): every check runs before the
     first write, then each table gets one insert. With an idempotency key a retry returns the
-    application the first call created."""
+    application the first call created. `catalogue`: what filing reads of the catalogue when
+    the caller has it (`catalog.selectors.service_for_filing`, of this `service`)."""
     require_authenticated(actor)
     key = None
     if idempotency_key is not None:
@@ -428,10 +428,11 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
             return replay
     app = _new_application(actor, service, applicant, ticket, fields, (key, fingerprint) if key else None, walk_in)
     today = clock.today(app.agency.site)
-    requirements = list(app.version.requirements.select_related("document_type"))
+    catalogue = catalogue or filing_catalogue(service)
+    requirements = list(catalogue.requirements)
     attachments = _plan_attachments(app, requirements, documents, today)
     _check_before_submit(app, today, {a.requirement_id: a.document for a in attachments}, requirements)
-    tasks = _start(app, today)
+    tasks = _start(app, today, catalogue)
     app.revision = 1
     if key is None:
         app.save(force_insert=True)

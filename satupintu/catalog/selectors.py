@@ -2,7 +2,11 @@
 published services of active agencies; officers also see their own agency's drafts; the mall
 administrator sees everything."""
 
+import copy
+import threading
 import uuid as uuidlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.conf import settings
@@ -15,7 +19,7 @@ from satupintu.core.pagination import Page, check_page, past_end, paginate
 from satupintu.core.permissions import can_manage_agency, can_read_agency_internals, is_mall_admin, officer_agency_id
 
 from . import search
-from .models import Agency, DocumentType, Requirement, Service, ServiceKind, ServiceVersion, Site, VersionStatus
+from .models import Agency, CatalogueRevision, DocumentType, Requirement, Service, ServiceKind, ServiceVersion, Site, VersionStatus
 
 
 def site_current() -> Site | None:
@@ -139,6 +143,65 @@ def service_get(*, actor, key: str, agency_slug: str | None = None) -> Service:
     if service is None:
         raise NotFound(_("Layanan tidak ditemukan."), code="service_not_found")
     return service
+
+
+@dataclass(frozen=True)
+class FilingCatalogue:
+    """What filing an application reads of the catalogue: the service (with its agency, site and
+    current version), that version's requirements in order with their document types, the
+    agencies its workflow names (by slug) and the site's working-day calendar."""
+
+    service: Service
+    requirements: tuple[Requirement, ...]
+    agencies: Mapping[str, Agency]
+    calendar: WorkingCalendar
+
+
+def filing_catalogue(service: Service) -> FilingCatalogue:
+    """Read from the database (3 queries)."""
+    version = service.current_version
+    requirements = tuple(version.requirements.select_related("document_type")) if version else ()
+    slugs = {slug for stage in (version.workflow if version else []) for slug in stage["agencies"]}
+    agencies = {a.slug: a for a in Agency.objects.filter(site_id=service.agency.site_id, slug__in=slugs)} if slugs else {}
+    return FilingCatalogue(service, requirements, agencies, site_calendar(service.agency.site))
+
+
+def catalogue_revision() -> uuidlib.UUID | None:
+    """The token of the catalogue's current state (None: the row is missing)."""
+    return CatalogueRevision.objects.filter(pk=1).values_list("token", flat=True).first()
+
+
+# This process's copies of what filing reads, valid for one catalogue revision. They never
+# answer for the database: each use first reads the revision, and a catalogue write anywhere
+# (in any process) changes it in the write's own transaction.
+_copies: dict = {"revision": None, "services": {}}
+_copies_lock = threading.Lock()
+
+
+def service_for_filing(*, actor, key: str, agency_slug: str | None = None) -> FilingCatalogue:
+    """`service_get` and `filing_catalogue` in one. A service the public sees (active, published,
+    of an active agency: the same for every actor) comes from this process's copy while the
+    catalogue revision is unchanged: 1 query instead of 4. Anything else is read afresh."""
+    if agency_slug is None:
+        try:  # one spelling of a UUID, so that the copies stay one per service
+            key = str(uuidlib.UUID(str(key)))
+        except ValueError:
+            raise NotFound(_("Layanan tidak ditemukan."), code="service_not_found") from None
+    revision = catalogue_revision()
+    wanted = (agency_slug, key)
+    with _copies_lock:
+        if _copies["revision"] != revision:
+            _copies["revision"], _copies["services"] = revision, {}
+        held = _copies["services"].get(wanted)
+    if held is not None:
+        return replace(held, service=copy.copy(held.service))  # the caller may annotate its own
+    service = service_get(actor=actor, key=key, agency_slug=agency_slug)
+    found = filing_catalogue(service)
+    if revision is not None and service.is_active and service.agency.is_active and service.current_version_id:
+        with _copies_lock:
+            if _copies["revision"] == revision:  # not if a newer revision came in meanwhile
+                _copies["services"][wanted] = replace(found, service=copy.copy(service))
+    return found
 
 
 def _with_requirements(qs):

@@ -3,6 +3,8 @@
 Each function checks permission, changes rows in one transaction and records one audit entry.
 """
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,10 +16,20 @@ from satupintu.core.permissions import require_manage_agency, require_mall_admin
 
 from . import search
 from .content import CONTENT_FIELDS, LIST_FIELDS, TEXT_FIELDS, clean_content, content_digest, version_content
-from .models import Agency, Closure, Counter, DocumentType, Service, ServiceKind, ServiceVersion, Site, VersionStatus
+from .models import Agency, CatalogueRevision, Closure, Counter, DocumentType, Service, ServiceKind, ServiceVersion, Site, VersionStatus
 
 DEFAULTS = {**dict.fromkeys(TEXT_FIELDS, ""), **{f: [] for f in LIST_FIELDS}, "fee": 0, "fee_variable": False, "min_age": None,
             "region_prefixes": [], "requirements": [], "workflow": [], "deemed_approval": False}
+
+
+def _record(*, actor, action: str, **entry) -> None:
+    """The audit entry of a catalogue change, and a new catalogue revision in the same
+    transaction: every web process drops its copy of the catalogue when it sees the new token
+    (`selectors.service_for_filing`)."""
+    audit.record(actor=actor, action=action, **entry)
+    token = uuid.uuid4()
+    if not CatalogueRevision.objects.filter(pk=1).update(token=token):
+        CatalogueRevision.objects.update_or_create(pk=1, defaults={"token": token})  # a flushed test database
 
 
 def _scope(agency: Agency) -> dict:
@@ -94,7 +106,7 @@ def service_create(*, actor, agency: Agency, slug: str, kind: str, content: dict
         raise Conflict(_("Instansi ini sudah punya layanan dengan slug '%(s)s'.") % {"s": slug}, code="duplicate_service") from None
     version = ServiceVersion(service=service, number=1, status=VersionStatus.DRAFT, created_by=_user(actor))
     _write_version(version, cleaned)
-    audit.record(actor=actor, action="service.created", obj=service, changes={"slug": slug, "kind": kind, "version": 1})
+    _record(actor=actor, action="service.created", obj=service, changes={"slug": slug, "kind": kind, "version": 1})
     return version
 
 
@@ -111,7 +123,7 @@ def service_draft_start(*, actor, service: Service) -> ServiceVersion:
     number = (service.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     version = ServiceVersion(service=service, number=number, status=VersionStatus.DRAFT, created_by=_user(actor))
     _write_version(version, version_content(base))
-    audit.record(actor=actor, action="service.draft_started", obj=service, changes={"version": number})
+    _record(actor=actor, action="service.draft_started", obj=service, changes={"version": number})
     return version
 
 
@@ -134,7 +146,7 @@ def service_draft_update(*, actor, version: ServiceVersion, changes: dict) -> Se
             details={"fee_basis": _("Dasar hukum biaya wajib diisi bila biaya lebih dari Rp0.")},
         )
     _write_version(version, cleaned)
-    audit.record(
+    _record(
         actor=actor, action="service.draft_updated", obj=version.service,
         changes={"version": version.number, "fields": sorted(cleaned)},
     )
@@ -163,7 +175,7 @@ def _publish(actor, service: Service, version: ServiceVersion, content: dict) ->
     version.content_digest = content_digest(service.kind, content)
     version.save(update_fields=["status", "published_at", "published_by", "content_digest"])
     _index(service, version)
-    audit.record(
+    _record(
         actor=actor, action="service.published", obj=service,
         changes={"version": version.number, "previous_version_id": previous, "digest": version.content_digest},
     )
@@ -194,7 +206,7 @@ def site_upsert(*, actor, slug: str, data: dict, closures: dict) -> tuple[Site, 
             Closure.objects.update_or_create(site=site, date=day, defaults={"reason": reason})
             changed = True
     if changed:
-        audit.record(actor=actor, action="site.upserted", obj=site, changes={"data": data, "closures": len(closures)})
+        _record(actor=actor, action="site.upserted", obj=site, changes={"data": data, "closures": len(closures)})
     return site, changed
 
 
@@ -213,7 +225,7 @@ def document_types_upsert(*, actor, items: list[dict]) -> int:
             current.save(update_fields=["name", "description"])
             changed += 1
     if changed:
-        audit.record(actor=actor, action="document_types.upserted", object_type="catalog.documenttype",
+        _record(actor=actor, action="document_types.upserted", object_type="catalog.documenttype",
                      object_id="*", changes={"changed": changed})
     return changed
 
@@ -247,7 +259,7 @@ def agency_upsert(*, actor, site: Site, slug: str, data: dict, counters: list[di
             changed = True
     # counters that are not in the profile (opened in the admin) are left as they are
     if changed:
-        audit.record(actor=actor, action="agency.upserted", obj=agency, changes={"data": data, "counters": len(counters)})
+        _record(actor=actor, action="agency.upserted", obj=agency, changes={"data": data, "counters": len(counters)})
     return agency, changed
 
 
@@ -265,7 +277,7 @@ def service_sync_published(*, actor, agency: Agency, slug: str, kind: str, conte
         return service, False
     if service is None:
         service = Service.objects.create(agency=agency, slug=slug, kind=kind, name=cleaned["name"])
-        audit.record(actor=actor, action="service.created", obj=service, changes={"slug": slug, "kind": kind})
+        _record(actor=actor, action="service.created", obj=service, changes={"slug": slug, "kind": kind})
     else:
         service.kind, service.is_active = kind, True
         service.save(update_fields=["kind", "is_active"])
@@ -285,7 +297,7 @@ def service_retire(*, actor, service: Service) -> Service:
     if service.is_active:
         service.is_active = False
         service.save(update_fields=["is_active"])
-        audit.record(actor=actor, action="service.retired", obj=service, changes={})
+        _record(actor=actor, action="service.retired", obj=service, changes={})
     return service
 
 
@@ -310,7 +322,7 @@ def agency_save(*, actor, agency: Agency, fields: list[str]) -> Agency:
     agency.save()
     if not creating and {"name", "short_name"} & set(fields):
         _reindex_agency(agency)
-    audit.record(actor=actor, action="agency.created" if creating else "agency.changed", obj=agency,
+    _record(actor=actor, action="agency.created" if creating else "agency.changed", obj=agency,
                  changes={f: str(getattr(agency, f)) for f in fields if hasattr(agency, f)})
     return agency
 
@@ -323,7 +335,7 @@ def counter_save(*, actor, counter: Counter) -> Counter:
     counter.site_id = counter.agency.site_id
     _full_clean(counter)
     counter.save()
-    audit.record(actor=actor, action="counter.created" if creating else "counter.changed", obj=counter,
+    _record(actor=actor, action="counter.created" if creating else "counter.changed", obj=counter,
                  changes={"code": counter.code, "name": counter.name, "is_active": counter.is_active,
                           "agency": counter.agency_id})
     return counter
@@ -336,7 +348,7 @@ def closure_save(*, actor, closure: Closure) -> Closure:
     creating = closure.pk is None
     _full_clean(closure)
     closure.save()
-    audit.record(actor=actor, action="closure.created" if creating else "closure.changed", obj=closure,
+    _record(actor=actor, action="closure.created" if creating else "closure.changed", obj=closure,
                  changes={"date": closure.date, "reason": closure.reason})
     return closure
 
@@ -344,5 +356,5 @@ def closure_save(*, actor, closure: Closure) -> Closure:
 @transaction.atomic
 def closure_delete(*, actor, closure: Closure) -> None:
     require_mall_admin(actor)
-    audit.record(actor=actor, action="closure.deleted", obj=closure, changes={"date": closure.date})
+    _record(actor=actor, action="closure.deleted", obj=closure, changes={"date": closure.date})
     closure.delete()

@@ -54,6 +54,22 @@ def test_submit_with_idempotency_key_creates_one_application(as_citizen, pbg, kt
     assert [t["stage"] for t in body["tasks"] if t["status"] == "active"] == ["kelengkapan"]
 
 
+def test_a_filing_reads_the_catalogue_once_per_process(as_citizen, pbg, ktp, officers):
+    """The service, its requirements, the workflow's agencies and the closures come from the
+    process's copy after the first filing: only the catalogue revision is read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    payload = file_payload(pbg, ktp)
+    assert as_citizen.call("post", "/applications", payload, HTTP_IDEMPOTENCY_KEY="q-1").status_code == 201
+    with CaptureQueriesContext(connection) as captured:
+        second = as_citizen.call("post", "/applications", payload, HTTP_IDEMPOTENCY_KEY="q-2")
+    assert second.status_code == 201, second.content
+    catalogue = [q["sql"] for q in captured.captured_queries if '"catalog_' in q["sql"]]
+    assert len(catalogue) == 1 and "catalog_cataloguerevision" in catalogue[0], catalogue
+    assert second.json()["requirements"] == as_citizen.call("get", f"/applications/{second.json()['uuid']}").json()["requirements"]
+
+
 def test_the_submission_answer_is_the_application_as_stored(as_citizen, pbg, ktp, officers):
     """The 201 body is built from what the service wrote, not read back: it must equal a GET."""
     posted = as_citizen.call("post", "/applications", file_payload(pbg, ktp), HTTP_IDEMPOTENCY_KEY="same-as-get")
