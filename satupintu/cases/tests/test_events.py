@@ -49,12 +49,12 @@ def test_a_failing_email_queue_does_not_roll_back_the_decision(submitted, office
     from satupintu.notify import tasks
 
     class Broken:
-        name = "send_notification_email"
+        name = "send_notification_emails"
 
         def enqueue(self, *args, **kwargs):
             raise RuntimeError("task queue down")
 
-    monkeypatch.setattr(tasks, "send_notification_email", Broken())
+    monkeypatch.setattr(tasks, "send_notification_emails", Broken())
     task = active(submitted)[0]
     with django_capture_on_commit_callbacks(execute=True):
         app = services.task_approve(actor=officers["dpmptsp:front_office"], task=task)
