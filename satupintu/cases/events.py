@@ -48,50 +48,58 @@ def _webhook(app, event: str, tasks=None) -> None:
     })
 
 
-def _tell(actor, recipients, event: str, app, link: str, **extra) -> None:
-    from satupintu.notify.services import notify_users
+def _message(recipients, event: str, app, link: str, **extra):
+    from satupintu.notify.services import Message
 
-    notify_users(actor=actor, recipients=recipients, event=event, context=_context(app, **extra), link=link, obj=app)
+    return Message(recipients=recipients, event=event, context=_context(app, **extra), link=link, obj=app)
 
 
-def _assigned(app, actor, started) -> None:
-    if started:
-        _tell(actor, _officers_for(started), "application.stage_assigned", app, _officer_link(app),
-              applicant_name=app.applicant.full_name, stage_name=started[0].name, agency_name=started[0].agency.short_name)
+def _tell(actor, *messages) -> None:
+    """Write the messages' notifications together (one INSERT, one email task after commit)."""
+    from satupintu.notify.services import notify_batch
+
+    notify_batch(actor=actor, messages=messages)
+
+
+def _assigned(app, started) -> list:
+    """The officers' message when stages start (none when none does)."""
+    if not started:
+        return []
+    return [_message(_officers_for(started), "application.stage_assigned", app, _officer_link(app),
+                     applicant_name=app.applicant.full_name, stage_name=started[0].name,
+                     agency_name=started[0].agency.short_name)]
 
 
 def submitted(app, *, actor, started, tasks=None) -> None:
-    _tell(actor, [app.applicant], "application.submitted", app, _citizen_link(app))
-    _assigned(app, actor, started)
+    _tell(actor, _message([app.applicant], "application.submitted", app, _citizen_link(app)), *_assigned(app, started))
     _webhook(app, "application.submitted", tasks)
 
 
 def resubmitted(app, *, actor, started, tasks=None) -> None:
-    _tell(actor, [app.applicant], "application.resubmitted", app, _citizen_link(app))
-    _assigned(app, actor, started)
+    _tell(actor, _message([app.applicant], "application.resubmitted", app, _citizen_link(app)), *_assigned(app, started))
     _webhook(app, "application.resubmitted", tasks)
 
 
 def stage_passed(app, *, actor, task, started, tasks=None) -> None:
-    _tell(actor, [app.applicant], "application.stage_passed", app, _citizen_link(app),
-          stage_name=task.name, agency_name=task.agency.short_name)
-    _assigned(app, actor, started)
+    _tell(actor, _message([app.applicant], "application.stage_passed", app, _citizen_link(app),
+                          stage_name=task.name, agency_name=task.agency.short_name),
+          *_assigned(app, started))
     _webhook(app, "application.stage_passed", tasks)
 
 
 def returned(app, *, actor, task, tasks=None) -> None:
-    _tell(actor, [app.applicant], "application.returned", app, _citizen_link(app), reason=app.return_reason,
-          stage_name=task.name, agency_name=task.agency.short_name)
+    _tell(actor, _message([app.applicant], "application.returned", app, _citizen_link(app), reason=app.return_reason,
+                          stage_name=task.name, agency_name=task.agency.short_name))
     _webhook(app, "application.returned", tasks)
 
 
 def approved(app, *, actor, tasks=None) -> None:
-    _tell(actor, [app.applicant], "application.approved", app, _citizen_link(app))
+    _tell(actor, _message([app.applicant], "application.approved", app, _citizen_link(app)))
     _webhook(app, "application.approved", tasks)
 
 
 def rejected(app, *, actor, tasks=None) -> None:
-    _tell(actor, [app.applicant], "application.rejected", app, _citizen_link(app), reason=app.reject_reason)
+    _tell(actor, _message([app.applicant], "application.rejected", app, _citizen_link(app), reason=app.reject_reason))
     _webhook(app, "application.rejected", tasks)
 
 
@@ -102,6 +110,6 @@ def mall_admins() -> list[User]:
 def overdue(app, *, actor, task, admins: list[User]) -> None:
     """`admins`: the mall administrators (`mall_admins()`, read once for a run of escalations)."""
     heads = User.objects.filter(is_active=True, agency_id=task.agency_id, role=Role.HEAD)
-    _tell(actor, [*heads, *admins], "application.overdue", app, _officer_link(app),
-          stage_name=task.name, agency_name=task.agency.short_name, due_on=task.due_on)
+    _tell(actor, _message([*heads, *admins], "application.overdue", app, _officer_link(app),
+                          stage_name=task.name, agency_name=task.agency.short_name, due_on=task.due_on))
     _webhook(app, "application.overdue")

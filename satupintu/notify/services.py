@@ -1,8 +1,9 @@
 """Every write of notifications and webhooks.
 
-`notify_users` and `webhook_emit` run inside the caller's transaction (the decision they report
-on) and hand the sending to background tasks only once that transaction commits: a rolled-back
-decision is never announced, and a failing mail server or agency system never blocks one.
+`notify_batch` (and `notify_users`, one message of it) and `webhook_emit` run inside the caller's
+transaction (the decision they report on) and hand the sending to background tasks only once that
+transaction commits: a rolled-back decision is never announced, and a failing mail server or
+agency system never blocks one.
 """
 
 import ipaddress
@@ -12,6 +13,8 @@ import secrets
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -46,8 +49,9 @@ def backoff(attempts: int, base: int, cap: int) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
-def _enqueue(task, key: str, run_after=None) -> None:
-    """Hand work to the task queue; a failure is logged, never raised (the decision stands)."""
+def _enqueue(task, key, run_after=None) -> None:
+    """Hand work to the task queue; a failure is logged, never raised (the decision stands).
+    `key` is the task's one argument (a UUID as text, or a list of them)."""
     try:
         (task.using(run_after=run_after) if run_after else task).enqueue(key)
     except Exception:
@@ -69,41 +73,65 @@ def _check_link(link: str) -> str:
     return link
 
 
-def notify_users(*, actor, recipients, event: str, context: dict, link: str = "", obj=None) -> list[Notification]:
-    """Tell each distinct recipient about `event`, in the app now and by email after commit.
+@dataclass(frozen=True)
+class Message:
+    """One notification to write: `event` with its `context` and `link`, about `obj` (optional),
+    to each distinct user of `recipients`."""
 
-    `actor` is who caused the event (kept for the caller's audit entry; not recorded here).
-    Bad input is refused before anything is written; the rows then join the caller's
-    transaction (no savepoint of their own: they are written with the decision or not at all).
+    recipients: Iterable
+    event: str
+    context: dict
+    link: str = ""
+    obj: object = None
+
+
+def notify_batch(*, actor, messages: Iterable[Message]) -> list[Notification]:
+    """Tell the recipients of every message, in the app now and by email after commit: one INSERT
+    for all the rows, and one email task (all their ids) queued when the transaction commits.
+
+    `actor` is who caused the events (kept for the caller's audit entry; not recorded here).
+    Every message is checked before anything is written (one bad message: nothing stored); the
+    rows then join the caller's transaction (no savepoint of their own: they are written with
+    the decision or not at all). Recipients are de-duplicated within a message, not across
+    messages. Returns the notifications in message order.
     """
-    clean = clean_context(event, context)
-    link = _check_link(link)
+    checked = [(m.recipients, m.event, clean_context(m.event, m.context), _check_link(m.link), m.obj) for m in messages]
     with transaction.atomic(savepoint=False):
-        return _notify(recipients, event, clean, link, obj)
+        return _notify(checked)
 
 
-def _notify(recipients, event: str, clean: dict, link: str, obj) -> list[Notification]:
-    object_type = object_id = ""
-    if obj is not None:
-        object_type = f"{obj._meta.app_label}.{obj._meta.model_name}"
-        object_id = str(getattr(obj, "uuid", None) or obj.pk)
+def notify_users(*, actor, recipients, event: str, context: dict, link: str = "", obj=None) -> list[Notification]:
+    """Tell each distinct recipient about `event` (`notify_batch` with one message)."""
+    return notify_batch(actor=actor, messages=[Message(recipients, event, context, link, obj)])
+
+
+def _object_ref(obj) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    return f"{obj._meta.app_label}.{obj._meta.model_name}", str(getattr(obj, "uuid", None) or obj.pk)
+
+
+def _notify(checked) -> list[Notification]:
     now = timezone.now()
-    seen, rows = set(), []
-    for user in recipients:
-        if user is None or user.pk is None or user.pk in seen:
-            continue
-        seen.add(user.pk)
-        has_email = bool(getattr(user, "email", None)) and user.is_active
-        rows.append(Notification(
-            recipient=user, event=event, context=clean, link=link, object_type=object_type, object_id=object_id,
-            created_at=now, email_status=EmailStatus.PENDING if has_email else EmailStatus.SKIPPED,
-        ))
+    rows = []
+    for recipients, event, clean, link, obj in checked:
+        object_type, object_id = _object_ref(obj)
+        seen = set()
+        for user in recipients:
+            if user is None or user.pk is None or user.pk in seen:
+                continue
+            seen.add(user.pk)
+            has_email = bool(getattr(user, "email", None)) and user.is_active
+            rows.append(Notification(
+                recipient=user, event=event, context=clean, link=link, object_type=object_type, object_id=object_id,
+                created_at=now, email_status=EmailStatus.PENDING if has_email else EmailStatus.SKIPPED,
+            ))
     created = Notification.objects.bulk_create(rows)
     to_mail = [str(n.uuid) for n in created if n.email_status == EmailStatus.PENDING]
     if to_mail:
-        from .tasks import send_notification_email
+        from .tasks import send_notification_emails
 
-        transaction.on_commit(lambda: _enqueue_all(send_notification_email, to_mail))
+        transaction.on_commit(lambda: _enqueue(send_notification_emails, to_mail))
     return created
 
 
@@ -158,11 +186,11 @@ def notification_email_send(*, notification_id: str) -> str:
             email_attempts=attempts, email_status=status, email_last_error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
         )
         logger.warning("notify: email %s failed (attempt %d): %s", n.uuid, attempts, exc)
-        if not gave_up:
-            from .tasks import send_notification_email
+        if not gave_up:  # a retry of this one notification, alone
+            from .tasks import send_notification_emails
 
             wait = backoff(attempts, _setting("SATUPINTU_NOTIFY_RETRY_BASE_SECONDS", 60), 3600)
-            _enqueue(send_notification_email, str(n.uuid), run_after=timezone.now() + wait)
+            _enqueue(send_notification_emails, [str(n.uuid)], run_after=timezone.now() + wait)
         return status
     Notification.objects.filter(pk=n.pk).update(
         email_status=EmailStatus.SENT, email_attempts=F("email_attempts") + 1, email_sent_at=timezone.now(),

@@ -1,14 +1,39 @@
-"""Background sending: each task calls one service and re-enqueues itself (with `run_after`)
-when a try fails. Run the worker with `manage.py db_worker --no-reload`."""
+"""Background sending: each task calls one service per item, and a failed try is queued again
+(with `run_after`). Run the worker with `manage.py db_worker --no-reload`."""
+
+import logging
 
 from django.tasks import task
 
 from . import services
 
+logger = logging.getLogger(__name__)
+
+
+@task()
+def send_notification_emails(notification_ids: list[str]) -> dict[str, str]:
+    """Send the email of each notification (UUIDs as text): the one task queued per transaction
+    that wrote notifications, and the retry of one that failed (a one-element list).
+
+    Each notification keeps its own claim, retry and failure state; an unexpected error on one
+    does not stop the others, and is raised once they are done (the task is then `FAILED`).
+    Returns each id's email status."""
+    statuses, error = {}, None
+    for notification_id in notification_ids:
+        try:
+            statuses[notification_id] = services.notification_email_send(notification_id=notification_id)
+        except Exception as exc:
+            logger.exception("notify: email %s could not be processed", notification_id)
+            error = error or exc
+    if error is not None:
+        raise error
+    return statuses
+
 
 @task()
 def send_notification_email(notification_id: str) -> str:
-    """`notification_id` is the notification's UUID (text)."""
+    """One notification's email (its UUID as text). Nothing queues this any more: it stays for
+    tasks already queued under its name; a failed send is retried by `send_notification_emails`."""
     return services.notification_email_send(notification_id=notification_id)
 
 

@@ -2,7 +2,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
@@ -27,7 +28,11 @@ def phone_only(db):
 
 
 def email_tasks():
-    return DBTaskResult.objects.filter(task_path="satupintu.notify.tasks.send_notification_email")
+    return DBTaskResult.objects.filter(task_path="satupintu.notify.tasks.send_notification_emails")
+
+
+def notification_inserts(queries) -> int:
+    return sum(1 for q in queries if q["sql"].lstrip().upper().startswith('INSERT INTO "NOTIFY_NOTIFICATION"'))
 
 
 def test_one_notification_per_distinct_recipient_and_email_after_commit(
@@ -44,7 +49,47 @@ def test_one_notification_per_distinct_recipient_and_email_after_commit(
     assert by_user[phone_only.pk].email_status == EmailStatus.SKIPPED  # no email address
     assert by_user[citizen.pk].object_type == "catalog.agency" and by_user[citizen.pk].object_id == str(agency.uuid)
     queued = list(email_tasks())
-    assert len(queued) == 1 and queued[0].args_kwargs["args"] == [str(by_user[citizen.pk].uuid)]
+    assert len(queued) == 1 and queued[0].args_kwargs["args"] == [[str(by_user[citizen.pk].uuid)]]
+
+
+def test_a_batch_is_one_insert_and_one_email_task_with_every_id(
+    citizen, phone_only, make_officer, agency, django_capture_on_commit_callbacks
+):
+    officer = make_officer(agency, role="verifier", email="verifier@example.test")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with CaptureQueriesContext(connection) as queries:
+            created = services.notify_batch(actor=None, messages=[
+                services.Message([citizen, citizen], "application.submitted", CTX, "/permohonan/PK7Q2M9/", agency),
+                services.Message([officer, phone_only, citizen], "application.stage_assigned",
+                                 {**CTX, "applicant_name": "Siti"}, "/kantor/berkas/x/"),
+            ])
+        assert email_tasks().count() == 0  # nothing is queued before the decision commits
+    assert notification_inserts(queries.captured_queries) == 1 and len(callbacks) == 1
+    # in message order; distinct recipients per message (the citizen is told of both events)
+    assert [(n.recipient_id, n.event) for n in created] == [
+        (citizen.pk, "application.submitted"), (officer.pk, "application.stage_assigned"),
+        (phone_only.pk, "application.stage_assigned"), (citizen.pk, "application.stage_assigned"),
+    ]
+    first, *rest = created
+    assert first.link == "/permohonan/PK7Q2M9/" and first.object_id == str(agency.uuid)
+    assert all(n.link == "/kantor/berkas/x/" and n.object_type == "" and n.context["applicant_name"] == "Siti" for n in rest)
+    assert Notification.objects.count() == 4
+    [queued] = email_tasks()
+    assert queued.args_kwargs["args"] == [[str(n.uuid) for n in created if n.recipient_id != phone_only.pk]]
+
+
+@pytest.mark.parametrize("second", [
+    {"event": "application.rejected", "context": CTX, "link": ""},  # no reason
+    {"event": "application.approved", "context": CTX, "link": "https://evil.example/"},
+])
+def test_a_bad_message_anywhere_in_the_batch_stores_nothing(citizen, second, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(InvalidInput):
+            services.notify_batch(actor=None, messages=[
+                services.Message([citizen], "application.submitted", CTX, "/x/"),
+                services.Message([citizen], **second),
+            ])
+    assert Notification.objects.count() == 0 and email_tasks().count() == 0
 
 
 def test_rolled_back_decision_sends_nothing(citizen, django_capture_on_commit_callbacks):
@@ -153,7 +198,7 @@ def test_email_failure_retries_with_backoff_then_fails(citizen, monkeypatch, set
     n.refresh_from_db()
     assert n.email_attempts == 1 and "SMTP down" in n.email_last_error
     retry = email_tasks().get()
-    assert retry.run_after >= before + timedelta(seconds=59)
+    assert retry.run_after >= before + timedelta(seconds=59) and retry.args_kwargs["args"] == [[str(n.uuid)]]
     assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.PENDING
     assert email_tasks().order_by("-enqueued_at").first().run_after >= before + timedelta(seconds=119)  # doubled
     assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.FAILED
@@ -162,11 +207,60 @@ def test_email_failure_retries_with_backoff_then_fails(citizen, monkeypatch, set
 
 
 def test_the_task_runs_the_send(citizen):
+    """The one-notification task stays for the rows a deployed database already queued under its name."""
     from satupintu.notify.tasks import send_notification_email
 
     n = _notify(citizen)
     assert send_notification_email.call(str(n.uuid)) == EmailStatus.SENT
     assert len(mail.outbox) == 1
+
+
+def test_the_batch_task_sends_each_and_one_failure_is_retried_alone(citizen, phone_only, monkeypatch):
+    from satupintu.notify.tasks import send_notification_emails
+
+    phone_only.email = "budi@example.test"
+    phone_only.save(update_fields=["email"])
+    first, second = _notify(citizen), _notify(phone_only)
+    original = services.EmailMessage.send
+
+    def refuse_siti(self, *a, **k):
+        if self.to == ["siti@example.test"]:
+            raise OSError("mailbox full")
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(services.EmailMessage, "send", refuse_siti)
+    before = timezone.now()
+    assert send_notification_emails.call([str(first.uuid), str(second.uuid)]) == {
+        str(first.uuid): EmailStatus.PENDING, str(second.uuid): EmailStatus.SENT}
+    assert [m.to for m in mail.outbox] == [["budi@example.test"]]
+    first.refresh_from_db(), second.refresh_from_db()
+    assert first.email_attempts == 1 and "mailbox full" in first.email_last_error and first.email_status == EmailStatus.PENDING
+    assert second.email_status == EmailStatus.SENT
+    [retry] = email_tasks()  # the failed one, alone, later
+    assert retry.args_kwargs["args"] == [[str(first.uuid)]] and retry.run_after >= before + timedelta(seconds=59)
+    monkeypatch.setattr(services.EmailMessage, "send", original)
+    assert send_notification_emails.call(*retry.args_kwargs["args"]) == {str(first.uuid): EmailStatus.SENT}
+    assert len(mail.outbox) == 2
+
+
+def test_an_unexpected_error_on_one_email_does_not_stop_the_others(citizen, phone_only, monkeypatch):
+    from satupintu.notify.tasks import send_notification_emails
+
+    phone_only.email = "budi@example.test"
+    phone_only.save(update_fields=["email"])
+    first, second = _notify(citizen), _notify(phone_only)
+    original = services.notification_email_send
+
+    def broken_first(*, notification_id):
+        if notification_id == str(first.uuid):
+            raise RuntimeError("bad row")
+        return original(notification_id=notification_id)
+
+    monkeypatch.setattr(services, "notification_email_send", broken_first)
+    with pytest.raises(RuntimeError, match="bad row"):  # the task is marked failed …
+        send_notification_emails.call([str(first.uuid), str(second.uuid)])
+    second.refresh_from_db()
+    assert second.email_status == EmailStatus.SENT and [m.to for m in mail.outbox] == [["budi@example.test"]]  # … after the rest
 
 
 def test_mark_read_own_only_and_audited(citizen, phone_only):
