@@ -243,3 +243,26 @@ def test_an_over_long_approval_note_is_refused_not_cut(submitted, officers):
     assert exc.value.code == "note_too_long"
     task.refresh_from_db()
     assert task.status == TaskStatus.ACTIVE and task.note == ""
+
+
+@pytest.mark.parametrize("path", ["file", "draft"])
+def test_a_drawn_tracking_number_that_is_taken_is_drawn_again(path, submitted, citizen, pbg, ktp, monkeypatch):
+    """Numbers are drawn without a look-up; the unique index catches the rare repeat, in a
+    savepoint, and the filing goes on with a fresh number (both ways of filing)."""
+    from satupintu.core import ids
+
+    drawn = iter([submitted.tracking_number[:-1], "7" * 9])
+    monkeypatch.setattr(services.ids, "new_code", lambda length: (lambda b: b + ids.check_char(b))(next(drawn)))
+    requirement = pbg.current_version.requirements.get()
+    if path == "file":
+        app = services.application_file(actor=citizen, service=pbg, documents={requirement.id: ktp},
+                                        idempotency_key="taken-number").application
+    else:
+        app = services.application_create(actor=citizen, service=pbg)
+        services.application_attach(actor=citizen, application=app, requirement=requirement, document=ktp)
+        app = services.application_submit(actor=citizen, application=app)
+    app.refresh_from_db()
+    assert app.tracking_number == "7" * 9 + ids.check_char("7" * 9) != submitted.tracking_number
+    assert app.status == Status.SUBMITTED and StageTask.objects.filter(application=app).count() == 9
+    entry = AuditEntry.objects.filter(action="application.submitted", object_id=str(app.uuid)).get()
+    assert entry.changes["tracking_number"] == app.tracking_number
