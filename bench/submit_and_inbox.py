@@ -428,14 +428,14 @@ INSERT_TASKS = (
     "SELECT * FROM UNNEST(%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::varchar[], %s::jsonb[], "
     "%s::bigint[], %s::varchar[], %s::smallint[], %s::varchar[], %s::date[], %s::date[], %s::bigint[], "
     "%s::timestamptz[], %s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[], %s::timestamptz[]) RETURNING id")
-INSERT_NOTIFICATION = (
+INSERT_NOTIFICATIONS = (  # the applicant's and the officers' rows in one statement
     "INSERT INTO notify_notification (uuid, recipient_id, event, context, link, object_type, object_id, created_at, read_at, "
-    "email_status, email_attempts, email_last_error, email_sent_at) VALUES (%s, %s, %s, %s, %s, 'cases.application', %s, "
-    "now(), NULL, 'pending', 0, '', NULL) RETURNING id")
+    "email_status, email_attempts, email_last_error, email_sent_at) VALUES {} RETURNING id")
+NOTIFICATION_ROW = "(%s, %s, %s, %s, %s, 'cases.application', %s, now(), NULL, 'pending', 0, '', NULL)"
 INSERT_TASK_RESULT = (
     "INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, started_at, finished_at, args_kwargs, priority, "
     "task_path, worker_ids, queue_name, backend_name, run_after, return_value, exception_class_path, traceback) VALUES "
-    "(%s, 'READY', now(), NULL, NULL, %s, 0, 'satupintu.notify.tasks.send_notification_email', '[]', 'default', "
+    "(%s, 'READY', now(), NULL, NULL, %s, 0, 'satupintu.notify.tasks.send_notification_emails', '[]', 'default', "
     "'default', '9999-01-01T00:00:00Z', NULL, '', '')")
 
 
@@ -478,7 +478,7 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float, processes:
     def submission(conn, person, key, log=None):
         """One application filed as application_file files it: the same rows and transactions
         (the request's atomic block, with the savepoint around the application row that an
-        Idempotency-Key asks for; then the two e-mail tasks enqueued in autocommit), in plain
+        Idempotency-Key asks for; then the one e-mail task enqueued in autocommit), in plain
         SQL. Sealing the audit chain is not part of a submission: `sealers` do it as the
         servers' processes do, once per SATUPINTU_AUDIT_SEAL_INTERVAL each."""
         cur = conn.cursor()
@@ -523,20 +523,18 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float, processes:
             ex(INSERT_AUDIT, (person["id"], person["label"], "application.submitted", str(app_uuid), Jsonb(changes),
                               audit._sha(audit.canonical(changes))))
             context = {"tracking_number": code, "service_name": version.name, "due_on": ""}
-            mail = [uuidlib.uuid4(), uuidlib.uuid4()]
-            ex(INSERT_NOTIFICATION, (mail[0], person["id"], "application.submitted", Jsonb(context),
-                                     f"/permohonan/{app_uuid}/", str(app_uuid)))
-            for officer in front_office[:1]:
-                ex(INSERT_NOTIFICATION, (mail[1], officer.pk, "application.stage_assigned",
-                                         Jsonb({**context, "applicant_name": person["name"], "stage_name": stages[0]["name"],
-                                                "agency_name": service.agency.short_name}),
-                                         f"/kantor/permohonan/{app_uuid}/", str(app_uuid)))
+            rows = [(uuidlib.uuid4(), person["id"], "application.submitted", Jsonb(context), f"/permohonan/{app_uuid}/",
+                     str(app_uuid))]
+            rows += [(uuidlib.uuid4(), officer.pk, "application.stage_assigned",
+                      Jsonb({**context, "applicant_name": person["name"], "stage_name": stages[0]["name"],
+                             "agency_name": service.agency.short_name}), f"/kantor/permohonan/{app_uuid}/", str(app_uuid))
+                     for officer in front_office]
+            ex(INSERT_NOTIFICATIONS.format(", ".join([NOTIFICATION_ROW] * len(rows))), [v for row in rows for v in row])
         if log is not None:
             log.append(("COMMIT", 1))
-        # after commit, as Django runs the on_commit callbacks: the notification e-mails handed
-        # to the task queue, each INSERT on its own
-        for m in mail:
-            ex(INSERT_TASK_RESULT, (uuidlib.uuid4(), Jsonb({"args": [str(m)], "kwargs": {}})))
+        # after commit, as Django runs the on_commit callbacks: one task carrying every
+        # notification's e-mail, INSERTed on its own
+        ex(INSERT_TASK_RESULT, (uuidlib.uuid4(), Jsonb({"args": [[str(row[0]) for row in rows]], "kwargs": {}})))
         return app_id
 
     def seal(conn, log=None):
@@ -625,8 +623,8 @@ def worker_direct(citizens: list[dict], clients: int, seconds: float, processes:
 
 # ---------------------------------------------------------------------------- CPU split
 
-def _cpu_by_process(own_label: str) -> dict[int, tuple[str, float]]:
-    """pid -> (group, CPU seconds so far) of the processes that do the work: PostgreSQL (the
+def _cpu_by_process(own_label: str) -> dict[int, tuple[str, float, int]]:
+    """pid -> (group, CPU seconds so far, start time in clock ticks after boot) of the processes that do the work: PostgreSQL (the
     backends connected to the bench database and the server's own processes), the granian servers of this project, and this
     process (the load generator, or the direct-SQL client with its sealer threads). Linux /proc."""
     from urllib.parse import urlsplit
@@ -650,16 +648,19 @@ def _cpu_by_process(own_label: str) -> dict[int, tuple[str, float]]:
                  else "servers" if "granian" in cmd and "satupintu.config.wsgi" in cmd
                  else own_label if int(pid) == os.getpid() else None)
         if group:
-            out[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / tick)
+            out[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / tick, int(fields[19]))
     return out
 
 
 class CpuWindow:
     """CPU used by each group between `skip` seconds after start and `skip` seconds before
-    `seconds` end, sampled from a thread (processes alive at the end of the window: the
-    PostgreSQL backends of persistent connections, the servers, this process)."""
+    `seconds` end, read from /proc by a thread every `every` seconds and summed per process: a
+    process that ends inside the window (a PostgreSQL backend whose connection reached
+    DB_CONN_MAX_AGE and was opened again) counts up to its last reading, and one that starts
+    inside it counts in full."""
 
-    def __init__(self, seconds: float, own_label: str, skip: float = 2.0):
+    def __init__(self, seconds: float, own_label: str, skip: float = 2.0, every: float = 0.25):
+        self.every = every
         self.result: dict = {}
         self.span = max(1.0, seconds - 2 * skip)
         self.thread = threading.Thread(target=self._run, args=(own_label, skip), daemon=True)
@@ -674,12 +675,19 @@ class CpuWindow:
             return cpu, (start + time.perf_counter()) / 2
 
         time.sleep(skip)
-        before, t0 = snapshot()
-        time.sleep(self.span)
-        after, t1 = snapshot()
+        previous, t0 = snapshot()
+        boot_ticks = (time.clock_gettime(time.CLOCK_BOOTTIME)) * os.sysconf("SC_CLK_TCK")
         cpu: dict[str, float] = Counter()
-        for pid, (group, seconds) in after.items():  # a process that ended in between is not counted
-            cpu[group] += seconds - before.get(pid, (group, 0.0))[1]
+        t1 = t0
+        while t1 - t0 < self.span:
+            time.sleep(self.every)
+            current, t1 = snapshot()
+            for pid, (group, seconds, started) in current.items():
+                if pid in previous and previous[pid][2] == started:
+                    cpu[group] += seconds - previous[pid][1]
+                elif started >= boot_ticks:  # started inside the window: all of its CPU
+                    cpu[group] += seconds
+            previous = current
         self.result = {"wall": t1 - t0, "cpu": dict(cpu)}
 
     def per_item(self, rate: float) -> str:
