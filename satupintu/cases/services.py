@@ -356,8 +356,8 @@ def _start(app: Application, today: date, catalogue: FilingCatalogue) -> list[St
 
 def _store_numbered(app: Application, write) -> None:
     """Run `write()`, which stores `app` with the tracking number `_start` drew, in a savepoint;
-    if the unique index says the number is taken (about once in 10^7 filings with ten million
-    on file), draw another and write again. Other integrity errors go to the caller."""
+    if the unique index says the number is taken (32^9 numbers: about once in 3.5 million
+    filings with ten million on file), draw another and write again. Other integrity errors go to the caller."""
     for attempt in range(5):
         try:
             with transaction.atomic():
@@ -388,11 +388,13 @@ def application_submit(*, actor, application: Application, revision: int | None 
     _check_open(app.service)  # a draft outlives changes to its service
     today = clock.today(app.agency.site)
     _rebind_to_current_version(app)
+    app.service.agency = app.agency  # loaded with its site by _lock: not read again
     catalogue = filing_catalogue(app.service)
     _check_before_submit(app, today, requirements=catalogue.requirements)
     tasks = _start(app, today, catalogue)
-    _store_numbered(app, lambda: _touch(app, "status", "submitted_at", "tracking_number", "version", "sla_started_on",
-                                        "due_on"))
+    app.revision += 1  # as _touch, once however often the number is drawn
+    _store_numbered(app, lambda: app.save(update_fields=["status", "submitted_at", "tracking_number", "version",
+                                                         "sla_started_on", "due_on", "revision", "updated_at"]))
     StageTask.objects.bulk_create(tasks)
     _record_submitted(actor, app, tasks)
     return app
@@ -445,6 +447,8 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
             return replay
     app = _new_application(actor, service, applicant, ticket, fields, (key, fingerprint) if key else None, walk_in)
     today = clock.today(app.agency.site)
+    if catalogue is not None and catalogue.service.pk != service.pk:
+        raise ValueError("catalogue of another service")
     catalogue = catalogue or filing_catalogue(service)
     requirements = list(catalogue.requirements)
     attachments = _plan_attachments(app, requirements, documents, today)

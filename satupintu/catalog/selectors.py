@@ -8,6 +8,7 @@ import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from types import MappingProxyType
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q
@@ -149,7 +150,8 @@ def service_get(*, actor, key: str, agency_slug: str | None = None) -> Service:
 class FilingCatalogue:
     """What filing an application reads of the catalogue: the service (with its agency, site and
     current version), that version's requirements in order with their document types, the
-    agencies its workflow names (by slug) and the site's working-day calendar."""
+    agencies its workflow names (by slug) and the site's working-day calendar. Read-only: one
+    process's threads share the copy of it (only `service` is each caller's own)."""
 
     service: Service
     requirements: tuple[Requirement, ...]
@@ -163,7 +165,7 @@ def filing_catalogue(service: Service) -> FilingCatalogue:
     requirements = tuple(version.requirements.select_related("document_type")) if version else ()
     slugs = {slug for stage in (version.workflow if version else []) for slug in stage["agencies"]}
     agencies = {a.slug: a for a in Agency.objects.filter(site_id=service.agency.site_id, slug__in=slugs)} if slugs else {}
-    return FilingCatalogue(service, requirements, agencies, site_calendar(service.agency.site))
+    return FilingCatalogue(service, requirements, MappingProxyType(agencies), site_calendar(service.agency.site))
 
 
 def catalogue_revision() -> uuidlib.UUID | None:

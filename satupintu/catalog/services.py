@@ -3,6 +3,7 @@
 Each function checks permission, changes rows in one transaction and records one audit entry.
 """
 
+import functools
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,22 @@ from .models import Agency, CatalogueRevision, Closure, Counter, DocumentType, S
 
 DEFAULTS = {**dict.fromkeys(TEXT_FIELDS, ""), **{f: [] for f in LIST_FIELDS}, "fee": 0, "fee_variable": False, "min_age": None,
             "region_prefixes": [], "requirements": [], "workflow": [], "deemed_approval": False}
+
+
+def _catalogue_write(fn):
+    """`transaction.atomic`, with the revision row locked first. Every catalogue write changes
+    that row (`_record`), so it must be the first lock a catalogue write takes: a write that
+    locked a service or agency row first and the revision row last could deadlock with a
+    transaction that runs several catalogue writes (`profiles.loader.load`), which holds the
+    revision row from its first write on."""
+
+    @functools.wraps(fn)
+    def write(*args, **kwargs):
+        with transaction.atomic():
+            list(CatalogueRevision.objects.select_for_update().filter(pk=1).values_list("pk", flat=True))
+            return fn(*args, **kwargs)
+
+    return write
 
 
 def _record(*, actor, action: str, **entry) -> None:
@@ -88,7 +105,7 @@ def _index(service: Service, version: ServiceVersion) -> None:
     service.save(update_fields=["name", "search_title", "search_body", "current_version"])
 
 
-@transaction.atomic
+@_catalogue_write
 def service_create(*, actor, agency: Agency, slug: str, kind: str, content: dict) -> ServiceVersion:
     """A new service with its first draft (version 1). Publish it to make it public."""
     require_manage_agency(actor, agency.pk)
@@ -110,7 +127,7 @@ def service_create(*, actor, agency: Agency, slug: str, kind: str, content: dict
     return version
 
 
-@transaction.atomic
+@_catalogue_write
 def service_draft_start(*, actor, service: Service) -> ServiceVersion:
     """Open a draft copied from the published version; the published one stays as it is."""
     require_manage_agency(actor, service.agency_id)
@@ -127,7 +144,7 @@ def service_draft_start(*, actor, service: Service) -> ServiceVersion:
     return version
 
 
-@transaction.atomic
+@_catalogue_write
 def service_draft_update(*, actor, version: ServiceVersion, changes: dict) -> ServiceVersion:
     """Change a draft's content. Published versions never change."""
     require_manage_agency(actor, version.service.agency_id)
@@ -153,7 +170,7 @@ def service_draft_update(*, actor, version: ServiceVersion, changes: dict) -> Se
     return version
 
 
-@transaction.atomic
+@_catalogue_write
 def service_version_publish(*, actor, version: ServiceVersion) -> ServiceVersion:
     """Publish a draft: it becomes the current standard, the previous one stays readable."""
     require_manage_agency(actor, version.service.agency_id)
@@ -189,7 +206,7 @@ def _user(actor):
 # --- reference data: used by the profile loader (mall administrator) --------------------------
 
 
-@transaction.atomic
+@_catalogue_write
 def site_upsert(*, actor, slug: str, data: dict, closures: dict) -> tuple[Site, bool]:
     require_mall_admin(actor)
     site = Site.objects.filter(slug=slug).first()
@@ -210,7 +227,7 @@ def site_upsert(*, actor, slug: str, data: dict, closures: dict) -> tuple[Site, 
     return site, changed
 
 
-@transaction.atomic
+@_catalogue_write
 def document_types_upsert(*, actor, items: list[dict]) -> int:
     require_mall_admin(actor)
     existing = {d.code: d for d in DocumentType.objects.all()}
@@ -230,7 +247,7 @@ def document_types_upsert(*, actor, items: list[dict]) -> int:
     return changed
 
 
-@transaction.atomic
+@_catalogue_write
 def agency_upsert(*, actor, site: Site, slug: str, data: dict, counters: list[dict]) -> tuple[Agency, bool]:
     require_mall_admin(actor)
     agency = Agency.objects.filter(site=site, slug=slug).first()
@@ -263,7 +280,7 @@ def agency_upsert(*, actor, site: Site, slug: str, data: dict, counters: list[di
     return agency, changed
 
 
-@transaction.atomic
+@_catalogue_write
 def service_sync_published(*, actor, agency: Agency, slug: str, kind: str, content: dict) -> tuple[Service, bool]:
     """Make the published standard of `agency`/`slug` equal `content`: nothing happens when it
     already is; otherwise a new version is published (older versions stay readable)."""
@@ -290,7 +307,7 @@ def service_sync_published(*, actor, agency: Agency, slug: str, kind: str, conte
 
 
 
-@transaction.atomic
+@_catalogue_write
 def service_retire(*, actor, service: Service) -> Service:
     """Take a service out of the catalogue; its versions stay readable for old applications."""
     require_manage_agency(actor, service.agency_id)
@@ -310,7 +327,7 @@ def _full_clean(obj) -> None:
         raise InvalidInput(_("Data tidak valid."), code="invalid_input", details=details) from None
 
 
-@transaction.atomic
+@_catalogue_write
 def agency_save(*, actor, agency: Agency, fields: list[str]) -> Agency:
     """Create or change an agency (admin form). Mall administrator only."""
     require_mall_admin(actor)
@@ -327,7 +344,7 @@ def agency_save(*, actor, agency: Agency, fields: list[str]) -> Agency:
     return agency
 
 
-@transaction.atomic
+@_catalogue_write
 def counter_save(*, actor, counter: Counter) -> Counter:
     """Open or change a counter (loket) of an agency."""
     require_manage_agency(actor, counter.agency_id)
@@ -341,7 +358,7 @@ def counter_save(*, actor, counter: Counter) -> Counter:
     return counter
 
 
-@transaction.atomic
+@_catalogue_write
 def closure_save(*, actor, closure: Closure) -> Closure:
     """Add or change a local closure day of the site (affects every working-day count)."""
     require_mall_admin(actor)
@@ -353,7 +370,7 @@ def closure_save(*, actor, closure: Closure) -> Closure:
     return closure
 
 
-@transaction.atomic
+@_catalogue_write
 def closure_delete(*, actor, closure: Closure) -> None:
     require_mall_admin(actor)
     _record(actor=actor, action="closure.deleted", obj=closure, changes={"date": closure.date})

@@ -107,9 +107,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server, and statements run 5 times on a connection prepared there:
     # PostgreSQL then skips parsing and planning them (about a third of its CPU per filing).
-    # DB_PREPARE_THRESHOLD=0 turns preparing off (a pooler in transaction mode older than
-    # PgBouncer 1.21 cannot keep prepared statements).
-    _prepare = int(os.environ.get("DB_PREPARE_THRESHOLD", "5"))
+    # DB_PREPARE_THRESHOLD=0 turns preparing off (a pooler in transaction mode that cannot keep
+    # prepared statements: PgBouncer before 1.21, or without max_prepared_statements).
+    _prepare = int(os.environ.get("DB_PREPARE_THRESHOLD") or 5)
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=_prepare or None)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)

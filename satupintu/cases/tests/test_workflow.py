@@ -260,7 +260,9 @@ def test_a_drawn_tracking_number_that_is_taken_is_drawn_again(path, submitted, c
     else:
         app = services.application_create(actor=citizen, service=pbg)
         services.application_attach(actor=citizen, application=app, requirement=requirement, document=ktp)
+        before = Application.objects.get(pk=app.pk).revision
         app = services.application_submit(actor=citizen, application=app)
+        assert Application.objects.get(pk=app.pk).revision == before + 1  # one change, however often drawn
     app.refresh_from_db()
     assert app.tracking_number == "7" * 9 + ids.check_char("7" * 9) != submitted.tracking_number
     assert app.status == Status.SUBMITTED and StageTask.objects.filter(application=app).count() == 9
