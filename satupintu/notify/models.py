@@ -40,6 +40,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "-created_at", "-id"], name="notify_inbox"),
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notify_unread"),
+            # emails not sent yet: few rows at any time, read by notify_requeue
+            models.Index(fields=["created_at"], condition=Q(email_status="pending"), name="notify_mail_pending"),
         ]
 
     def __str__(self):

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from satupintu.core import audit
 from satupintu.core.errors import Conflict, InvalidInput, NotFound
-from satupintu.core.permissions import require_authenticated, require_manage_agency
+from satupintu.core.permissions import require_authenticated, require_mall_admin, require_manage_agency
 
 from .events import clean_context, event_get, render
 from .models import DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
@@ -153,6 +153,33 @@ def notification_mark_read(*, actor, notification: Notification | None = None, a
         notification.read_at = now
         audit.record(actor=actor, action="notification.read", obj=notification, changes={"event": notification.event})
     return changed
+
+
+REQUEUE_BATCH = 100  # ids per task when requeuing
+
+
+@transaction.atomic
+def notification_emails_requeue(*, actor, older_than: timedelta, limit: int = 10_000) -> int:
+    """Queue again the emails of notifications still `pending` and never tried `older_than` after
+    they were written: their task was lost (an enqueue that failed after the decision committed,
+    or a worker stopped in the middle of a batch). Safe beside a task that is only late: each
+    notification is claimed before it is sent. Notifications waiting for a retry (tried before)
+    are left to their retry. System or mall administrator only (cron: `manage.py notify_requeue`).
+    Returns how many were queued."""
+    require_mall_admin(actor)
+    cutoff = timezone.now() - older_than
+    ids = [str(u) for u in Notification.objects.filter(email_status=EmailStatus.PENDING, email_attempts=0,
+                                                        created_at__lt=cutoff)
+           .order_by("created_at", "id").values_list("uuid", flat=True)[:limit]]
+    if not ids:
+        return 0
+    from .tasks import send_notification_emails
+
+    for start in range(0, len(ids), REQUEUE_BATCH):  # in this transaction: queued with the audit entry or not at all
+        send_notification_emails.enqueue(ids[start:start + REQUEUE_BATCH])
+    audit.record(actor=actor, action="notification.emails_requeued", object_type="notify.notification", object_id="*",
+                 changes={"count": len(ids), "older_than_seconds": int(older_than.total_seconds())})
+    return len(ids)
 
 
 def notification_email_send(*, notification_id: str) -> str:

@@ -1,3 +1,4 @@
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from conftest import NIK_KAMPAR_M, PASSWORD
 from satupintu.core.errors import InvalidInput, NotFound
 from satupintu.core.models import AuditEntry
+from satupintu.core.permissions import SystemActor
 from satupintu.notify import services
 from satupintu.notify.events import EVENTS, render
 from satupintu.notify.models import EmailStatus, Notification
@@ -18,6 +20,7 @@ from satupintu.notify.models import EmailStatus, Notification
 pytestmark = pytest.mark.django_db
 
 CTX = {"tracking_number": "PK7Q2M9", "service_name": "Izin Reklame"}
+SYSTEM_ACTOR = SystemActor("tests")
 
 
 @pytest.fixture
@@ -274,3 +277,38 @@ def test_mark_read_own_only_and_audited(citizen, phone_only):
     assert services.notification_mark_read(actor=citizen, all=True) == 1
     theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+def test_requeue_queues_only_old_never_tried_pending_emails_and_each_is_sent_once(citizen, make_officer, agency):
+    from django.core.management import call_command
+
+    officer = make_officer(agency, role="verifier", email="verifier@example.test")
+    lost, young, retrying, sent = services.notify_users(  # no on_commit here: every task was "lost"
+        actor=None, recipients=[citizen], event="application.submitted", context=CTX)[0], *[
+        services.notify_users(actor=None, recipients=[officer], event="application.submitted", context=CTX)[0]
+        for _ in range(3)]
+    old = timezone.now() - timedelta(minutes=20)
+    Notification.objects.filter(pk__in=[lost.pk, retrying.pk, sent.pk]).update(created_at=old)
+    Notification.objects.filter(pk=retrying.pk).update(email_attempts=1)  # waits for its own retry
+    Notification.objects.filter(pk=sent.pk).update(email_status=EmailStatus.SENT)
+    call_command("notify_requeue", "--minutes", "15", stdout=io.StringIO())
+    queued = list(email_tasks())
+    assert [t.args_kwargs["args"] for t in queued] == [[[str(lost.uuid)]]]
+    entry = AuditEntry.objects.get(action="notification.emails_requeued")
+    assert entry.changes == {"count": 1, "older_than_seconds": 900}
+    # the task queued first and the requeued one both run: one email
+    from satupintu.notify.tasks import send_notification_emails
+
+    send_notification_emails.call([str(lost.uuid)])
+    send_notification_emails.call([str(lost.uuid)])
+    assert len(mail.outbox) == 1 and Notification.objects.get(pk=lost.pk).email_status == EmailStatus.SENT
+    assert services.notification_emails_requeue(actor=SYSTEM_ACTOR, older_than=timedelta(minutes=15)) == 0
+
+
+def test_requeue_is_for_the_mall_administrator(citizen, make_officer, agency):
+    from satupintu.core.errors import Forbidden
+
+    officer = make_officer(agency, role="agency_admin")
+    with pytest.raises(Forbidden):
+        services.notification_emails_requeue(actor=officer, older_than=timedelta(minutes=15))
+    assert not AuditEntry.objects.filter(action="notification.emails_requeued").exists()

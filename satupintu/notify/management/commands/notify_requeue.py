@@ -1,0 +1,19 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+
+from satupintu.core.permissions import SystemActor
+from satupintu.notify import services
+
+
+class Command(BaseCommand):
+    help = ("Queue again the emails of notifications still pending and never tried after --minutes "
+            "(their task was lost: a failed enqueue, or a worker stopped in the middle of a batch).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--minutes", type=int, default=15, help="leave younger notifications alone (default 15)")
+
+    def handle(self, *args, minutes=15, **options):
+        count = services.notification_emails_requeue(actor=SystemActor("notify_requeue"),
+                                                     older_than=timedelta(minutes=max(0, minutes)))
+        self.stdout.write(self.style.SUCCESS(f"{count} email notifikasi diantrekan kembali."))
