@@ -135,9 +135,10 @@ def worker_prepare(target: int) -> dict:
         if existing:
             raise SystemExit(f"the database holds {existing:,} applications (< {target:,}); run without --reuse")
         seeded_seconds = seed(connection, target)
-    else:  # earlier runs added applications: fresh planner statistics, as autovacuum keeps them
+    else:  # earlier runs added applications, notifications, audit entries and tasks: fresh planner
+        # statistics for every table, as autovacuum keeps them (a server may run with it off)
         with connection.cursor() as cur:
-            cur.execute("ANALYZE cases_application; ANALYZE cases_stagetask")
+            cur.execute("ANALYZE")
     # the officer with the emptiest inbox: fewest active stages (at least one) for a role of an agency
     with connection.cursor() as cur:
         cur.execute("""
