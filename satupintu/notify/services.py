@@ -11,8 +11,7 @@ import json
 import logging
 import secrets
 import socket
-import urllib.error
-import urllib.request
+import http.client
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -361,29 +360,60 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder).encode()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a delivery: it could lead the request somewhere unchecked."""
+def _addresses(host: str, port: int) -> list[str]:
+    """The host's addresses, resolved once per attempt: the delivery connects only to these, so a
+    name that answers differently the second time (DNS rebinding) cannot move it elsewhere."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+
+def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    error: OSError | None = None
+    for address in addresses:  # in the resolver's order, as socket.create_connection tries them
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error or OSError("no address")
 
 
-def _resolves_private(host: str) -> bool:
-    if _is_private_address(host):
-        return True
+class _PinnedHTTP(http.client.HTTPConnection):
+    """HTTP to `host` (its Host header) on the addresses already checked."""
+
+    def __init__(self, host, port, addresses, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def connect(self):
+        self.sock = _connect(self.addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to `host` (its Host header, SNI and certificate) on the addresses already checked."""
+
+    def __init__(self, host, port, addresses, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def connect(self):
+        self.sock = self._context.wrap_socket(_connect(self.addresses, self.port, self.timeout), server_hostname=self.host)
+
+
+def _post(url: str, addresses: list[str], body: bytes, headers: dict, timeout: float) -> int:
+    """POST `body` to `url` on `addresses`; the answer's status. A redirect is an answer, not a
+    delivery (it is not followed: it could lead the request somewhere unchecked)."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    connection = (_PinnedHTTPS if https else _PinnedHTTP)(parts.hostname, parts.port or (443 if https else 80),
+                                                          addresses, timeout)
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False  # the POST will fail and be retried
-    return any(_is_private_address(info[4][0]) for info in infos)
-
-
-def _post(url: str, body: bytes, headers: dict, timeout: float) -> int:
-    opener = urllib.request.build_opener(_NoRedirect)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    with opener.open(request, timeout=timeout) as response:
+        connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body=body,
+                           headers=headers)
+        response = connection.getresponse()
         response.read(4096)
         return response.status
+    finally:
+        connection.close()
 
 
 def webhook_delivery_attempt(*, delivery_id: str) -> str:
@@ -400,21 +430,29 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
     code, error, final = None, "", False
     if not endpoint.is_active:
         error, final = "endpoint inactive", True
-    elif not _private_allowed() and _resolves_private(urlsplit(endpoint.url).hostname or ""):
-        error, final = "destination resolves to a private address", True
     else:
-        body = delivery_body(d)
-        headers = {
-            "Content-Type": "application/json", "User-Agent": "SatuPintu-Webhook/1",
-            "X-SatuPintu-Event": d.event, "X-SatuPintu-Delivery": str(d.uuid),
-            "X-SatuPintu-Signature": sign(endpoint.secret, body),
-        }
+        parts = urlsplit(endpoint.url)
+        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            code = _post(endpoint.url, body, headers, _setting("SATUPINTU_WEBHOOK_TIMEOUT", 5))
-        except urllib.error.HTTPError as exc:
-            code, error = exc.code, f"HTTP {exc.code}"
-        except Exception as exc:  # network, TLS, timeout …: try again later
-            error = f"{type(exc).__name__}: {exc}"
+            addresses = _addresses(host, port)
+        except OSError as exc:  # the name does not resolve now: try again later
+            addresses, error = [], f"{type(exc).__name__}: {exc}"
+        if addresses and not _private_allowed() and (
+                _is_private_address(host) or any(_is_private_address(a) for a in addresses)):
+            error, final = "destination resolves to a private address", True
+        elif addresses:
+            body = delivery_body(d)
+            headers = {
+                "Content-Type": "application/json", "User-Agent": "SatuPintu-Webhook/1",
+                "X-SatuPintu-Event": d.event, "X-SatuPintu-Delivery": str(d.uuid),
+                "X-SatuPintu-Signature": sign(endpoint.secret, body),
+            }
+            try:
+                code = _post(endpoint.url, addresses, body, headers, _setting("SATUPINTU_WEBHOOK_TIMEOUT", 5))
+                if not 200 <= code < 300:
+                    error = f"HTTP {code}"
+            except Exception as exc:  # network, TLS, timeout …: try again later
+                error = f"{type(exc).__name__}: {exc}"
     now = timezone.now()
     attempts = d.attempts + 1
     changes = {"attempts": attempts, "last_status_code": code, "last_error": error[:MAX_ERROR_LENGTH]}

@@ -228,3 +228,117 @@ def test_signature_helper():
     assert verify_signature("s3cret", rotated, body)
     for bad in ("", "garbage", "t=abc,v1=00", "v1=" + "0" * 64, f"t={int(time.time())}"):
         assert not verify_signature("s3cret", bad, body)
+
+
+def test_a_name_that_rebinds_to_loopback_is_not_followed(admin, agency, receiver, settings, monkeypatch):
+    """DNS rebinding: the name answers with a public address when checked and with the loopback
+    receiver's address afterwards. The delivery resolves once and connects only to what it
+    checked, so the receiver on 127.0.0.1 never gets the request."""
+    import socket
+
+    port = int(receiver["url"].split(":")[2].split("/")[0])
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=f"http://sistem.example:{port}/hooks")
+    emit(agency)
+    settings.SATUPINTU_WEBHOOK_ALLOW_PRIVATE = False
+    answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
+    real_create_connection, tried = socket.create_connection, []
+
+    def resolve(host, port_, *args, **kwargs):
+        assert host == "sistem.example"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port_))]
+
+    def create_connection(address, *args, **kwargs):
+        tried.append(address)
+        if address[0] == "93.184.216.34":
+            raise OSError("no network here")  # the bench machine talks to 127.0.0.1 only
+        return real_create_connection(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    delivery = WebhookDelivery.objects.get()
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "pending"  # retried later
+    assert tried == [("93.184.216.34", port)] and receiver["requests"] == []
+    delivery.refresh_from_db()
+    assert "no network here" in delivery.last_error and delivery.attempts == 1
+
+
+def test_a_redirect_is_an_answer_not_a_delivery(admin, agency, receiver):
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    emit(agency)
+    receiver["status"] = 302
+    delivery = WebhookDelivery.objects.get()
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "pending"
+    delivery.refresh_from_db()
+    assert delivery.last_status_code == 302 and delivery.last_error == "HTTP 302" and len(receiver["requests"]) == 1
+
+
+def test_a_name_that_does_not_resolve_is_retried(admin, agency, settings, monkeypatch):
+    import socket
+
+    services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/hooks")
+    emit(agency)
+
+    def no_answer(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_answer)
+    delivery = WebhookDelivery.objects.get()
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "pending"
+    delivery.refresh_from_db()
+    assert "Name or service not known" in delivery.last_error and delivery.last_status_code is None
+
+
+@pytest.fixture
+def tls_receiver(tmp_path):
+    """An agency system on 127.0.0.1 speaking HTTPS with a certificate for sistem.example."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-subj", "/CN=sistem.example", "-addext", "subjectAltName=DNS:sistem.example", "-days", "1",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    state = {"requests": [], "cafile": str(tmp_path / "cert.pem")}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            state["requests"].append(dict(self.headers))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state["port"] = server.server_address[1]
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_checks_the_certificate_of_the_name_on_the_pinned_address(admin, agency, tls_receiver, monkeypatch):
+    import socket
+
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: real("127.0.0.1", port, *a, **k))
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=f"https://sistem.example:{tls_receiver['port']}/h")
+    emit(agency)
+    delivery = WebhookDelivery.objects.get()
+    # a certificate the machine does not trust: refused, retried later
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "pending"
+    delivery.refresh_from_db()
+    assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error and tls_receiver["requests"] == []
+    # trusted: delivered, with the name (not the address) as Host and for the certificate check
+    monkeypatch.setenv("SSL_CERT_FILE", tls_receiver["cafile"])
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "delivered"
+    assert tls_receiver["requests"][0]["Host"] == f"sistem.example:{tls_receiver['port']}"
