@@ -2,6 +2,7 @@
 officer's view of a document."""
 
 import hashlib
+import itertools
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -95,15 +96,17 @@ def vault_sweep(*, actor, older_than: timedelta = timedelta(hours=1)) -> int:
     root = Path(storage.location)
     if not root.is_dir():
         return 0
+    if older_than < timedelta(0):
+        raise InvalidInput(_("Umur berkas tidak boleh negatif."), code="invalid_age")
     cutoff = time.time() - older_than.total_seconds()
-    stray = [p for p in root.rglob("*") if p.is_file() and p.stat().st_mtime < cutoff]
-    if not stray:
-        return 0
-    names = {p.relative_to(root).as_posix() for p in stray}
-    kept = set(Document.objects.filter(file__in=names).values_list("file", flat=True))
-    removed = sorted(names - kept)
-    for name in removed:
-        storage.delete(name)
+    old = (p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.stat().st_mtime < cutoff)
+    removed = []
+    for names in itertools.batched(old, 500):  # nearly every file is a document's: look them up in chunks
+        kept = set(Document.objects.filter(file__in=names).values_list("file", flat=True))
+        for name in names:
+            if name not in kept:
+                storage.delete(name)
+                removed.append(name)
     if removed:
         with transaction.atomic():
             audit.record(actor=actor, action="vault.swept", object_type="vault.storage", object_id="-",

@@ -101,7 +101,7 @@ def test_document_list_api_query_count(client, api, citizen, site, django_assert
 
 
 def test_the_sweep_removes_files_a_refused_decision_left_and_keeps_stored_ones(client, submitted, officers, settings,
-                                                                               ktp, capsys):
+                                                                               ktp, capsys, monkeypatch):
     """A BAP upload followed by a refused decision rolls its row back but not its file: the sweep
     (cron, `manage.py vault_sweep`) removes what no document names, and nothing else."""
     from pathlib import Path
@@ -124,7 +124,13 @@ def test_the_sweep_removes_files_a_refused_decision_left_and_keeps_stored_ones(c
     files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     assert ktp.file.name in files and len(files) == 2 and Document.objects.count() == 1
     assert vault_services.vault_sweep(actor=SystemActor("tests")) == 0  # younger than an hour: left alone
-    call_command("vault_sweep", "--minutes", "0")
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):  # a typo is not "everything, now"
+        call_command("vault_sweep", "--minutes", "-60")
+    assert {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} == files
+    monkeypatch.setattr("itertools.batched", lambda it, n, _real=__import__("itertools").batched: _real(it, 1))
+    call_command("vault_sweep", "--minutes", "0")  # looked up one file at a time: the same answer
     assert "1 berkas" in capsys.readouterr().out
     assert {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} == {ktp.file.name}
     assert AuditEntry.objects.filter(action="vault.swept").get().changes == {"removed": 1}

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from satupintu.core.permissions import SystemActor
 from satupintu.vault import services
@@ -13,5 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--minutes", type=int, default=60, help="leave younger files alone (default 60)")
 
     def handle(self, *args, minutes=60, **options):
-        count = services.vault_sweep(actor=SystemActor("vault_sweep"), older_than=timedelta(minutes=max(0, minutes)))
+        if minutes < 0:
+            raise CommandError("--minutes tidak boleh negatif.")
+        count = services.vault_sweep(actor=SystemActor("vault_sweep"), older_than=timedelta(minutes=minutes))
         self.stdout.write(self.style.SUCCESS(f"{count} berkas tanpa dokumen dihapus dari brankas."))
