@@ -32,6 +32,9 @@ class Notification(models.Model):
     email_attempts = models.PositiveSmallIntegerField(default=0)
     email_last_error = models.TextField(blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
+    # when a pending email is due to be tried (its task's time): written with the row, moved by
+    # each retry and each requeue; notify_requeue finds the pending ones long past it
+    email_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notifikasi")
@@ -41,7 +44,7 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-created_at", "-id"], name="notify_inbox"),
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notify_unread"),
             # emails not sent yet: few rows at any time, read by notify_requeue
-            models.Index(fields=["created_at"], condition=Q(email_status="pending"), name="notify_mail_pending"),
+            models.Index(fields=["email_due_at"], condition=Q(email_status="pending"), name="notify_mail_due"),
         ]
 
     def __str__(self):

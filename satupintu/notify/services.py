@@ -124,6 +124,7 @@ def _notify(checked) -> list[Notification]:
             rows.append(Notification(
                 recipient=user, event=event, context=clean, link=link, object_type=object_type, object_id=object_id,
                 created_at=now, email_status=EmailStatus.PENDING if has_email else EmailStatus.SKIPPED,
+                email_due_at=now if has_email else None,
             ))
     created = Notification.objects.bulk_create(rows)
     to_mail = [str(n.uuid) for n in created if n.email_status == EmailStatus.PENDING]
@@ -159,21 +160,24 @@ REQUEUE_BATCH = 100  # ids per task when requeuing
 
 @transaction.atomic
 def notification_emails_requeue(*, actor, older_than: timedelta, limit: int = 10_000) -> int:
-    """Queue again the emails of notifications still `pending` and never tried `older_than` after
-    they were written: their task was lost (an enqueue that failed after the decision committed,
-    or a worker stopped in the middle of a batch). Safe beside a task that is only late: each
-    notification is claimed before it is sent. Notifications waiting for a retry (tried before)
-    are left to their retry. System or mall administrator only (cron: `manage.py notify_requeue`).
-    Returns how many were queued."""
+    """Queue again the emails still `pending` more than `older_than` after they were due (first
+    send or retry): their task was lost (an enqueue that failed after the decision committed, or a
+    worker stopped in the middle of a batch). Each one requeued is due again now, so the next run
+    leaves it alone for another `older_than`. Safe beside a task that is only late: each
+    notification is claimed before it is sent. System or mall administrator only (cron:
+    `manage.py notify_requeue`). Returns how many were queued."""
     require_mall_admin(actor)
-    cutoff = timezone.now() - older_than
-    ids = [str(u) for u in Notification.objects.filter(email_status=EmailStatus.PENDING, email_attempts=0,
-                                                        created_at__lt=cutoff)
-           .order_by("created_at", "id").values_list("uuid", flat=True)[:limit]]
-    if not ids:
+    if older_than < timedelta(0):
+        raise InvalidInput(_("Umur notifikasi tidak boleh negatif."), code="invalid_age")
+    now = timezone.now()
+    rows = list(Notification.objects.filter(email_status=EmailStatus.PENDING, email_due_at__lt=now - older_than)
+                .order_by("email_due_at", "id").values_list("pk", "uuid")[:limit])
+    if not rows:
         return 0
     from .tasks import send_notification_emails
 
+    Notification.objects.filter(pk__in=[pk for pk, _u in rows]).update(email_due_at=now)
+    ids = [str(u) for _pk, u in rows]
     for start in range(0, len(ids), REQUEUE_BATCH):  # in this transaction: queued with the audit entry or not at all
         send_notification_emails.enqueue(ids[start:start + REQUEUE_BATCH])
     audit.record(actor=actor, action="notification.emails_requeued", object_type="notify.notification", object_id="*",
@@ -208,15 +212,16 @@ def notification_email_send(*, notification_id: str) -> str:
         attempts = n.email_attempts + 1
         gave_up = attempts >= _setting("SATUPINTU_NOTIFY_MAX_ATTEMPTS", 5)
         status = EmailStatus.FAILED if gave_up else EmailStatus.PENDING
+        retry_at = timezone.now() + backoff(attempts, _setting("SATUPINTU_NOTIFY_RETRY_BASE_SECONDS", 60), 3600)
         Notification.objects.filter(pk=n.pk).update(
-            email_attempts=attempts, email_status=status, email_last_error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+            email_attempts=attempts, email_status=status, email_last_error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH],
+            email_due_at=None if gave_up else retry_at,
         )
         logger.warning("notify: email %s failed (attempt %d): %s", n.uuid, attempts, exc)
         if not gave_up:  # a retry of this one notification, alone
             from .tasks import send_notification_emails
 
-            wait = backoff(attempts, _setting("SATUPINTU_NOTIFY_RETRY_BASE_SECONDS", 60), 3600)
-            _enqueue(send_notification_emails, [str(n.uuid)], run_after=timezone.now() + wait)
+            _enqueue(send_notification_emails, [str(n.uuid)], run_after=retry_at)
         return status
     Notification.objects.filter(pk=n.pk).update(
         email_status=EmailStatus.SENT, email_attempts=F("email_attempts") + 1, email_sent_at=timezone.now(),
@@ -256,6 +261,10 @@ def _check_url(url: str) -> str:
         raise bad from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise bad
+    try:
+        parts.hostname.encode("idna")  # what resolving it will do: an empty or over-long label fails
+    except UnicodeError:
+        raise bad from None
     if parts.username or parts.password:
         raise InvalidInput(_("Alamat webhook tidak boleh memuat nama pengguna atau kata sandi."), code="invalid_url")
     if not _private_allowed() and _is_private_address(parts.hostname):
@@ -399,13 +408,10 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(_connect(self.addresses, self.port, self.timeout), server_hostname=self.host)
 
 
-def _post(url: str, addresses: list[str], body: bytes, headers: dict, timeout: float) -> int:
-    """POST `body` to `url` on `addresses`; the answer's status. A redirect is an answer, not a
-    delivery (it is not followed: it could lead the request somewhere unchecked)."""
-    parts = urlsplit(url)
-    https = parts.scheme == "https"
-    connection = (_PinnedHTTPS if https else _PinnedHTTP)(parts.hostname, parts.port or (443 if https else 80),
-                                                          addresses, timeout)
+def _post(parts, port: int, addresses: list[str], body: bytes, headers: dict, timeout: float) -> int:
+    """POST `body` to the URL split in `parts` on `addresses`; the answer's status. A redirect is
+    an answer, not a delivery (it is not followed: it could lead the request somewhere unchecked)."""
+    connection = (_PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP)(parts.hostname, port, addresses, timeout)
     try:
         connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body=body,
                            headers=headers)
@@ -435,7 +441,7 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
         host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
         try:
             addresses = _addresses(host, port)
-        except OSError as exc:  # the name does not resolve now: try again later
+        except (OSError, UnicodeError) as exc:  # the name does not resolve now: try again later
             addresses, error = [], f"{type(exc).__name__}: {exc}"
         if addresses and not _private_allowed() and (
                 _is_private_address(host) or any(_is_private_address(a) for a in addresses)):
@@ -448,7 +454,7 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
                 "X-SatuPintu-Signature": sign(endpoint.secret, body),
             }
             try:
-                code = _post(endpoint.url, addresses, body, headers, _setting("SATUPINTU_WEBHOOK_TIMEOUT", 5))
+                code = _post(parts, port, addresses, body, headers, _setting("SATUPINTU_WEBHOOK_TIMEOUT", 5))
                 if not 200 <= code < 300:
                     error = f"HTTP {code}"
             except Exception as exc:  # network, TLS, timeout …: try again later

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
@@ -202,6 +203,7 @@ def test_email_failure_retries_with_backoff_then_fails(citizen, monkeypatch, set
     assert n.email_attempts == 1 and "SMTP down" in n.email_last_error
     retry = email_tasks().get()
     assert retry.run_after >= before + timedelta(seconds=59) and retry.args_kwargs["args"] == [[str(n.uuid)]]
+    assert n.email_due_at == retry.run_after  # what notify_requeue measures a lost retry by
     assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.PENDING
     assert email_tasks().order_by("-enqueued_at").first().run_after >= before + timedelta(seconds=119)  # doubled
     assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.FAILED
@@ -279,30 +281,41 @@ def test_mark_read_own_only_and_audited(citizen, phone_only):
     assert theirs.read_at is None
 
 
-def test_requeue_queues_only_old_never_tried_pending_emails_and_each_is_sent_once(citizen, make_officer, agency):
-    from django.core.management import call_command
-
+def test_requeue_queues_emails_long_past_due_once_and_each_is_sent_once(citizen, make_officer, agency):
     officer = make_officer(agency, role="verifier", email="verifier@example.test")
-    lost, young, retrying, sent = services.notify_users(  # no on_commit here: every task was "lost"
+    lost, young, retrying, sent, lost_retry = services.notify_users(  # no on_commit here: every task was "lost"
         actor=None, recipients=[citizen], event="application.submitted", context=CTX)[0], *[
         services.notify_users(actor=None, recipients=[officer], event="application.submitted", context=CTX)[0]
-        for _ in range(3)]
-    old = timezone.now() - timedelta(minutes=20)
-    Notification.objects.filter(pk__in=[lost.pk, retrying.pk, sent.pk]).update(created_at=old)
-    Notification.objects.filter(pk=retrying.pk).update(email_attempts=1)  # waits for its own retry
+        for _ in range(4)]
+    now = timezone.now()
+    old = now - timedelta(minutes=20)
+    Notification.objects.filter(pk__in=[lost.pk, retrying.pk, sent.pk]).update(created_at=old, email_due_at=old)
+    # tried once and waiting for its retry in 10 minutes; and one whose retry task never came
+    Notification.objects.filter(pk=retrying.pk).update(email_attempts=1, email_due_at=now + timedelta(minutes=10))
+    Notification.objects.filter(pk=lost_retry.pk).update(email_attempts=1, email_due_at=old)
     Notification.objects.filter(pk=sent.pk).update(email_status=EmailStatus.SENT)
     call_command("notify_requeue", "--minutes", "15", stdout=io.StringIO())
     queued = list(email_tasks())
-    assert [t.args_kwargs["args"] for t in queued] == [[[str(lost.uuid)]]]
+    assert len(queued) == 1 and sorted(queued[0].args_kwargs["args"][0]) == sorted([str(lost.uuid), str(lost_retry.uuid)])
     entry = AuditEntry.objects.get(action="notification.emails_requeued")
-    assert entry.changes == {"count": 1, "older_than_seconds": 900}
+    assert entry.changes == {"count": 2, "older_than_seconds": 900}
+    # the next run (cron, minutes later) does not queue them again: they are due again from now
+    assert services.notification_emails_requeue(actor=SYSTEM_ACTOR, older_than=timedelta(minutes=15)) == 0
+    assert email_tasks().count() == 1
     # the task queued first and the requeued one both run: one email
     from satupintu.notify.tasks import send_notification_emails
 
     send_notification_emails.call([str(lost.uuid)])
     send_notification_emails.call([str(lost.uuid)])
     assert len(mail.outbox) == 1 and Notification.objects.get(pk=lost.pk).email_status == EmailStatus.SENT
-    assert services.notification_emails_requeue(actor=SYSTEM_ACTOR, older_than=timedelta(minutes=15)) == 0
+
+
+def test_requeue_refuses_a_negative_age(citizen):
+    with pytest.raises(CommandError):
+        call_command("notify_requeue", "--minutes", "-15", stdout=io.StringIO())
+    with pytest.raises(InvalidInput):
+        services.notification_emails_requeue(actor=SYSTEM_ACTOR, older_than=timedelta(minutes=-1))
+    assert not AuditEntry.objects.filter(action="notification.emails_requeued").exists()
 
 
 def test_requeue_is_for_the_mall_administrator(citizen, make_officer, agency):

@@ -159,6 +159,7 @@ def test_rolled_back_decision_emits_nothing(admin, agency, receiver, django_capt
 @pytest.mark.parametrize("url", [
     "", "ftp://files.example.go.id/x", "http://", "javascript:alert(1)", "https://user:pw@sistem.example/",
     "http://sistem.example:99999/", "https://sistem.example/" + "a" * 500, "https://sis tem.example/", "/relative",
+    "https://a..b.example/hook", "https://" + "a" * 64 + ".example/",  # names no resolver takes
 ])
 def test_bad_urls_are_refused(admin, agency, url):
     with pytest.raises(InvalidInput) as exc:
@@ -272,14 +273,16 @@ def test_a_redirect_is_an_answer_not_a_delivery(admin, agency, receiver):
     assert delivery.last_status_code == 302 and delivery.last_error == "HTTP 302" and len(receiver["requests"]) == 1
 
 
-def test_a_name_that_does_not_resolve_is_retried(admin, agency, settings, monkeypatch):
+@pytest.mark.parametrize("failure", [OSError, UnicodeError])
+def test_a_name_that_does_not_resolve_is_retried(failure, admin, agency, settings, monkeypatch):
     import socket
 
     services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/hooks")
     emit(agency)
 
-    def no_answer(*args, **kwargs):
-        raise socket.gaierror(-2, "Name or service not known")
+    def no_answer(*args, **kwargs):  # gaierror, or the encoding error of a name stored before it was refused
+        raise (socket.gaierror(-2, "Name or service not known") if failure is OSError
+               else UnicodeError("encoding with 'idna' codec failed: Name or service not known"))
 
     monkeypatch.setattr(socket, "getaddrinfo", no_answer)
     delivery = WebhookDelivery.objects.get()
