@@ -431,8 +431,8 @@ INSERT_TASKS = (
     "%s::timestamptz[], %s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[], %s::timestamptz[]) RETURNING id")
 INSERT_NOTIFICATIONS = (  # the applicant's and the officers' rows in one statement
     "INSERT INTO notify_notification (uuid, recipient_id, event, context, link, object_type, object_id, created_at, read_at, "
-    "email_status, email_attempts, email_last_error, email_sent_at) VALUES {} RETURNING id")
-NOTIFICATION_ROW = "(%s, %s, %s, %s, %s, 'cases.application', %s, now(), NULL, 'pending', 0, '', NULL)"
+    "email_status, email_attempts, email_last_error, email_sent_at, email_due_at) VALUES {} RETURNING id")
+NOTIFICATION_ROW = "(%s, %s, %s, %s, %s, 'cases.application', %s, now(), NULL, 'pending', 0, '', NULL, now())"
 INSERT_TASK_RESULT = (
     "INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, started_at, finished_at, args_kwargs, priority, "
     "task_path, worker_ids, queue_name, backend_name, run_after, return_value, exception_class_path, traceback) VALUES "
