@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from .errors import InvalidInput, NotFound
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000  # deeper than anyone pages by hand; beyond it a number overflows the SQL OFFSET
 
 
 @dataclass
@@ -31,8 +32,8 @@ class Page:
 
 
 def check_page(page: int, page_size: int) -> tuple[int, int]:
-    if page < 1:
-        raise InvalidInput(_("Nomor halaman dimulai dari 1."), code="invalid_page")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInput(_("Nomor halaman harus 1–%(n)d.") % {"n": MAX_PAGE}, code="invalid_page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(_("Ukuran halaman harus 1–%(n)d.") % {"n": MAX_PAGE_SIZE}, code="invalid_page_size")
     return page, page_size

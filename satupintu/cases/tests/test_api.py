@@ -234,6 +234,8 @@ def test_inbox_query_count(citizen, pbg, ktp, officers, officer_client, django_a
         r = fo.call("get", "/inbox", {"page_size": 25})
     assert r.json()["count"] == 25
     assert StageTask.objects.filter(status="active").count() == 25
+    r = fo.call("get", "/inbox", {"page": 10**17, "page_size": 100})  # a capped count: was a 500
+    assert r.status_code == 400 and r.json()["code"] == "invalid_page"
 
 
 def test_front_office_files_a_walk_in_application(officer_client, pbg, officers, as_citizen):

@@ -130,6 +130,7 @@ class TestSearchApi:
         ({"q": "a" * 10_000}, 400, "query_too_long"),
         ({"q": "izin", "page": 99}, 404, "page_out_of_range"),
         ({"q": "izin", "page": 0}, 400, "invalid_page"),
+        ({"q": "izin", "page": 10**17}, 400, "invalid_page"),  # would overflow the SQL OFFSET
         ({"page_size": 1000}, 400, "invalid_page_size"),
         ({"agency": "tidak-ada"}, 404, "agency_not_found"),
         ({"kind": "lainnya"}, 422, "invalid_input"),
