@@ -31,7 +31,6 @@ from .models import (
 )
 
 MAX_TEXT = 2000
-TRACKING_LENGTH = 9  # + a check character
 NIB_RE = re.compile(r"^\d{13}$")
 NPWP_RE = re.compile(r"^\d{15,16}$")
 
@@ -336,7 +335,7 @@ def _start(app: Application, today: date, catalogue: FilingCatalogue) -> list[St
     later, when the completeness check (every workflow's first stage) passes. `catalogue`: of
     the service at its current version (the version `app` is filed against)."""
     app.status, app.submitted_at = Status.SUBMITTED, timezone.now()
-    app.tracking_number = ids.new_code(TRACKING_LENGTH)  # checked by the unique index: `_store_numbered`
+    app.tracking_number = ids.new_unique_code(Application, "tracking_number", 9)
     stages, agencies, cal = app.version.workflow, catalogue.agencies, catalogue.calendar
     tasks = []
     for position, st in enumerate(stages):
@@ -352,21 +351,6 @@ def _start(app: Application, today: date, catalogue: FilingCatalogue) -> list[St
                 due_on=sla.due_date(cal, today, st["sla_days"], set()) if start else None))
     tasks.sort(key=lambda t: (t.position, t.agency_id))  # the order every read gives
     return tasks
-
-
-def _store_numbered(app: Application, write) -> None:
-    """Run `write()`, which stores `app` with the tracking number `_start` drew, in a savepoint;
-    if the unique index says the number is taken (32^9 numbers: about once in 3.5 million
-    filings with ten million on file), draw another and write again. Other integrity errors go to the caller."""
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                write()
-            return
-        except IntegrityError:
-            if attempt == 4 or not Application.objects.filter(tracking_number=app.tracking_number).exists():
-                raise
-            app.tracking_number = ids.new_code(TRACKING_LENGTH)
 
 
 def _record_submitted(actor, app: Application, tasks: list[StageTask], **filing) -> None:
@@ -392,10 +376,8 @@ def application_submit(*, actor, application: Application, revision: int | None 
     catalogue = filing_catalogue(app.service)
     _check_before_submit(app, today, requirements=catalogue.requirements)
     tasks = _start(app, today, catalogue)
-    app.revision += 1  # as _touch, once however often the number is drawn
-    _store_numbered(app, lambda: app.save(update_fields=["status", "submitted_at", "tracking_number", "version",
-                                                         "sla_started_on", "due_on", "revision", "updated_at"]))
     StageTask.objects.bulk_create(tasks)
+    _touch(app, "status", "submitted_at", "tracking_number", "version", "sla_started_on", "due_on")
     _record_submitted(actor, app, tasks)
     return app
 
@@ -455,14 +437,17 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
     _check_before_submit(app, today, {a.requirement_id: a.document for a in attachments}, requirements)
     tasks = _start(app, today, catalogue)
     app.revision = 1
-    try:
-        _store_numbered(app, lambda: app.save(force_insert=True))
-    except IntegrityError:  # the same key raced in from a concurrent call: answer as a retry would
-        # (a different request with that key: 409, and what this call wrote rolls back)
-        replay = _replay(actor, key, fingerprint) if key is not None else None
-        if replay is None:
-            raise
-        return replay
+    if key is None:
+        app.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():  # a savepoint only where a concurrent retry can collide
+                app.save(force_insert=True)
+        except IntegrityError:  # the same key raced in from a concurrent call: answer as a retry would
+            replay = _replay(actor, key, fingerprint)  # a different request: 409, and what it wrote rolls back
+            if replay is None:
+                raise
+            return replay
     ApplicationDocument.objects.bulk_create(attachments)
     StageTask.objects.bulk_create(tasks)
     # one action, one audit entry: no draft ever existed

@@ -247,8 +247,7 @@ def test_an_over_long_approval_note_is_refused_not_cut(submitted, officers):
 
 @pytest.mark.parametrize("path", ["file", "draft"])
 def test_a_drawn_tracking_number_that_is_taken_is_drawn_again(path, submitted, citizen, pbg, ktp, monkeypatch):
-    """Numbers are drawn without a look-up; the unique index catches the rare repeat, in a
-    savepoint, and the filing goes on with a fresh number (both ways of filing)."""
+    """A drawn number already on file is drawn again (both ways of filing)."""
     from satupintu.core import ids
 
     drawn = iter([submitted.tracking_number[:-1], "7" * 9])
@@ -262,7 +261,7 @@ def test_a_drawn_tracking_number_that_is_taken_is_drawn_again(path, submitted, c
         services.application_attach(actor=citizen, application=app, requirement=requirement, document=ktp)
         before = Application.objects.get(pk=app.pk).revision
         app = services.application_submit(actor=citizen, application=app)
-        assert Application.objects.get(pk=app.pk).revision == before + 1  # one change, however often drawn
+        assert Application.objects.get(pk=app.pk).revision == before + 1
     app.refresh_from_db()
     assert app.tracking_number == "7" * 9 + ids.check_char("7" * 9) != submitted.tracking_number
     assert app.status == Status.SUBMITTED and StageTask.objects.filter(application=app).count() == 9
