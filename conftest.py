@@ -151,6 +151,7 @@ def ktp(citizen):
 @pytest.fixture
 def submitted(citizen, pbg, ktp, officers):
     from satupintu.cases import services
+    from satupintu.catalog.selectors import filing_catalogue
 
-    app = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp}).application
+    app = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={pbg.current_version.requirements.get().id: ktp}).application
     return app

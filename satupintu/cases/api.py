@@ -264,8 +264,8 @@ def create_application(request, payload: ApplicationIn):
         return HttpStatus(201, application_out(selectors.application_get(actor=actor, uuid=app.uuid)))
     documents = _documents(None if walk_in else actor, payload.documents)
     filing = services.application_file(
-        actor=actor, service=service, catalogue=catalogue, documents=documents, walk_in=walk_in, ticket=ticket,
-        idempotency_key=key, fingerprint=services.request_fingerprint(payload.dict()), **fields)
+        actor=actor, catalogue=catalogue, documents=documents, walk_in=walk_in, ticket=ticket, idempotency_key=key,
+        fingerprint=services.request_fingerprint(payload.dict()), **fields)
     if not filing.created:  # a retried key: the application as it is now
         return HttpStatus(200, application_out(selectors.application_get(actor=actor, uuid=filing.application.uuid)))
     return HttpStatus(201, application_out(filing.application, tasks=filing.tasks, attachments=filing.attachments,

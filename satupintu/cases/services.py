@@ -411,13 +411,13 @@ def _replay(actor, key: str, fingerprint: str) -> Filing | None:
 
 
 @transaction.atomic
-def application_file(*, actor, service, documents: dict[int, Document], idempotency_key: str | None = None,
-                     fingerprint: str = "", applicant: User | None = None, walk_in: dict | None = None, ticket=None,
-                     catalogue: FilingCatalogue | None = None, **fields) -> Filing:
-    """Create, attach and submit in one step (the API's submit): every check runs before the
+def application_file(*, actor, catalogue: FilingCatalogue, documents: dict[int, Document],
+                     idempotency_key: str | None = None, fingerprint: str = "", applicant: User | None = None,
+                     walk_in: dict | None = None, ticket=None, **fields) -> Filing:
+    """Create, attach and submit in one step (the API's submit) for the service of `catalogue`
+    (`catalog.selectors.service_for_filing` or `filing_catalogue`): every check runs before the
     first write, then each table gets one insert. With an idempotency key a retry returns the
-    application the first call created. `catalogue`: what filing reads of the catalogue when
-    the caller has it (`catalog.selectors.service_for_filing`, of this `service`)."""
+    application the first call created."""
     require_authenticated(actor)
     key = None
     if idempotency_key is not None:
@@ -427,11 +427,9 @@ def application_file(*, actor, service, documents: dict[int, Document], idempote
         replay = _replay(actor, key, fingerprint)
         if replay is not None:
             return replay
+    service = catalogue.service
     app = _new_application(actor, service, applicant, ticket, fields, (key, fingerprint) if key else None, walk_in)
     today = clock.today(app.agency.site)
-    if catalogue is not None and catalogue.service.pk != service.pk:
-        raise ValueError("catalogue of another service")
-    catalogue = catalogue or filing_catalogue(service)
     requirements = list(catalogue.requirements)
     attachments = _plan_attachments(app, requirements, documents, today)
     _check_before_submit(app, today, {a.requirement_id: a.document for a in attachments}, requirements)

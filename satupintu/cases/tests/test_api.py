@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from satupintu.catalog.selectors import filing_catalogue
 from satupintu.cases.models import Application, StageTask, Status
 from satupintu.core.models import AuditEntry
 from satupintu.vault.models import Document
@@ -217,7 +218,7 @@ def test_my_applications_query_count(as_citizen, citizen, pbg, ktp, officers, dj
 
     req = pbg.current_version.requirements.get().id
     for _ in range(25):
-        services.application_file(actor=citizen, service=pbg, documents={req: ktp})
+        services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp})
     with django_assert_max_num_queries(14):
         r = as_citizen.call("get", "/applications", {"page_size": 25})
     assert r.json()["count"] == 25 and len(r.json()["items"]) == 25
@@ -228,7 +229,7 @@ def test_inbox_query_count(citizen, pbg, ktp, officers, officer_client, django_a
 
     req = pbg.current_version.requirements.get().id
     for _ in range(25):
-        services.application_file(actor=citizen, service=pbg, documents={req: ktp})
+        services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp})
     fo = officer_client(officers["dpmptsp:front_office"])
     with django_assert_max_num_queries(10):
         r = fo.call("get", "/inbox", {"page_size": 25})
@@ -263,7 +264,7 @@ def test_inbox_count_stops_at_the_cap(citizen, pbg, ktp, officers, officer_clien
     monkeypatch.setattr(selectors, "INBOX_COUNT_CAP", 3)
     req = pbg.current_version.requirements.get().id
     for _ in range(5):
-        services.application_file(actor=citizen, service=pbg, documents={req: ktp})
+        services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp})
     body = officer_client(officers["dpmptsp:front_office"]).call("get", "/inbox", {"page_size": 2}).json()
     assert body["count"] == 3 and body["count_capped"] is True and body["pages"] == 2
 
@@ -275,7 +276,7 @@ def test_a_racing_call_with_the_same_key_and_another_body_is_a_conflict(citizen,
     from satupintu.core.errors import Conflict
 
     req = pbg.current_version.requirements.get().id
-    first = services.application_file(actor=citizen, service=pbg, documents={req: ktp}, idempotency_key="race",
+    first = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp}, idempotency_key="race",
                                       fingerprint="body-1")
     real, calls = services._replay, []
 
@@ -285,11 +286,11 @@ def test_a_racing_call_with_the_same_key_and_another_body_is_a_conflict(citizen,
 
     monkeypatch.setattr(services, "_replay", missed_once)
     with pytest.raises(Conflict) as refused:
-        services.application_file(actor=citizen, service=pbg, documents={req: ktp}, idempotency_key="race",
+        services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp}, idempotency_key="race",
                                   fingerprint="body-2")
     assert refused.value.code == "idempotency_mismatch" and len(calls) == 2
     calls.clear()
-    again = services.application_file(actor=citizen, service=pbg, documents={req: ktp}, idempotency_key="race",
+    again = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp}, idempotency_key="race",
                                       fingerprint="body-1")
     assert (again.application.pk, again.created) == (first.application.pk, False) and len(calls) == 2
     assert Application.objects.count() == 1

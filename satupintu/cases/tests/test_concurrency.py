@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
+from satupintu.catalog.selectors import filing_catalogue
 from satupintu.cases import services
 from satupintu.cases.models import Application, StageTask, TaskStatus
 from satupintu.core.errors import Conflict
@@ -43,7 +44,7 @@ def test_two_officers_decide_the_same_stage(submitted, officers, make_officer, a
     colleague = make_officer(agency, role="front_office", email="fo.b@example.test")
     task = StageTask.objects.get(application=submitted, status=TaskStatus.ACTIVE)
     for _round in range(5):  # several rounds on fresh applications make the overlap likely
-        app = services.application_file(actor=submitted.applicant, service=submitted.service,
+        app = services.application_file(actor=submitted.applicant, catalogue=filing_catalogue(submitted.service),
                                         documents={submitted.version.requirements.get().id: submitted.attachments.get().document}).application
         task = StageTask.objects.get(application=app, status=TaskStatus.ACTIVE)
         decisions_before = AuditEntry.objects.filter(object_id=str(app.uuid)).count()

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
+from satupintu.catalog.selectors import filing_catalogue
 from satupintu.cases import services
 from satupintu.notify.models import EmailStatus, Notification, WebhookDelivery
 from satupintu.notify.services import webhook_endpoint_create
@@ -41,7 +42,7 @@ def test_webhooks_go_to_every_agency_on_the_file(agency, pbg, officers, citizen,
     pupr = Agency.objects.get(slug="pupr")
     webhook_endpoint_create(actor=mall_admin, agency=pupr, url="https://simbg.example.test/hook",
                             events=["application.submitted"])
-    app = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp}).application
+    app = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={pbg.current_version.requirements.get().id: ktp}).application
     delivery = WebhookDelivery.objects.get()
     assert delivery.event == "application.submitted" and delivery.payload["tracking_number"] == app.tracking_number
     assert {"stage_key": "tim-teknis", "status": "waiting", "agency__slug": "pupr"} in delivery.payload["stages"]
@@ -72,7 +73,7 @@ def test_a_filing_tells_applicant_and_officers_with_one_insert_and_one_email_tas
 ):
     with django_capture_on_commit_callbacks(execute=True):
         with CaptureQueriesContext(connection) as queries:
-            app = services.application_file(actor=citizen, service=pbg,
+            app = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg),
                                             documents={pbg.current_version.requirements.get().id: ktp}).application
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith('INSERT INTO "NOTIFY_NOTIFICATION"')]
     assert len(inserts) == 1

@@ -4,6 +4,7 @@ officer's inbox and decision forms, walk-in filing, and public tracking."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from satupintu.catalog.selectors import filing_catalogue
 from satupintu.cases.models import Application, StageTask, Status
 from satupintu.vault.models import Document
 
@@ -97,7 +98,7 @@ def test_inbox_page_query_count(client, citizen, pbg, ktp, officers, django_asse
 
     req = pbg.current_version.requirements.get().id
     for _ in range(25):
-        services.application_file(actor=citizen, service=pbg, documents={req: ktp})
+        services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp})
     client.force_login(officers["dpmptsp:front_office"])
     with django_assert_max_num_queries(14):
         r = client.get("/kantor/")
@@ -109,7 +110,7 @@ def test_my_applications_page_query_count(client, citizen, pbg, ktp, officers, d
 
     req = pbg.current_version.requirements.get().id
     for _ in range(25):
-        services.application_file(actor=citizen, service=pbg, documents={req: ktp})
+        services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp})
     client.force_login(citizen)
     with django_assert_max_num_queries(6):
         r = client.get("/permohonan/")
@@ -121,7 +122,7 @@ def test_mall_admin_inbox_puts_overdue_first(client, submitted, mall_admin, offi
 
     from satupintu.cases import services
 
-    fresh = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp}).application
+    fresh = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={pbg.current_version.requirements.get().id: ktp}).application
     StageTask.objects.filter(application=submitted).update(due_on=active(fresh)[0].due_on - timedelta(days=30))
     client.force_login(mall_admin)
     body = client.get("/kantor/").content.decode()

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from satupintu.catalog.selectors import filing_catalogue
 from satupintu.cases import services, sla
 from satupintu.cases.models import Application, Pause, StageTask, Status, TaskStatus
 from satupintu.core.calendar import WorkingCalendar, national_days
@@ -89,7 +90,7 @@ def check_invariants(app: Application) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, 8)), min_size=1, max_size=30))
 def test_no_sequence_of_decisions_reaches_an_invalid_state(submitted, officers, citizen, pbg, ktp, steps):
-    app = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp}).application
+    app = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={pbg.current_version.requirements.get().id: ktp}).application
     people = list(officers.values())
     for action, pick in steps:
         app.refresh_from_db()

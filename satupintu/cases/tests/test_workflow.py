@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from satupintu.catalog.selectors import filing_catalogue
 from satupintu.cases import clock, services
 from satupintu.cases.models import Application, Pause, Status, StageTask, TaskStatus
 from satupintu.core.errors import Conflict, Forbidden, InvalidInput
@@ -203,7 +204,7 @@ def test_fiktif_positif_is_shown_once_the_legal_deadline_passed(pbg, citizen, kt
     catalog_services.service_draft_update(actor=SYSTEM, version=draft, changes={"deemed_approval": True})
     catalog_services.service_version_publish(actor=SYSTEM, version=draft)
     pbg.refresh_from_db()
-    app = services.application_file(actor=citizen, service=pbg, documents={pbg.current_version.requirements.get().id: ktp}).application
+    app = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={pbg.current_version.requirements.get().id: ktp}).application
     app = pass_stage(officers, app, "kelengkapan")
     assert app.version.deemed_approval and app.version.number == 2
     assert not selectors.deemed_approved(app, today=app.due_on)
@@ -254,7 +255,7 @@ def test_a_drawn_tracking_number_that_is_taken_is_drawn_again(path, submitted, c
     monkeypatch.setattr(services.ids, "new_code", lambda length: (lambda b: b + ids.check_char(b))(next(drawn)))
     requirement = pbg.current_version.requirements.get()
     if path == "file":
-        app = services.application_file(actor=citizen, service=pbg, documents={requirement.id: ktp},
+        app = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={requirement.id: ktp},
                                         idempotency_key="taken-number").application
     else:
         app = services.application_create(actor=citizen, service=pbg)
