@@ -269,7 +269,7 @@ def create_application(request, payload: ApplicationIn):
     if not filing.created:  # a retried key: the application as it is now
         return HttpStatus(200, application_out(selectors.application_get(actor=actor, uuid=filing.application.uuid)))
     return HttpStatus(201, application_out(filing.application, tasks=filing.tasks, attachments=filing.attachments,
-                                           requirements=filing.requirements))
+                                           requirements=catalogue.requirements))
 
 
 @router.get("/applications/{uuid}", response=ApplicationOut)

@@ -395,7 +395,6 @@ class Filing:
     created: bool
     tasks: list[StageTask] | None = None
     attachments: list[ApplicationDocument] | None = None
-    requirements: list[Requirement] | None = None
 
 
 def _replay(actor, key: str, fingerprint: str) -> Filing | None:
@@ -452,7 +451,7 @@ def application_file(*, actor, catalogue: FilingCatalogue, documents: dict[int, 
     _record_submitted(actor, app, tasks, service=service.slug, channel=app.channel,
                       ticket=ticket.code if ticket else None,
                       documents={a.requirement.document_type.code: str(a.document.uuid) for a in attachments})
-    return Filing(app, True, tasks, attachments, requirements)
+    return Filing(app, True, tasks, attachments)
 
 
 def _plan_attachments(app: Application, requirements: list[Requirement], documents: dict[int, Document],
