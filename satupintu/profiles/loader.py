@@ -184,9 +184,17 @@ def _check_services(agencies: list[AgencySpec], agency_slugs: set[str], problems
                 s["content"]["workflow"] = cleaned["workflow"]  # "{owner}" resolved
 
 
+def _tables(value, where: str, problems: list) -> list[dict]:
+    """The tables of an array of tables (`[[service]]`); anything else is a listed problem."""
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        problems.append(f"{where} harus berupa daftar tabel ([[...]])")
+        return []
+    return value
+
+
 def _agency(filename, position, raw, doc_types, counter_codes, problems, templates, kind_defaults) -> AgencySpec | None:
     head = raw.get("agency")
-    if not head or not head.get("slug"):
+    if not isinstance(head, dict) or not head.get("slug"):
         problems.append(f"{filename}: tabel [agency] dengan slug wajib ada")
         return None
     slug = head["slug"]
@@ -195,17 +203,20 @@ def _agency(filename, position, raw, doc_types, counter_codes, problems, templat
     data = {k: head.get(k, "") for k in AGENCY_FIELDS}
     data["position"] = position
     counters = []
-    for c in head.get("counters", []):
+    for c in _tables(head.get("counters", []), f"{filename}: counters", problems):
         code = c.get("code", "")
         if code in counter_codes:
             problems.append(f"{filename}: kode loket '{code}' sudah dipakai {counter_codes[code]}")
         counter_codes[code] = slug
         counters.append({"code": code, "name": c.get("name", code)})
     defaults = raw.get("defaults", {})
+    if not isinstance(defaults, dict):
+        problems.append(f"{filename}: [defaults] harus berupa tabel")
+        defaults = {}
     for key in set(defaults) - {*DEFAULT_FIELDS, "workflow"}:
         problems.append(f"{filename}: [defaults] kolom tidak dikenal '{key}'")
     services, seen = [], set()
-    for item in raw.get("service", []):
+    for item in _tables(raw.get("service", []), f"{filename}: service", problems):
         s_slug = item.get("slug", "")
         where = f"{filename} layanan '{s_slug}'"
         if s_slug in seen:

@@ -92,6 +92,11 @@ def test_changed_file_publishes_a_new_version(tmp_path, monkeypatch):
     (lambda f: f.write_text(f.read_text().replace("fee = 0", "fee = -1", 1)), "fee"),
     (lambda f: f.write_text(f.read_text() + "\n[[service]\n"), "TOML"),
     (lambda f: f.write_text(f.read_text().replace('type = "ktp-el"', 'type = "ktp-alien"', 1)), "ktp-alien"),
+    # valid TOML of the wrong shape: listed problems, not an AttributeError
+    (lambda f: (f.parent / "99-rusak.toml").write_text(
+        'service = ["kk"]\ndefaults = "x"\n[agency]\nslug = "rusak"\nname = "Rusak"\nkind = "pemda_kota"\ncounters = "A1"\n'),
+     r"counters harus berupa daftar tabel(.|\n)*\[defaults\] harus berupa tabel(.|\n)*service harus berupa daftar"),
+    (lambda f: (f.parent / "99-rusak.toml").write_text('agency = "rusak"\n'), r"99-rusak.toml: tabel \[agency\]"),
 ])
 def test_a_bad_profile_changes_nothing(tmp_path, monkeypatch, breakage, message):
     folder = tmp_path / "mpp-pekanbaru"
