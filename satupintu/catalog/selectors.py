@@ -66,13 +66,15 @@ def agency_get(*, actor, key: str) -> Agency:
     return agency
 
 
+PUBLIC_SERVICE = Q(is_active=True, agency__is_active=True, current_version__isnull=False)  # what everyone sees
+
+
 def _visible_services(actor):
     qs = Service.objects.select_related("agency__site", "current_version")
     if is_mall_admin(actor):
         return qs
-    public = Q(is_active=True, agency__is_active=True, current_version__isnull=False)
     own = officer_agency_id(actor)
-    return qs.filter(public | Q(agency_id=own)) if own else qs.filter(public)
+    return qs.filter(PUBLIC_SERVICE | Q(agency_id=own)) if own else qs.filter(PUBLIC_SERVICE)
 
 
 def service_list(*, actor, agency: Agency | None = None, kind: str | None = None):
@@ -199,7 +201,7 @@ def service_for_filing(*, actor, key: str, agency_slug: str | None = None) -> Fi
         return replace(held, service=copy.copy(held.service))  # the caller may annotate its own
     service = service_get(actor=actor, key=key, agency_slug=agency_slug)
     found = filing_catalogue(service)
-    if revision is not None and service.is_active and service.agency.is_active and service.current_version_id:
+    if revision is not None and Service.objects.filter(PUBLIC_SERVICE, pk=service.pk).exists():  # on a miss only
         with _copies_lock:
             if _copies["revision"] == revision:  # not if a newer revision came in meanwhile
                 _copies["services"][wanted] = replace(found, service=copy.copy(service))
