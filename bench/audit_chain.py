@@ -26,6 +26,8 @@ import time
 import uuid
 from pathlib import Path
 
+from servers import fresh_database  # noqa: E402  (bench/servers.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/satupintu_bench_audit"
 SCENARIOS = ("none", "sealed", "cron", "inline")
@@ -36,10 +38,7 @@ PAYLOAD = {"service": "izin-usaha-mikro", "agency": "dpmptsp", "fields": {"nama_
 def setup_database(url: str) -> None:
     import psycopg
 
-    dbname, admin = url.rsplit("/", 1)[1], url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-        conn.execute(f'CREATE DATABASE "{dbname}"')
+    fresh_database(url)
     env = {**os.environ, "DATABASE_URL": url}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     with psycopg.connect(url, autocommit=True) as conn:

@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from servers import fresh_database  # noqa: E402  (bench/servers.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -196,13 +198,7 @@ def run_engine(engine: str, n: int, rounds: int) -> dict:
         env["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
     else:
         url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/satupintu_bench")
-        dbname = url.rsplit("/", 1)[1]
-        admin = url.rsplit("/", 1)[0] + "/postgres"
-        import psycopg
-
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-            conn.execute(f'CREATE DATABASE "{dbname}"')
+        fresh_database(url)
         env["DATABASE_URL"] = url
     out = subprocess.run([sys.executable, __file__, "--worker", "--services", str(n), "--rounds", str(rounds)],
                          env=env, capture_output=True, text=True, cwd=ROOT)

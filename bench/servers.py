@@ -13,15 +13,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
-def recreate_database(env) -> None:
-    """Drop and create env["DATABASE_URL"], migrate it and load the MPP Pekanbaru profile."""
+def fresh_database(url: str) -> None:
+    """Drop the PostgreSQL database `url` names, if it exists, and create it empty."""
     import psycopg
 
-    url = env["DATABASE_URL"]
     dbname, admin = url.rsplit("/", 1)[1], url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
         conn.execute(f'CREATE DATABASE "{dbname}"')
+
+
+def recreate_database(env) -> None:
+    """A fresh env["DATABASE_URL"], migrated, with the MPP Pekanbaru profile loaded."""
+    fresh_database(env["DATABASE_URL"])
     for args in (["migrate", "-v0"], ["load_profile", "mpp-pekanbaru"]):
         subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
 
