@@ -19,7 +19,7 @@ from satupintu.catalog import eligibility
 from satupintu.catalog.models import ApplicantType, Requirement
 from satupintu.catalog.selectors import FilingCatalogue, filing_catalogue, site_calendar
 from satupintu.core import audit, ids
-from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from satupintu.core.permissions import SystemActor, officer_agency_id, require_authenticated, require_mall_admin
 from satupintu.identity.models import Role, User
 from satupintu.vault.models import Document
@@ -330,12 +330,12 @@ def _check_before_submit(app: Application, today: date, attached=None, requireme
 
 
 def _start(app: Application, today: date, catalogue: FilingCatalogue) -> list[StageTask]:
-    """Make `app` submitted, in memory: tracking number, filing time and the workflow's tasks
-    (not saved), the start stages already running with their deadlines. The SLA clock starts
-    later, when the completeness check (every workflow's first stage) passes. `catalogue`: of
-    the service at its current version (the version `app` is filed against)."""
+    """Make `app` submitted, in memory: filing time and the workflow's tasks (not saved), the
+    start stages already running with their deadlines. The SLA clock starts later, when the
+    completeness check (every workflow's first stage) passes. `catalogue`: of the service at its
+    current version (the version `app` is filed against). The tracking number is drawn when the
+    application is stored (`_store_tracking_number`)."""
     app.status, app.submitted_at = Status.SUBMITTED, timezone.now()
-    app.tracking_number = ids.new_unique_code(Application, "tracking_number", 9)
     stages, agencies, cal = app.version.workflow, catalogue.agencies, catalogue.calendar
     tasks = []
     for position, st in enumerate(stages):
@@ -376,10 +376,21 @@ def application_submit(*, actor, application: Application, revision: int | None 
     catalogue = filing_catalogue(app.service)
     _check_before_submit(app, today, requirements=catalogue.requirements)
     tasks = _start(app, today, catalogue)
+    app.revision += 1
+    _store_tracking_number(app, lambda: app.save(update_fields=[
+        "status", "submitted_at", "tracking_number", "version", "sla_started_on", "due_on", "revision", "updated_at"]))
     StageTask.objects.bulk_create(tasks)
-    _touch(app, "status", "submitted_at", "tracking_number", "version", "sla_started_on", "due_on")
     _record_submitted(actor, app, tasks)
     return app
+
+
+TRACKING_NUMBER_LENGTH = 9  # + the check character: 32⁹ numbers, a repeat is drawn again
+
+
+def _store_tracking_number(app: Application, save) -> None:
+    """Draw the tracking number and store the application with it (`save`, in a savepoint): a
+    number already on file is refused by its unique index and drawn again."""
+    ids.save_with_new_code(app, "tracking_number", TRACKING_NUMBER_LENGTH, save=save)
 
 
 def request_fingerprint(payload: dict) -> str:
@@ -423,28 +434,30 @@ def application_file(*, actor, catalogue: FilingCatalogue, documents: dict[int, 
         key = idempotency_key.strip()
         if not 1 <= len(key) <= 80:
             raise InvalidInput(_("Idempotency-Key harus 1–80 karakter."), code="invalid_idempotency_key")
-        replay = _replay(actor, key, fingerprint)
-        if replay is not None:
-            return replay
+    # A retried key is not looked up first: the insert's unique index finds it, and so does a
+    # check that refuses the retry (a document expired since, a closed service): either way the
+    # first call's application is the answer. A first call pays no look-up.
     service = catalogue.service
-    app = _new_application(actor, service, applicant, ticket, fields, (key, fingerprint) if key else None, walk_in)
-    today = clock.today(app.agency.site)
-    requirements = list(catalogue.requirements)
-    attachments = _plan_attachments(app, requirements, documents, today)
-    _check_before_submit(app, today, {a.requirement_id: a.document for a in attachments}, requirements)
-    tasks = _start(app, today, catalogue)
+    try:
+        app = _new_application(actor, service, applicant, ticket, fields, (key, fingerprint) if key else None, walk_in)
+        today = clock.today(app.agency.site)
+        requirements = list(catalogue.requirements)
+        attachments = _plan_attachments(app, requirements, documents, today)
+        _check_before_submit(app, today, {a.requirement_id: a.document for a in attachments}, requirements)
+        tasks = _start(app, today, catalogue)
+    except DomainError:
+        replay = _replay(actor, key, fingerprint) if key else None
+        if replay is None:
+            raise
+        return replay
     app.revision = 1
-    if key is None:
-        app.save(force_insert=True)
-    else:
-        try:
-            with transaction.atomic():  # a savepoint only where a concurrent retry can collide
-                app.save(force_insert=True)
-        except IntegrityError:  # the same key raced in from a concurrent call: answer as a retry would
-            replay = _replay(actor, key, fingerprint)  # a different request: 409, and what it wrote rolls back
-            if replay is None:
-                raise
-            return replay
+    try:
+        _store_tracking_number(app, lambda: app.save(force_insert=True))
+    except IntegrityError:  # the key of an earlier (or a concurrent) call: answer as a retry
+        replay = _replay(actor, key, fingerprint) if key else None  # a different request: 409, and what it wrote rolls back
+        if replay is None:
+            raise
+        return replay
     ApplicationDocument.objects.bulk_create(attachments)
     StageTask.objects.bulk_create(tasks)
     # one action, one audit entry: no draft ever existed

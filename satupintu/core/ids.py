@@ -6,6 +6,9 @@ lookup. Reading is forgiving: lower case, spaces, dashes, and O/I/L typed for 0/
 """
 
 import secrets
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
@@ -30,13 +33,24 @@ def new_code(length: int = 6) -> str:
     return body + check_char(body)
 
 
-def new_unique_code(model, field: str = "code", length: int = 6) -> str:
-    """A new code not yet used in `model.field` (random codes collide once enough are stored:
-    with 6 characters, about 1 in 1,000 at a million rows)."""
+def save_with_new_code(instance, field: str = "code", length: int = 6, *, save: Callable[[], object] | None = None) -> str:
+    """Give `instance.<field>` a new code and store it with `save()` (default: insert `instance`),
+    inside a savepoint. The field's unique index refuses a code already in use (random codes
+    collide now and then: with 6 characters, about 1 in 1,000 at a million rows); the code is then
+    drawn again. An integrity error for anything else is raised as it is. `save` must write
+    nothing it cannot do again. Returns the code."""
+    model = type(instance)
+    save = save or (lambda: instance.save(force_insert=True))
     for _attempt in range(20):
         code = new_code(length)
-        if not model._default_manager.filter(**{field: code}).exists():
+        setattr(instance, field, code)
+        try:
+            with transaction.atomic():
+                save()
             return code
+        except IntegrityError:
+            if not model._default_manager.filter(**{field: code}).exists():
+                raise  # another unique rule refused the row
     raise RuntimeError(f"no free {model.__name__}.{field} of length {length}")
 
 

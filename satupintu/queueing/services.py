@@ -84,11 +84,12 @@ def ticket_issue(*, actor, group: QueueGroup, service=None, nik: str = "", phone
     now = timezone.now()
     day = local_day(group.site, now)
     number, cycle = _next_number(group, day)
-    ticket = Ticket.objects.create(
-        code=ids.new_unique_code(Ticket), site=group.site, group=group, day=day, cycle=cycle, number=number, service=service,
+    ticket = Ticket(
+        site=group.site, group=group, day=day, cycle=cycle, number=number, service=service,
         nik=nik, phone=phone, priority=priority, priority_weight=priority_weight(priority),
         arrival_at=now, issued_at=now,
     )
+    ids.save_with_new_code(ticket)
     audit.record(actor=actor, action="ticket.issued", obj=ticket,
                  changes={"display": ticket.display, "group": group.prefix, "priority": priority})
     return ticket
@@ -223,12 +224,13 @@ def ticket_transfer(*, actor, ticket: Ticket, group: QueueGroup, service=None) -
         raise InvalidInput(_("Layanan ini tidak dilayani kelompok antrean %(p)s.") % {"p": group.prefix}, code="service_not_in_group")
     now = timezone.now()
     number, cycle = _next_number(group, local_day(group.site, now))
-    new = Ticket.objects.create(
-        code=ids.new_unique_code(Ticket), site=group.site, group=group, day=local_day(group.site, now), cycle=cycle, number=number,
+    new = Ticket(
+        site=group.site, group=group, day=local_day(group.site, now), cycle=cycle, number=number,
         service=service, nik=ticket.nik, phone=ticket.phone, priority=ticket.priority,
         priority_weight=ticket.priority_weight, arrival_at=ticket.arrival_at, booked_for=ticket.booked_for,
         issued_at=now, transferred_from=ticket,
     )
+    ids.save_with_new_code(new)
     ticket.status, ticket.finished_at = TicketStatus.TRANSFERRED, now
     ticket.save(update_fields=["status", "finished_at"])
     audit.record(actor=actor, action="ticket.transferred", obj=ticket,
@@ -376,8 +378,8 @@ def booking_create(*, actor, group: QueueGroup, slot_start, nik: str = "", phone
         nxt = next_free_slot(group, slot_start)
         raise Conflict(_("Slot penuh.") + (" " + _("Slot kosong berikutnya: %(t)s.") % {"t": _local(group, nxt)} if nxt else ""),
                        code="slot_full", details={"next_free": _iso(nxt)})
-    booking = Booking.objects.create(code=ids.new_unique_code(Booking), group=group, service=service, day=day, slot_start=slot_start,
-                                     nik=nik, phone=phone)
+    booking = Booking(group=group, service=service, day=day, slot_start=slot_start, nik=nik, phone=phone)
+    ids.save_with_new_code(booking)
     audit.record(actor=actor, action="booking.created", obj=booking, changes={"group": group.prefix, "slot": slot_start})
     return booking
 

@@ -2,12 +2,14 @@
 decisions, the inbox and public tracking — and bad input that changes nothing."""
 
 import json
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from satupintu.catalog.selectors import filing_catalogue
 from satupintu.cases.models import Application, StageTask, Status
+from satupintu.core.errors import InvalidInput
 from satupintu.core.models import AuditEntry
 from satupintu.vault.models import Document
 
@@ -269,30 +271,51 @@ def test_inbox_count_stops_at_the_cap(citizen, pbg, ktp, officers, officer_clien
     assert body["count"] == 3 and body["count_capped"] is True and body["pages"] == 2
 
 
-def test_a_racing_call_with_the_same_key_and_another_body_is_a_conflict(citizen, pbg, ktp, officers, monkeypatch):
-    """Two calls with one key at once: the loser's insert hits the unique key. With the same body
-    it answers as a retry would; with another body it is a 409 and keeps nothing it wrote."""
+def test_a_stored_key_is_found_by_the_insert_not_looked_up_first(citizen, pbg, ktp, officers, monkeypatch):
+    """A first call looks nothing up for its key. A call whose key is on file (a retry, or a
+    concurrent call that committed first) meets it at the insert: with the same body it answers
+    with the first application; with another body it is a 409 and keeps nothing it wrote."""
     from satupintu.cases import services
     from satupintu.core.errors import Conflict
 
     req = pbg.current_version.requirements.get().id
-    first = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp}, idempotency_key="race",
-                                      fingerprint="body-1")
     real, calls = services._replay, []
 
-    def missed_once(*args):  # the loser's first look came before the winner committed
+    def counted(*args):
         calls.append(args)
-        return None if len(calls) == 1 else real(*args)
+        return real(*args)
 
-    monkeypatch.setattr(services, "_replay", missed_once)
+    monkeypatch.setattr(services, "_replay", counted)
+    first = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp}, idempotency_key="race",
+                                      fingerprint="body-1")
+    assert first.created and calls == []
+    audit_before = AuditEntry.objects.count()
     with pytest.raises(Conflict) as refused:
         services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp}, idempotency_key="race",
                                   fingerprint="body-2")
-    assert refused.value.code == "idempotency_mismatch" and len(calls) == 2
-    calls.clear()
+    assert refused.value.code == "idempotency_mismatch" and len(calls) == 1
+    assert AuditEntry.objects.count() == audit_before and StageTask.objects.filter(application__idempotency_key="race").count() == 9
     again = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp}, idempotency_key="race",
                                       fingerprint="body-1")
     assert (again.application.pk, again.created) == (first.application.pk, False) and len(calls) == 2
+    assert Application.objects.count() == 1
+
+
+def test_a_retry_that_a_check_would_refuse_now_still_gets_the_first_application(citizen, pbg, ktp, officers):
+    """The key is not looked up before the checks: a retry that they refuse (the document
+    expired since the first call) is still answered with the application the first call made."""
+    from satupintu.cases import services
+
+    req = pbg.current_version.requirements.get().id
+    first = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp}, idempotency_key="late",
+                                      fingerprint="body-1")
+    Document.objects.filter(pk=ktp.pk).update(valid_until=date(2000, 1, 1))
+    ktp.refresh_from_db()
+    again = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp}, idempotency_key="late",
+                                      fingerprint="body-1")
+    assert (again.application.pk, again.created) == (first.application.pk, False)
+    with pytest.raises(InvalidInput):  # without the key the same request is refused
+        services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={req: ktp})
     assert Application.objects.count() == 1
 
 

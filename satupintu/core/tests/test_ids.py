@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,12 +54,53 @@ def test_garbage():
         assert ids.normalise(bad) is None
 
 
-def test_new_unique_code_skips_codes_in_use(db, monkeypatch):
+def _entry(**kw):
+    from satupintu.core.models import AuditEntry
+
+    return AuditEntry(at="2026-01-01T00:00:00Z", actor_label="x", action="x", object_type="x", object_id="x", digest="0", **kw)
+
+
+def test_a_code_in_use_is_drawn_again(db, monkeypatch):
+    """AuditEntry.hash stands in for any unique code field."""
     from satupintu.core import ids
     from satupintu.core.models import AuditEntry
 
-    AuditEntry.objects.create(at="2026-01-01T00:00:00Z", actor_label="x", action="x", object_type="x", object_id="AAAAAA0",
-                              digest="0")
-    draws = iter(["AAAAAA0", "BBBBBB0"])
+    ids.save_with_new_code(_entry(), "hash")
+    taken = AuditEntry.objects.get().hash
+    draws = iter([taken, "BBBBBB0"])
     monkeypatch.setattr(ids, "new_code", lambda length: next(draws))
-    assert ids.new_unique_code(AuditEntry, "object_id") == "BBBBBB0"
+    entry = _entry()
+    assert ids.save_with_new_code(entry, "hash") == "BBBBBB0"
+    assert AuditEntry.objects.get(pk=entry.pk).hash == "BBBBBB0" and AuditEntry.objects.count() == 2
+
+
+def test_another_unique_rule_is_not_taken_for_a_repeated_code(db, monkeypatch):
+    from django.db import IntegrityError
+
+    from satupintu.core import ids
+    from satupintu.core.models import AuditEntry
+
+    ids.save_with_new_code(_entry(seq=1), "hash")
+    draws = []
+    monkeypatch.setattr(ids, "new_code", lambda length: draws.append(length) or f"C{len(draws):05d}0")
+    with pytest.raises(IntegrityError):
+        ids.save_with_new_code(_entry(seq=1), "hash")  # the seq is taken, not the code
+    assert len(draws) == 1 and AuditEntry.objects.count() == 1
+
+
+def test_a_custom_save_runs_again_with_the_new_code(db, monkeypatch):
+    from satupintu.core import ids
+    from satupintu.core.models import AuditEntry
+
+    ids.save_with_new_code(_entry(), "hash")
+    taken = AuditEntry.objects.get().hash
+    draws, saves = iter([taken, "DDDDDD0"]), []
+    monkeypatch.setattr(ids, "new_code", lambda length: next(draws))
+    entry = _entry()
+
+    def save():
+        saves.append(entry.hash)
+        entry.save(force_insert=True)
+
+    ids.save_with_new_code(entry, "hash", save=save)
+    assert saves == [taken, "DDDDDD0"] and AuditEntry.objects.filter(hash="DDDDDD0").exists()
