@@ -186,7 +186,7 @@ def inbox(*, actor, due: str = "", claimed: str = "", service: str = "", q: str 
         code = ids.normalise(q)
         qs = qs.filter(application__tracking_number=code or q.strip().upper())
     # soonest deadline first, so the overdue ones lead (for the mall administrator too), in the
-    # order of the partial inbox index: no join before the page is cut
+    # order of the inbox index (agency, role, status, due_on, id): no join before the page is cut
     result = paginate(qs.order_by("due_on", "id"), page=page, page_size=page_size, count_cap=INBOX_COUNT_CAP)
     memo: dict = {}
     result.items = [InboxRow(t, deadline(site, t.due_on, today=today, memo=memo)) for t in result.items]
