@@ -71,9 +71,6 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["applicant", "-created_at"]),
             models.Index(fields=["agency", "status"]),
-            # the inbox joins its waiting stages to the few open applications: an index-only
-            # lookup instead of a heap fetch per stage among millions of decided applications
-            models.Index(fields=["id", "submitted_at"], condition=Q(status__in=OPEN_STATUSES), name="cases_app_open_idx"),
         ]
 
     def __str__(self):
