@@ -15,6 +15,9 @@ class EmailStatus(models.TextChoices):
     SKIPPED = "skipped", _("Tanpa email")
 
 
+UNFINISHED_EMAIL = (EmailStatus.PENDING, EmailStatus.SENDING)  # notify_requeue looks at these
+
+
 class Notification(models.Model):
     """One message to one person about one event. Its title and text are rendered when shown,
     from `event` and `context`, in the reader's language."""
@@ -33,7 +36,8 @@ class Notification(models.Model):
     email_last_error = models.TextField(blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
     # when a pending email is due to be tried (its task's time): written with the row, moved by
-    # each retry and each requeue; notify_requeue finds the pending ones long past it
+    # each retry and each requeue; while `sending`, when it was claimed. notify_requeue finds
+    # the ones long past it
     email_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -43,8 +47,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "-created_at", "-id"], name="notify_inbox"),
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notify_unread"),
-            # emails not sent yet: few rows at any time, read by notify_requeue
-            models.Index(fields=["email_due_at"], condition=Q(email_status="pending"), name="notify_mail_due"),
+            # emails not sent yet (due, or claimed at): few rows at any time, read by notify_requeue
+            models.Index(fields=["email_due_at"], condition=Q(email_status__in=UNFINISHED_EMAIL), name="notify_mail_unfinished"),
         ]
 
     def __str__(self):

@@ -30,7 +30,7 @@ from satupintu.core.errors import Conflict, InvalidInput, NotFound
 from satupintu.core.permissions import require_authenticated, require_mall_admin, require_manage_agency
 
 from .events import clean_context, event_get, render
-from .models import DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
+from .models import UNFINISHED_EMAIL, DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
 from .signing import sign
 
 logger = logging.getLogger(__name__)
@@ -162,26 +162,31 @@ REQUEUE_BATCH = 100  # ids per task when requeuing
 def notification_emails_requeue(*, actor, older_than: timedelta, limit: int = 10_000) -> int:
     """Queue again the emails still `pending` more than `older_than` after they were due (first
     send or retry): their task was lost (an enqueue that failed after the decision committed, or a
-    worker stopped in the middle of a batch). Each one requeued is due again now, so the next run
-    leaves it alone for another `older_than`. Safe beside a task that is only late: each
-    notification is claimed before it is sent. System or mall administrator only (cron:
-    `manage.py notify_requeue`). Returns how many were queued."""
+    worker stopped in the middle of a batch). Likewise the emails still `sending` more than
+    `older_than` after they were claimed: the worker stopped during the send (the email may or
+    may not have gone out; it is sent again rather than never). Each one requeued is pending and
+    due again now, so the next run leaves it alone for another `older_than`. Safe beside a task
+    that is only late: each notification is claimed before it is sent, and the rows are locked
+    while they are put back. System or mall administrator only (cron: `manage.py
+    notify_requeue`). Returns how many were queued."""
     require_mall_admin(actor)
     if older_than < timedelta(0):
         raise InvalidInput(_("Umur notifikasi tidak boleh negatif."), code="invalid_age")
     now = timezone.now()
-    rows = list(Notification.objects.filter(email_status=EmailStatus.PENDING, email_due_at__lt=now - older_than)
-                .order_by("email_due_at", "id").values_list("pk", "uuid")[:limit])
+    rows = list(Notification.objects.select_for_update()
+                .filter(email_status__in=UNFINISHED_EMAIL, email_due_at__lt=now - older_than)
+                .order_by("email_due_at", "id").values_list("pk", "uuid", "email_status")[:limit])
     if not rows:
         return 0
     from .tasks import send_notification_emails
 
-    Notification.objects.filter(pk__in=[pk for pk, _u in rows]).update(email_due_at=now)
-    ids = [str(u) for _pk, u in rows]
+    Notification.objects.filter(pk__in=[pk for pk, _u, _s in rows]).update(email_status=EmailStatus.PENDING, email_due_at=now)
+    ids = [str(u) for _pk, u, _s in rows]
     for start in range(0, len(ids), REQUEUE_BATCH):  # in this transaction: queued with the audit entry or not at all
         send_notification_emails.enqueue(ids[start:start + REQUEUE_BATCH])
     audit.record(actor=actor, action="notification.emails_requeued", object_type="notify.notification", object_id="*",
-                 changes={"count": len(ids), "older_than_seconds": int(older_than.total_seconds())})
+                 changes={"count": len(ids), "stuck_sending": sum(s == EmailStatus.SENDING for _pk, _u, s in rows),
+                          "older_than_seconds": int(older_than.total_seconds())})
     return len(ids)
 
 
@@ -193,8 +198,11 @@ def notification_email_send(*, notification_id: str) -> str:
         return "missing"
     if n.email_status != EmailStatus.PENDING:
         return n.email_status
-    # claim the send: of two runs of the same task, only one sends
-    if not Notification.objects.filter(pk=n.pk, email_status=EmailStatus.PENDING).update(email_status=EmailStatus.SENDING):
+    # claim the send: of two runs of the same task, only one sends; a claim older than any send
+    # can take is a stopped worker's (notify_requeue puts it back)
+    claimed = Notification.objects.filter(pk=n.pk, email_status=EmailStatus.PENDING).update(
+        email_status=EmailStatus.SENDING, email_due_at=timezone.now())
+    if not claimed:
         return EmailStatus.SENDING
     user = n.recipient
     if not user.email or not user.is_active:

@@ -298,7 +298,7 @@ def test_requeue_queues_emails_long_past_due_once_and_each_is_sent_once(citizen,
     queued = list(email_tasks())
     assert len(queued) == 1 and sorted(queued[0].args_kwargs["args"][0]) == sorted([str(lost.uuid), str(lost_retry.uuid)])
     entry = AuditEntry.objects.get(action="notification.emails_requeued")
-    assert entry.changes == {"count": 2, "older_than_seconds": 900}
+    assert entry.changes == {"count": 2, "stuck_sending": 0, "older_than_seconds": 900}
     # the next run (cron, minutes later) does not queue them again: they are due again from now
     assert services.notification_emails_requeue(actor=SYSTEM_ACTOR, older_than=timedelta(minutes=15)) == 0
     assert email_tasks().count() == 1
@@ -308,6 +308,43 @@ def test_requeue_queues_emails_long_past_due_once_and_each_is_sent_once(citizen,
     send_notification_emails.call([str(lost.uuid)])
     send_notification_emails.call([str(lost.uuid)])
     assert len(mail.outbox) == 1 and Notification.objects.get(pk=lost.pk).email_status == EmailStatus.SENT
+
+
+def test_requeue_puts_back_an_email_whose_sender_stopped_during_the_send(citizen, make_officer, agency, monkeypatch):
+    """Claimed 20 minutes ago and still `sending`: the worker died in the middle of the send. It is
+    pending again, queued, and sent by the next run; one claimed a minute ago is left alone."""
+    from satupintu.notify.tasks import send_notification_emails
+
+    officer = make_officer(agency, role="verifier", email="verifier@example.test")
+    stuck, busy = (services.notify_users(actor=None, recipients=[who], event="application.submitted", context=CTX)[0]
+                   for who in (citizen, officer))
+    claims = []
+
+    class Stop(BaseException):  # not a mail error: the process ends here
+        pass
+
+    def die_in_send(*_args, **_kwargs):  # the worker is killed while talking to the mail server
+        claims.append(Notification.objects.get(pk=stuck.pk).email_status)
+        raise Stop
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", die_in_send)
+    with pytest.raises(Stop):
+        services.notification_email_send(notification_id=str(stuck.uuid))
+    monkeypatch.undo()
+    assert claims == [EmailStatus.SENDING]
+    claimed_at = Notification.objects.get(pk=stuck.pk).email_due_at
+    assert timezone.now() - claimed_at < timedelta(minutes=1)  # the claim's time
+    Notification.objects.filter(pk=stuck.pk).update(email_due_at=timezone.now() - timedelta(minutes=20))
+    Notification.objects.filter(pk=busy.pk).update(email_status=EmailStatus.SENDING, email_due_at=timezone.now() - timedelta(minutes=1))
+    before = email_tasks().count()
+    assert services.notification_emails_requeue(actor=SYSTEM_ACTOR, older_than=timedelta(minutes=15)) == 1
+    assert Notification.objects.get(pk=stuck.pk).email_status == EmailStatus.PENDING
+    assert Notification.objects.get(pk=busy.pk).email_status == EmailStatus.SENDING
+    assert email_tasks().count() == before + 1
+    assert AuditEntry.objects.get(action="notification.emails_requeued").changes["stuck_sending"] == 1
+    send_notification_emails.call([str(stuck.uuid)])
+    assert [m.to for m in mail.outbox] == [[citizen.email]]
+    assert Notification.objects.get(pk=stuck.pk).email_status == EmailStatus.SENT
 
 
 def test_requeue_refuses_a_negative_age(citizen):

@@ -7,8 +7,9 @@ from satupintu.notify import services
 
 
 class Command(BaseCommand):
-    help = ("Queue again the emails of notifications still pending and never tried after --minutes "
-            "(their task was lost: a failed enqueue, or a worker stopped in the middle of a batch).")
+    help = ("Queue again the emails still pending --minutes after they were due (their task was lost: a "
+            "failed enqueue, or a worker stopped in the middle of a batch), and those still being sent "
+            "--minutes after they were claimed (the worker stopped during the send: sent again).")
 
     def add_arguments(self, parser):
         parser.add_argument("--minutes", type=int, default=15, help="leave younger notifications alone (default 15)")
