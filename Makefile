@@ -34,9 +34,10 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_profile mpp-pekanbaru --demo-accounts
 	@$(PY) manage.py demo_accounts
-	@echo "Serving on http://$(HOST):$(PORT) (task worker running alongside; Ctrl+C stops both)"
+	@echo "Serving on http://$(HOST):$(PORT) (task worker and schedule running alongside; Ctrl+C stops all)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(PY) manage.py db_worker --no-reload & \
+	  $(PY) manage.py run_schedule & \
 	  $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test: install

@@ -7,5 +7,5 @@ from . import services
 
 @task()
 def escalate_overdue() -> int:
-    """Background version of `manage.py escalate_overdue` (enqueue it from a scheduler, e.g. hourly)."""
+    """Background version of `manage.py escalate_overdue` (queued hourly by `run_schedule`)."""
     return services.stage_escalate_overdue(actor=SystemActor("escalate_overdue"))

@@ -224,6 +224,10 @@ SATUPINTU_QUEUE_MAX_RECALLS = int(os.environ.get("QUEUE_MAX_RECALLS", "3"))
 SATUPINTU_QUEUE_MAX_BOOKINGS_PER_DAY = int(os.environ.get("QUEUE_MAX_BOOKINGS_PER_DAY", "1"))  # per NIK and per phone
 SATUPINTU_QUEUE_LATE_GRACE_MINUTES = int(os.environ.get("QUEUE_LATE_GRACE_MINUTES", "15"))
 SATUPINTU_QUEUE_BOOKING_DAYS_AHEAD = int(os.environ.get("QUEUE_BOOKING_DAYS_AHEAD", "14"))
+# manage.py run_schedule: when the queue day is closed (unserved tickets, open counters, unused
+# bookings) and the vault swept, on the mall's clock
+SATUPINTU_QUEUE_DAY_CLOSE_AT = os.environ.get("QUEUE_DAY_CLOSE_AT", "23:00")
+SATUPINTU_VAULT_SWEEP_AT = os.environ.get("VAULT_SWEEP_AT", "02:30")
 SATUPINTU_QUEUE_DEFAULT_SERVICE_MINUTES = 6  # wait estimates before any service time is measured today
 
 # Document vault (berkas): files live outside the web root and are served only through the app.

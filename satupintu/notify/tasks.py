@@ -41,3 +41,13 @@ def send_notification_email(notification_id: str) -> str:
 def deliver_webhook(delivery_id: str) -> str:
     """`delivery_id` is the delivery's UUID (text)."""
     return services.webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+@task()
+def requeue_emails(minutes: int = 15) -> int:
+    """Background version of `manage.py notify_requeue` (queued every 15 minutes by `run_schedule`)."""
+    from datetime import timedelta
+
+    from satupintu.core.permissions import SystemActor
+
+    return services.notification_emails_requeue(actor=SystemActor("notify_requeue"), older_than=timedelta(minutes=minutes))

@@ -7,7 +7,7 @@ from . import selectors, services
 
 @task()
 def close_queue_day(day: str | None = None) -> dict:
-    """Background version of `manage.py close_queue_day` (enqueue it from a scheduler at closing time)."""
+    """Background version of `manage.py close_queue_day` (queued daily at QUEUE_DAY_CLOSE_AT by `run_schedule`)."""
     from datetime import date
 
     site = selectors.site_required()  # a clear error before any profile is loaded

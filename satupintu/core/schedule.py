@@ -1,0 +1,111 @@
+"""The platform's periodic work, queued as background tasks at fixed times, so that a deployment
+needs no cron: `manage.py run_schedule`, one per deployment, beside the task workers
+(`manage.py db_worker`), which run what it queues. Every job is safe to run late or twice; a
+time missed while the scheduler was stopped is not made up (the next one comes as usual)."""
+
+import logging
+import time as time_module
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(2000, 1, 3, tzinfo=ZoneInfo("UTC"))  # a Monday at midnight: intervals count from here
+
+
+@dataclass(frozen=True)
+class Job:
+    """A task (dotted path) queued every `every` (on the clock: every 15 minutes means :00,
+    :15, :30, :45) or daily `at` a time of the site's clock."""
+
+    name: str
+    task: str
+    every: timedelta | None = None
+    at: time | None = None
+    kwargs: dict = field(default_factory=dict)
+    dated: bool = False  # the task is given the day it was due for (`day`, the site's date), run it when it may
+
+    def arguments(self, due: datetime, tz: ZoneInfo) -> dict:
+        return {**self.kwargs, "day": due.astimezone(tz).date().isoformat()} if self.dated else dict(self.kwargs)
+
+    def next_after(self, moment: datetime, tz: ZoneInfo) -> datetime:
+        """The first time strictly after `moment` (aware) that this job is due."""
+        if self.every is not None:
+            steps = (moment - EPOCH) // self.every + 1
+            return EPOCH + steps * self.every
+        local = moment.astimezone(tz)
+        due = datetime.combine(local.date(), self.at, tzinfo=tz)
+        return due if due > local else datetime.combine(local.date() + timedelta(days=1), self.at, tzinfo=tz)
+
+    def describe(self) -> str:
+        if self.every is not None:
+            minutes = int(self.every.total_seconds() // 60)
+            return f"setiap {minutes} menit" if minutes < 60 else f"setiap {minutes // 60} jam"
+        return f"setiap hari pukul {self.at:%H:%M}"
+
+
+def _clock(value: str, name: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} harus berupa jam HH:MM, bukan {value!r}") from None
+
+
+def jobs() -> list[Job]:
+    """The schedule: what cron would otherwise run (README, "Production in short")."""
+    return [
+        Job("audit_seal", "satupintu.core.tasks.audit_seal", every=timedelta(minutes=5)),
+        Job("notify_requeue", "satupintu.notify.tasks.requeue_emails", every=timedelta(minutes=15)),
+        Job("escalate_overdue", "satupintu.cases.tasks.escalate_overdue", every=timedelta(hours=1)),
+        Job("ratelimit_prune", "satupintu.core.tasks.ratelimit_prune", every=timedelta(hours=1)),
+        Job("vault_sweep", "satupintu.vault.tasks.vault_sweep", at=_clock(settings.SATUPINTU_VAULT_SWEEP_AT, "VAULT_SWEEP_AT")),
+        Job("close_queue_day", "satupintu.queueing.tasks.close_queue_day",
+            at=_clock(settings.SATUPINTU_QUEUE_DAY_CLOSE_AT, "QUEUE_DAY_CLOSE_AT"), dated=True),
+    ]
+
+
+def site_zone() -> ZoneInfo:
+    """The mall's clock (its site's time zone), or TIME_ZONE before a profile is loaded."""
+    from satupintu.catalog.selectors import site_current
+
+    site = site_current()
+    return ZoneInfo(getattr(site, "timezone", "") or settings.TIME_ZONE)
+
+
+def enqueue(job: Job, due: datetime, tz: ZoneInfo):
+    """Queue `job` for its time `due` (a worker may run it later: a dated job still closes the
+    day it was due for, not the day the worker gets to it)."""
+    return import_string(job.task).enqueue(**job.arguments(due, tz))
+
+
+def run(*, schedule: list[Job] | None = None, now: Callable[[], datetime] = timezone.now,
+        sleep: Callable[[float], None] = time_module.sleep, running: Callable[[], bool] = lambda: True,
+        tz: ZoneInfo | None = None, on_queued: Callable[[Job, datetime], None] | None = None) -> None:
+    """Queue each job when it is due, until `running()` is false. A job that cannot be queued
+    (the database is away) is logged and tried again at its next time; the others go on."""
+    schedule = jobs() if schedule is None else schedule
+    tz = tz or site_zone()
+    due = {job.name: job.next_after(now(), tz) for job in schedule}
+    while running():
+        moment = now()
+        for job in schedule:
+            if due[job.name] > moment:
+                continue
+            close_old_connections()  # a connection the database dropped meanwhile is opened again
+            try:
+                enqueue(job, due[job.name], tz)
+            except Exception:  # noqa: BLE001 — the scheduler outlives a bad minute of the database
+                log.exception("schedule: %s could not be queued; next try at its next time", job.name)
+            else:
+                if on_queued:
+                    on_queued(job, moment)
+            due[job.name] = job.next_after(moment, tz)
+        wait = (min(due.values()) - now()).total_seconds()
+        sleep(min(max(wait, 0.0), 60.0))

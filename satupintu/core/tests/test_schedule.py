@@ -1,0 +1,99 @@
+"""manage.py run_schedule: the periodic work is queued as tasks at its times, without cron."""
+
+import io
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+from satupintu.core import schedule
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_an_interval_job_is_due_on_the_clock_and_strictly_after():
+    job = schedule.Job("x", "t", every=timedelta(minutes=15))
+    assert job.next_after(at("2026-11-29 10:07:30"), WIB) == at("2026-11-29 10:15")
+    assert job.next_after(at("2026-11-29 10:15:00"), WIB) == at("2026-11-29 10:30")
+    hourly = schedule.Job("x", "t", every=timedelta(hours=1))
+    assert hourly.next_after(at("2026-11-29 23:59:59"), WIB) == at("2026-11-30 00:00")
+
+
+def test_a_daily_job_is_due_at_the_malls_local_time():
+    job = schedule.Job("x", "t", at=time(23, 0))
+    # 22:00 WIB (UTC+7) → 23:00 WIB the same evening; at or after 23:00 WIB → the next evening
+    assert job.next_after(at("2026-11-29 15:00"), WIB) == at("2026-11-29 16:00")
+    assert job.next_after(at("2026-11-29 16:00"), WIB) == at("2026-11-30 16:00")
+    assert job.next_after(at("2026-11-29 17:30"), WIB) == at("2026-11-30 16:00")
+
+
+class FakeClock:
+    def __init__(self, start: datetime):
+        self.now, self.slept = start, []
+
+    def sleep(self, seconds: float):
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+def test_run_queues_each_job_at_its_times_and_survives_one_that_fails(db, monkeypatch):
+    clock = FakeClock(at("2026-11-29 15:58"))  # 22:58 WIB
+    jobs = [schedule.Job("seal", "seal", every=timedelta(minutes=5)),
+            schedule.Job("broken", "broken", every=timedelta(minutes=30)),
+            schedule.Job("close", "close", at=time(23, 0))]
+    queued = []
+
+    def enqueue(job, due, tz):
+        if job.name == "broken":
+            raise RuntimeError("database away")
+        assert due <= clock.now and tz is WIB
+        queued.append((job.name, clock.now))
+
+    monkeypatch.setattr(schedule, "enqueue", enqueue)
+    schedule.run(schedule=jobs, now=lambda: clock.now, sleep=clock.sleep, tz=WIB,
+                 running=lambda: clock.now < at("2026-11-29 16:40"))
+    assert [q for q in queued if q[0] == "close"] == [("close", at("2026-11-29 16:00"))]
+    assert [t for name, t in queued if name == "seal"] == [at("2026-11-29 16:00") + timedelta(minutes=5 * i) for i in range(8)]
+    assert max(clock.slept) <= 60  # wakes at least every minute
+
+
+def test_the_schedule_queues_real_tasks_that_the_worker_can_run(db, monkeypatch):
+    """One pass at a time when every job is due: each queues its task (by its own task path)."""
+    due = at("2026-11-29 16:00")  # 23:00 WIB
+    for job in schedule.jobs():
+        result = schedule.enqueue(job, due, WIB)
+        assert result.task.module_path == job.task
+    paths = set(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert paths == {job.task for job in schedule.jobs()}
+    closing = DBTaskResult.objects.get(task_path="satupintu.queueing.tasks.close_queue_day")
+    assert closing.args_kwargs["kwargs"] == {"day": "2026-11-29"}  # the day it was due for, run when it may
+
+
+def test_the_periodic_tasks_run(db):
+    from satupintu.core.models import AuditEntry
+    from satupintu.notify.tasks import requeue_emails
+    from satupintu.vault.tasks import vault_sweep
+
+    assert requeue_emails.call() == 0 and vault_sweep.call() == 0
+    assert not AuditEntry.objects.filter(action="notification.emails_requeued").exists()
+
+
+def test_list_prints_every_job_with_its_next_time(db):
+    out = io.StringIO()
+    call_command("run_schedule", "--list", stdout=out)
+    text = out.getvalue()
+    for job in schedule.jobs():
+        assert job.name in text
+    assert "setiap hari pukul 23:00" in text and "setiap 15 menit" in text
+
+
+def test_a_malformed_closing_time_is_a_clear_error(settings):
+    settings.SATUPINTU_QUEUE_DAY_CLOSE_AT = "jam sebelas"
+    with pytest.raises(ValueError, match="QUEUE_DAY_CLOSE_AT"):
+        schedule.jobs()
