@@ -62,3 +62,23 @@ def test_two_officers_decide_the_same_stage(submitted, officers, make_officer, a
             assert StageTask.objects.filter(application=app, stage_key="entri", status=TaskStatus.ACTIVE).count() == 1
         else:
             assert app.status == "rejected"
+
+
+def test_two_calls_with_one_idempotency_key_at_once_file_one_application(submitted):
+    """No look-up comes first: the loser meets the winner's key at its insert (on PostgreSQL it
+    waits there for the winner's commit) and answers with the winner's application."""
+    catalogue = filing_catalogue(submitted.service)
+    documents = {submitted.version.requirements.get().id: submitted.attachments.get().document}
+    before = Application.objects.count()
+    for round_ in range(4):
+        filings = [None, None]
+
+        def file(i, key=f"same-{round_}"):
+            filings[i] = services.application_file(actor=submitted.applicant, catalogue=catalogue, documents=documents,
+                                                   idempotency_key=key, fingerprint="body")
+
+        results = race(lambda: file(0), lambda: file(1))
+        assert results == ["ok", "ok"], results
+        assert sorted(f.created for f in filings) == [False, True]
+        assert filings[0].application.pk == filings[1].application.pk
+    assert Application.objects.count() == before + 4
