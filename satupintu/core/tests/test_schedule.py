@@ -76,12 +76,20 @@ def test_the_schedule_queues_real_tasks_that_the_worker_can_run(db, monkeypatch)
 
 
 def test_the_periodic_tasks_run(db):
+    from django.utils import timezone
+
     from satupintu.core.models import AuditEntry
+    from satupintu.core.tasks import prune_task_results
     from satupintu.notify.tasks import requeue_emails
     from satupintu.vault.tasks import vault_sweep
 
     assert requeue_emails.call() == 0 and vault_sweep.call() == 0
     assert not AuditEntry.objects.filter(action="notification.emails_requeued").exists()
+    old, recent = (requeue_emails.enqueue() for _ in range(2))
+    DBTaskResult.objects.filter(pk__in=[old.id, recent.id]).update(status="SUCCESSFUL", finished_at=timezone.now())
+    DBTaskResult.objects.filter(pk=old.id).update(finished_at=timezone.now() - timedelta(days=15))
+    prune_task_results.call()
+    assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == {str(recent.id)}
 
 
 def test_list_prints_every_job_with_its_next_time(db):
