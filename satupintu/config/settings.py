@@ -183,6 +183,8 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
         "username": os.environ.get("EMAIL_HOST_USER", ""),
         "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
         "use_tls": env_bool("EMAIL_USE_TLS", True),
+        # a send that hangs is given up well before notify_requeue (15 min) takes it for a dead worker's
+        "timeout": int(os.environ.get("EMAIL_TIMEOUT", "60")),
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SatuPintu <noreply@localhost>")
 

@@ -1,7 +1,8 @@
 """The platform's periodic work, queued as background tasks at fixed times, so that a deployment
 needs no cron: `manage.py run_schedule`, one per deployment, beside the task workers
 (`manage.py db_worker`), which run what it queues. Every job is safe to run late or twice; a
-time missed while the scheduler was stopped is not made up (the next one comes as usual)."""
+time missed while the scheduler was stopped is not made up (the next one comes as usual), and
+a time whose queueing failed is tried again every minute."""
 
 import logging
 import time as time_module
@@ -16,8 +17,10 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
+UTC = ZoneInfo("UTC")
+RETRY = timedelta(minutes=1)
 
-EPOCH = datetime(2000, 1, 3, tzinfo=ZoneInfo("UTC"))  # a Monday at midnight: intervals count from here
+EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday at midnight: intervals count from here
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,28 @@ class Job:
     dated: bool = False  # the task is given the day it was due for (`day`, the site's date), run it when it may
 
     def arguments(self, due: datetime, tz: ZoneInfo) -> dict:
-        return {**self.kwargs, "day": due.astimezone(tz).date().isoformat()} if self.dated else dict(self.kwargs)
+        """The task's arguments for the time `due`. A dated job is given the site's date of that
+        time, or of the evening before for a time before noon (closing at 00:30 closes the day
+        that just ended)."""
+        if not self.dated:
+            return dict(self.kwargs)
+        local = due.astimezone(tz)
+        day = local.date() - timedelta(days=1) if local.time() < time(12, 0) else local.date()
+        return {**self.kwargs, "day": day.isoformat()}
 
     def next_after(self, moment: datetime, tz: ZoneInfo) -> datetime:
-        """The first time strictly after `moment` (aware) that this job is due."""
+        """The first time strictly after `moment` (aware) that this job is due. Intervals count
+        from midnight UTC (in a whole-hour zone such as WIB, WITA or WIT, on the local hour)."""
         if self.every is not None:
             steps = (moment - EPOCH) // self.every + 1
             return EPOCH + steps * self.every
-        local = moment.astimezone(tz)
-        due = datetime.combine(local.date(), self.at, tzinfo=tz)
-        return due if due > local else datetime.combine(local.date() + timedelta(days=1), self.at, tzinfo=tz)
+        instant = moment.astimezone(UTC)
+        day = moment.astimezone(tz).date()
+        for days in range(3):  # compared as instants: one local time can come twice when clocks go back
+            due = datetime.combine(day + timedelta(days=days), self.at, tzinfo=tz)
+            if due.astimezone(UTC) > instant:
+                return due
+        raise AssertionError("a daily time always comes within two days")
 
     def describe(self) -> str:
         if self.every is not None:
@@ -90,23 +105,27 @@ def run(*, schedule: list[Job] | None = None, now: Callable[[], datetime] = time
         sleep: Callable[[float], None] = time_module.sleep, running: Callable[[], bool] = lambda: True,
         tz: ZoneInfo | None = None, on_queued: Callable[[Job, datetime], None] | None = None) -> None:
     """Queue each job when it is due, until `running()` is false. A job that cannot be queued
-    (the database is away) is logged and tried again at its next time; the others go on."""
+    (the database is away) is logged and tried again every minute for the same time; the
+    others go on."""
     schedule = jobs() if schedule is None else schedule
     tz = tz or site_zone()
     due = {job.name: job.next_after(now(), tz) for job in schedule}
+    retry: dict[str, datetime] = {}  # jobs whose queueing failed: when to try again
     while running():
         moment = now()
         for job in schedule:
-            if due[job.name] > moment:
+            if retry.get(job.name, due[job.name]) > moment:
                 continue
             close_old_connections()  # a connection the database dropped meanwhile is opened again
             try:
                 enqueue(job, due[job.name], tz)
             except Exception:  # noqa: BLE001 — the scheduler outlives a bad minute of the database
-                log.exception("schedule: %s could not be queued; next try at its next time", job.name)
-            else:
-                if on_queued:
-                    on_queued(job, moment)
+                log.exception("schedule: %s could not be queued; trying again in a minute", job.name)
+                retry[job.name] = moment + RETRY  # for the same due time: a dated job keeps its day
+                continue
+            if on_queued:
+                on_queued(job, moment)
             due[job.name] = job.next_after(moment, tz)
-        wait = (min(due.values()) - now()).total_seconds()
+            retry.pop(job.name, None)
+        wait = (min({**due, **retry}.values()) - now()).total_seconds()
         sleep(min(max(wait, 0.0), 60.0))

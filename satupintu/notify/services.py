@@ -175,17 +175,29 @@ def notification_emails_requeue(*, actor, older_than: timedelta, limit: int = 10
     now = timezone.now()
     rows = list(Notification.objects.select_for_update()
                 .filter(email_status__in=UNFINISHED_EMAIL, email_due_at__lt=now - older_than)
-                .order_by("email_due_at", "id").values_list("pk", "uuid", "email_status")[:limit])
+                .order_by("email_due_at", "id").values_list("pk", "uuid", "email_status", "email_attempts")[:limit])
     if not rows:
         return 0
     from .tasks import send_notification_emails
 
-    Notification.objects.filter(pk__in=[pk for pk, _u, _s in rows]).update(email_status=EmailStatus.PENDING, email_due_at=now)
-    ids = [str(u) for _pk, u, _s in rows]
+    # a send that never finished counts as a try: a message whose sender dies every time ends
+    # `failed` like one the mail server refuses, instead of being put back for ever
+    most = _setting("SATUPINTU_NOTIFY_MAX_ATTEMPTS", 5)
+    stuck = [(pk, u, tries + 1) for pk, u, status, tries in rows if status == EmailStatus.SENDING]
+    spent = [pk for pk, _u, tries in stuck if tries >= most]
+    if spent:
+        Notification.objects.filter(pk__in=spent).update(
+            email_status=EmailStatus.FAILED, email_attempts=F("email_attempts") + 1, email_due_at=None,
+            email_last_error="stopped during the send")
+    Notification.objects.filter(pk__in=[pk for pk, _u, _t in stuck if pk not in spent]).update(
+        email_status=EmailStatus.PENDING, email_attempts=F("email_attempts") + 1, email_due_at=now,
+        email_last_error="stopped during the send")
+    Notification.objects.filter(pk__in=[pk for pk, _u, status, _t in rows if status == EmailStatus.PENDING]).update(email_due_at=now)
+    ids = [str(u) for pk, u, _s, _t in rows if pk not in spent]
     for start in range(0, len(ids), REQUEUE_BATCH):  # in this transaction: queued with the audit entry or not at all
         send_notification_emails.enqueue(ids[start:start + REQUEUE_BATCH])
     audit.record(actor=actor, action="notification.emails_requeued", object_type="notify.notification", object_id="*",
-                 changes={"count": len(ids), "stuck_sending": sum(s == EmailStatus.SENDING for _pk, _u, s in rows),
+                 changes={"count": len(ids), "stuck_sending": len(stuck), "failed": len(spent),
                           "older_than_seconds": int(older_than.total_seconds())})
     return len(ids)
 
@@ -200,13 +212,16 @@ def notification_email_send(*, notification_id: str) -> str:
         return n.email_status
     # claim the send: of two runs of the same task, only one sends; a claim older than any send
     # can take is a stopped worker's (notify_requeue puts it back)
-    claimed = Notification.objects.filter(pk=n.pk, email_status=EmailStatus.PENDING).update(
-        email_status=EmailStatus.SENDING, email_due_at=timezone.now())
-    if not claimed:
+    claimed_at = timezone.now()
+    if not Notification.objects.filter(pk=n.pk, email_status=EmailStatus.PENDING).update(
+            email_status=EmailStatus.SENDING, email_due_at=claimed_at):
         return EmailStatus.SENDING
+    # what this run writes afterwards, only while the claim is still its own: a run that took
+    # longer than notify_requeue allows was put back, and the email is another run's now
+    mine = Notification.objects.filter(pk=n.pk, email_status=EmailStatus.SENDING, email_due_at=claimed_at)
     user = n.recipient
     if not user.email or not user.is_active:
-        Notification.objects.filter(pk=n.pk).update(email_status=EmailStatus.SKIPPED)
+        mine.update(email_status=EmailStatus.SKIPPED)
         return EmailStatus.SKIPPED
     with translation.override(settings.LANGUAGE_CODE):
         title, body = render(n.event, n.context)
@@ -221,20 +236,21 @@ def notification_email_send(*, notification_id: str) -> str:
         gave_up = attempts >= _setting("SATUPINTU_NOTIFY_MAX_ATTEMPTS", 5)
         status = EmailStatus.FAILED if gave_up else EmailStatus.PENDING
         retry_at = timezone.now() + backoff(attempts, _setting("SATUPINTU_NOTIFY_RETRY_BASE_SECONDS", 60), 3600)
-        Notification.objects.filter(pk=n.pk).update(
-            email_attempts=attempts, email_status=status, email_last_error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH],
-            email_due_at=None if gave_up else retry_at,
-        )
+        if not mine.update(
+                email_attempts=attempts, email_status=status, email_last_error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH],
+                email_due_at=None if gave_up else retry_at):
+            logger.warning("notify: email %s failed after its claim was taken back; left to the run that has it", n.uuid)
+            return EmailStatus.PENDING
         logger.warning("notify: email %s failed (attempt %d): %s", n.uuid, attempts, exc)
         if not gave_up:  # a retry of this one notification, alone
             from .tasks import send_notification_emails
 
             _enqueue(send_notification_emails, [str(n.uuid)], run_after=retry_at)
         return status
-    Notification.objects.filter(pk=n.pk).update(
-        email_status=EmailStatus.SENT, email_attempts=F("email_attempts") + 1, email_sent_at=timezone.now(),
-        email_last_error=""
-    )
+    if not mine.update(email_status=EmailStatus.SENT, email_attempts=F("email_attempts") + 1, email_sent_at=timezone.now(),
+                       email_last_error=""):
+        # sent, but so late that notify_requeue had put it back: another run may send it again
+        logger.warning("notify: email %s sent after its claim was taken back", n.uuid)
     return EmailStatus.SENT
 
 

@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from satupintu.core.migration_ops import AddIndexOnline, RemoveIndexOnline
+
 
 class Migration(migrations.Migration):
+    # indexes built and dropped without blocking writes on PostgreSQL (the new ones first)
+    atomic = False
 
     dependencies = [
         ('cases', '0003_inbox_indexes'),
@@ -14,24 +18,24 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='stagetask',
-            name='cases_stage_agency__476f10_idx',
-        ),
-        migrations.RemoveIndex(
-            model_name='stagetask',
-            name='cases_stage_status_44d0c6_idx',
-        ),
-        migrations.RemoveIndex(
-            model_name='stagetask',
-            name='cases_task_inbox_idx',
-        ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='stagetask',
             index=models.Index(fields=['agency', 'role', 'status', 'due_on', 'id'], name='cases_task_inbox'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='stagetask',
             index=models.Index(fields=['status', 'due_on', 'id'], name='cases_task_due'),
+        ),
+        RemoveIndexOnline(
+            model_name='stagetask',
+            name='cases_stage_agency__476f10_idx',
+        ),
+        RemoveIndexOnline(
+            model_name='stagetask',
+            name='cases_stage_status_44d0c6_idx',
+        ),
+        RemoveIndexOnline(
+            model_name='stagetask',
+            name='cases_task_inbox_idx',
         ),
     ]

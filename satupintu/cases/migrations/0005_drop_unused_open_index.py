@@ -2,15 +2,19 @@
 
 from django.db import migrations
 
+from satupintu.core.migration_ops import RemoveIndexOnline
+
 
 class Migration(migrations.Migration):
+    # indexes built and dropped without blocking writes on PostgreSQL (the new ones first)
+    atomic = False
 
     dependencies = [
         ('cases', '0004_inbox_indexes_for_prepared_plans'),
     ]
 
     operations = [
-        migrations.RemoveIndex(
+        RemoveIndexOnline(
             model_name='application',
             name='cases_app_open_idx',
         ),

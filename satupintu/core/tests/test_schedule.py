@@ -33,6 +33,50 @@ def test_a_daily_job_is_due_at_the_malls_local_time():
     assert job.next_after(at("2026-11-29 17:30"), WIB) == at("2026-11-30 16:00")
 
 
+def test_a_daily_time_when_the_clocks_go_back_or_forward_comes_once_and_in_the_future(db, monkeypatch):
+    """Not WIB's case (no daylight saving), but the scheduler must not spin where there is."""
+    eastern = ZoneInfo("America/New_York")
+    job = schedule.Job("x", "t", at=time(1, 30))
+    # 2026-11-01: 01:00-02:00 comes twice. 01:10 on the second pass (EST, 06:10 UTC) is after the
+    # first 01:30 (EDT, 05:30 UTC): the next time is the next day's
+    second_pass = at("2026-11-01 06:10")
+    nxt = job.next_after(second_pass, eastern)
+    assert nxt > second_pass and nxt.astimezone(eastern).date().isoformat() == "2026-11-02"
+    # 2026-03-08: 02:00-03:00 does not exist; a job at 02:30 still comes that day, once
+    spring = schedule.Job("x", "t", at=time(2, 30))
+    nxt = spring.next_after(at("2026-03-08 06:00"), eastern)  # 01:00 EST
+    assert at("2026-03-08 06:00") < nxt < at("2026-03-09 06:00")
+    # and the loop does not queue it again and again
+    clock, queued = FakeClock(second_pass), []
+    monkeypatch.setattr(schedule, "enqueue", lambda job, due, tz: queued.append(due))
+    schedule.run(schedule=[job], now=lambda: clock.now, sleep=clock.sleep, tz=eastern,
+                 running=lambda: clock.now < second_pass + timedelta(hours=3))
+    assert queued == []
+
+
+def test_a_dated_job_before_noon_closes_the_evening_before():
+    job = schedule.Job("x", "t", at=time(0, 30), dated=True)
+    assert job.arguments(at("2026-11-29 17:30"), WIB) == {"day": "2026-11-29"}  # 00:30 WIB on the 30th
+    assert schedule.Job("x", "t", at=time(23, 0), dated=True).arguments(at("2026-11-29 16:00"), WIB) == {"day": "2026-11-29"}
+
+
+def test_a_time_that_could_not_be_queued_is_tried_again_each_minute_for_the_same_day(db, monkeypatch):
+    clock = FakeClock(at("2026-11-29 15:59"))
+    job = schedule.Job("close", "close", at=time(23, 0), dated=True)
+    tries = []
+
+    def enqueue(job, due, tz):
+        tries.append((clock.now, job.arguments(due, tz)))
+        if len(tries) < 3:
+            raise RuntimeError("database away")
+
+    monkeypatch.setattr(schedule, "enqueue", enqueue)
+    schedule.run(schedule=[job], now=lambda: clock.now, sleep=clock.sleep, tz=WIB,
+                 running=lambda: clock.now < at("2026-11-29 16:10"))
+    assert [t for t, _a in tries] == [at("2026-11-29 16:00"), at("2026-11-29 16:01"), at("2026-11-29 16:02")]
+    assert {a["day"] for _t, a in tries} == {"2026-11-29"}
+
+
 class FakeClock:
     def __init__(self, start: datetime):
         self.now, self.slept = start, []

@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from satupintu.core.migration_ops import AddIndexOnline, RemoveIndexOnline
+
 
 class Migration(migrations.Migration):
+    # indexes built and dropped without blocking writes on PostgreSQL (the new ones first)
+    atomic = False
 
     dependencies = [
         ('notify', '0004_mail_due'),
@@ -12,12 +16,12 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='notification',
-            name='notify_mail_due',
-        ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='notification',
             index=models.Index(condition=models.Q(('email_status__in', ('pending', 'sending'))), fields=['email_due_at'], name='notify_mail_unfinished'),
+        ),
+        RemoveIndexOnline(
+            model_name='notification',
+            name='notify_mail_due',
         ),
     ]

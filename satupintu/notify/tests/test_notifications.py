@@ -298,7 +298,7 @@ def test_requeue_queues_emails_long_past_due_once_and_each_is_sent_once(citizen,
     queued = list(email_tasks())
     assert len(queued) == 1 and sorted(queued[0].args_kwargs["args"][0]) == sorted([str(lost.uuid), str(lost_retry.uuid)])
     entry = AuditEntry.objects.get(action="notification.emails_requeued")
-    assert entry.changes == {"count": 2, "stuck_sending": 0, "older_than_seconds": 900}
+    assert entry.changes == {"count": 2, "stuck_sending": 0, "failed": 0, "older_than_seconds": 900}
     # the next run (cron, minutes later) does not queue them again: they are due again from now
     assert services.notification_emails_requeue(actor=SYSTEM_ACTOR, older_than=timedelta(minutes=15)) == 0
     assert email_tasks().count() == 1
@@ -328,6 +328,7 @@ def test_requeue_puts_back_an_email_whose_sender_stopped_during_the_send(citizen
         raise Stop
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", die_in_send)
+    Notification.objects.filter(pk=stuck.pk).update(email_due_at=timezone.now() - timedelta(hours=1))  # written earlier
     with pytest.raises(Stop):
         services.notification_email_send(notification_id=str(stuck.uuid))
     monkeypatch.undo()
@@ -341,10 +342,52 @@ def test_requeue_puts_back_an_email_whose_sender_stopped_during_the_send(citizen
     assert Notification.objects.get(pk=stuck.pk).email_status == EmailStatus.PENDING
     assert Notification.objects.get(pk=busy.pk).email_status == EmailStatus.SENDING
     assert email_tasks().count() == before + 1
-    assert AuditEntry.objects.get(action="notification.emails_requeued").changes["stuck_sending"] == 1
+    changes = AuditEntry.objects.get(action="notification.emails_requeued").changes
+    assert (changes["stuck_sending"], changes["failed"]) == (1, 0)
+    assert Notification.objects.get(pk=stuck.pk).email_attempts == 1  # the send that never finished counts
     send_notification_emails.call([str(stuck.uuid)])
     assert [m.to for m in mail.outbox] == [[citizen.email]]
     assert Notification.objects.get(pk=stuck.pk).email_status == EmailStatus.SENT
+
+
+def test_a_send_that_dies_every_time_ends_failed_not_requeued_for_ever(citizen, settings):
+    settings.SATUPINTU_NOTIFY_MAX_ATTEMPTS = 3
+    n = services.notify_users(actor=None, recipients=[citizen], event="application.submitted", context=CTX)[0]
+    Notification.objects.filter(pk=n.pk).update(email_status=EmailStatus.SENDING, email_attempts=2,
+                                                email_due_at=timezone.now() - timedelta(minutes=20))
+    before = email_tasks().count()
+    assert services.notification_emails_requeue(actor=SYSTEM_ACTOR, older_than=timedelta(minutes=15)) == 0
+    n.refresh_from_db()
+    assert (n.email_status, n.email_attempts, n.email_due_at) == (EmailStatus.FAILED, 3, None)
+    assert email_tasks().count() == before
+    assert AuditEntry.objects.get(action="notification.emails_requeued").changes["failed"] == 1
+
+
+def test_a_run_whose_claim_was_taken_back_does_not_overwrite_the_newer_run(citizen, monkeypatch):
+    """Run A hangs in the send past notify_requeue's patience; the email is put back and run B
+    sends it. When A's send finally fails, A leaves B's `sent` alone and queues no retry."""
+    import smtplib
+
+    from django.core.mail import EmailMessage
+
+    n = services.notify_users(actor=None, recipients=[citizen], event="application.submitted", context=CTX)[0]
+    real_send, calls = EmailMessage.send, []
+
+    def send(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # run A, stuck talking to the mail server
+            Notification.objects.filter(pk=n.pk).update(email_due_at=timezone.now() - timedelta(minutes=20))
+            assert services.notification_emails_requeue(actor=SYSTEM_ACTOR, older_than=timedelta(minutes=15)) == 1
+            assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.SENT  # run B
+            raise smtplib.SMTPServerDisconnected("timed out")
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMessage, "send", send)
+    tasks_before = email_tasks().count()
+    assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.PENDING  # A gives way
+    n.refresh_from_db()
+    assert n.email_status == EmailStatus.SENT and len(mail.outbox) == 1
+    assert email_tasks().count() == tasks_before + 1  # the requeue's task only, no retry from A
 
 
 def test_requeue_refuses_a_negative_age(citizen):
