@@ -149,3 +149,15 @@ def test_a_malformed_closing_time_is_a_clear_error(settings):
     settings.SATUPINTU_QUEUE_DAY_CLOSE_AT = "jam sebelas"
     with pytest.raises(ValueError, match="QUEUE_DAY_CLOSE_AT"):
         schedule.jobs()
+
+
+def test_an_unmigrated_database_is_a_clear_error(monkeypatch):
+    from django.core.management import CommandError
+    from django.db import OperationalError
+
+    def missing():
+        raise OperationalError("no such table: catalog_site")
+
+    monkeypatch.setattr(schedule, "site_zone", missing)
+    with pytest.raises(CommandError, match="migrate"):
+        call_command("run_schedule", "--list", stdout=io.StringIO())

@@ -1,6 +1,7 @@
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils import timezone
 
 from satupintu.core import schedule
@@ -15,7 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--list", action="store_true", help="print the schedule and the next times, then stop")
 
     def handle(self, *args, list=False, **options):  # noqa: A002 — the option's name
-        tz = schedule.site_zone()
+        try:
+            tz = schedule.site_zone()
+        except DatabaseError as exc:
+            raise CommandError(f"Basis data belum siap (jalankan manage.py migrate): {exc}") from exc
         jobs = schedule.jobs()
         now = timezone.now()
         for job in jobs:
