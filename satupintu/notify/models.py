@@ -47,8 +47,10 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "-created_at", "-id"], name="notify_inbox"),
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notify_unread"),
-            # emails not sent yet (due, or claimed at): few rows at any time, read by notify_requeue
-            models.Index(fields=["email_due_at"], condition=Q(email_status__in=UNFINISHED_EMAIL), name="notify_mail_unfinished"),
+            # emails not sent yet, by when they were due (or claimed), read by notify_requeue: the
+            # status is a column, not a partial index's condition, so that the plan PostgreSQL may
+            # keep for a statement prepared on a worker's connection can use it
+            models.Index(fields=["email_status", "email_due_at"], name="notify_mail_unfinished"),
         ]
 
     def __str__(self):

@@ -65,3 +65,19 @@ def test_the_inbox_page_planned_for_any_values_reads_the_index_in_order(submitte
     assert not [n["Node Type"] for n in nodes if "Sort" in n["Node Type"]], nodes
     scans = [n for n in nodes if n.get("Relation Name") == "cases_stagetask"]
     assert [n.get("Index Name") for n in scans] in (["cases_task_inbox"], ["cases_task_due"]), scans
+
+
+def test_the_email_requeue_planned_for_any_values_reads_its_index(db):
+    """notify_requeue runs as a task every 15 minutes, so on a worker's long connection its
+    statement is prepared too: its index must not depend on the statuses being constants."""
+    from datetime import timedelta
+
+    from satupintu.core.permissions import SystemActor
+    from satupintu.notify.services import notification_emails_requeue
+
+    seen = _statements(lambda: notification_emails_requeue(actor=SystemActor("tests"), older_than=timedelta(minutes=15)))
+    found = [(sql, params) for sql, params in seen if 'FROM "notify_notification"' in sql and "FOR UPDATE" in sql]
+    assert len(found) == 1
+    nodes = list(_nodes(_generic_plan(*found[0])))
+    scans = [n for n in nodes if n.get("Relation Name") == "notify_notification"]
+    assert [n.get("Index Name") for n in scans] == ["notify_mail_unfinished"], scans

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexOnline(
             model_name='notification',
-            index=models.Index(condition=models.Q(('email_status__in', ('pending', 'sending'))), fields=['email_due_at'], name='notify_mail_unfinished'),
+            index=models.Index(fields=['email_status', 'email_due_at'], name='notify_mail_unfinished'),
         ),
         RemoveIndexOnline(
             model_name='notification',
