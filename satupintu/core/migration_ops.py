@@ -7,25 +7,25 @@ from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndex
 from django.db.migrations import AddIndex, RemoveIndex
 
 
-def _postgres(schema_editor) -> bool:
-    return schema_editor.connection.vendor == "postgresql"
+class _Online:
+    """Runs as `concurrent` on PostgreSQL and as `plain` on any other database."""
 
+    concurrent: type
+    plain: type
 
-class AddIndexOnline(AddIndexConcurrently):
+    def _way(self, schema_editor) -> type:
+        return self.concurrent if schema_editor.connection.vendor == "postgresql" else self.plain
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        parent = AddIndexConcurrently if _postgres(schema_editor) else AddIndex
-        parent.database_forwards(self, app_label, schema_editor, from_state, to_state)
+        self._way(schema_editor).database_forwards(self, app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        parent = AddIndexConcurrently if _postgres(schema_editor) else AddIndex
-        parent.database_backwards(self, app_label, schema_editor, from_state, to_state)
+        self._way(schema_editor).database_backwards(self, app_label, schema_editor, from_state, to_state)
 
 
-class RemoveIndexOnline(RemoveIndexConcurrently):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        parent = RemoveIndexConcurrently if _postgres(schema_editor) else RemoveIndex
-        parent.database_forwards(self, app_label, schema_editor, from_state, to_state)
+class AddIndexOnline(_Online, AddIndexConcurrently):
+    concurrent, plain = AddIndexConcurrently, AddIndex
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        parent = RemoveIndexConcurrently if _postgres(schema_editor) else RemoveIndex
-        parent.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+class RemoveIndexOnline(_Online, RemoveIndexConcurrently):
+    concurrent, plain = RemoveIndexConcurrently, RemoveIndex
