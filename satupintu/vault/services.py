@@ -92,12 +92,12 @@ def vault_sweep(*, actor, older_than: timedelta = timedelta(hours=1)) -> int:
     what a rolled-back upload (a refused attachment or decision after it) or a crash between
     writing the file and committing its row left behind. Returns how many were removed."""
     require_mall_admin(actor)
+    if older_than < timedelta(0):
+        raise InvalidInput(_("Umur berkas tidak boleh negatif."), code="invalid_age")
     storage = vault_storage()
     root = Path(storage.location)
     if not root.is_dir():
         return 0
-    if older_than < timedelta(0):
-        raise InvalidInput(_("Umur berkas tidak boleh negatif."), code="invalid_age")
     cutoff = time.time() - older_than.total_seconds()
     old = (p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.stat().st_mtime < cutoff)
     removed = []

@@ -136,3 +136,15 @@ def test_the_sweep_removes_files_a_refused_decision_left_and_keeps_stored_ones(c
     assert AuditEntry.objects.filter(action="vault.swept").get().changes == {"removed": 1}
     client.force_login(ktp.owner)
     assert client.get(f"/dokumen/{ktp.uuid}/").status_code == 200
+
+
+def test_a_negative_sweep_age_is_refused_even_before_any_file_was_stored(settings, tmp_path):
+    from datetime import timedelta
+
+    from satupintu.core.errors import InvalidInput
+    from satupintu.core.permissions import SystemActor
+    from satupintu.vault import services as vault_services
+
+    settings.SATUPINTU_VAULT_DIR = tmp_path / "no-vault-yet"
+    with pytest.raises(InvalidInput):
+        vault_services.vault_sweep(actor=SystemActor("tests"), older_than=timedelta(minutes=-1))
