@@ -151,6 +151,14 @@ def test_a_malformed_closing_time_is_a_clear_error(settings):
         schedule.jobs()
 
 
+def test_the_command_reports_a_malformed_time_without_a_traceback(db, settings):
+    from django.core.management import CommandError
+
+    settings.SATUPINTU_VAULT_SWEEP_AT = "25:99"
+    with pytest.raises(CommandError, match="VAULT_SWEEP_AT"):
+        call_command("run_schedule", "--list", stdout=io.StringIO())
+
+
 def test_an_unmigrated_database_is_a_clear_error(monkeypatch):
     from django.core.management import CommandError
     from django.db import OperationalError

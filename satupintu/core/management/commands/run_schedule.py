@@ -20,7 +20,10 @@ class Command(BaseCommand):
             tz = schedule.site_zone()
         except DatabaseError as exc:
             raise CommandError(f"Basis data belum siap (jalankan manage.py migrate): {exc}") from exc
-        jobs = schedule.jobs()
+        try:
+            jobs = schedule.jobs()
+        except ValueError as exc:  # a malformed QUEUE_DAY_CLOSE_AT or VAULT_SWEEP_AT
+            raise CommandError(str(exc)) from exc
         now = timezone.now()
         for job in jobs:
             self.stdout.write(f"{job.name:<18} {job.describe():<24} berikutnya {job.next_after(now, tz).astimezone(tz):%Y-%m-%d %H:%M %Z}")
