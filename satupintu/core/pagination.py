@@ -46,10 +46,15 @@ def past_end(page: int, count: int, page_size: int) -> NotFound:
     )
 
 
-def paginate(queryset, *, page: int = 1, page_size: int = 20, count_cap: int | None = None) -> Page:
+def paginate(queryset, *, page: int = 1, page_size: int = 20, count_cap: int | None = None, load=None) -> Page:
     """One page of `queryset`. With `count_cap` the count stops there (`capped`), so a long
     backlog costs no more to count than `count_cap` rows — or, on a page beyond the cap, than
-    the rows up to that page, which its OFFSET reads anyway: every page stays reachable."""
+    the rows up to that page, which its OFFSET reads anyway: every page stays reachable.
+
+    `load(page_pks)` gives the page's rows from a subquery of their primary keys (one query):
+    the page is then cut on `queryset` alone and the joins `load` adds see only its rows. Use it
+    when `queryset` reads an index in its order: joined before the LIMIT, a planner that
+    misjudges how many rows match may join them all and sort them instead."""
     page, page_size = check_page(page, page_size)
     if count_cap is None:
         count, capped = queryset.count(), False
@@ -61,4 +66,6 @@ def paginate(queryset, *, page: int = 1, page_size: int = 20, count_cap: int | N
     if page > 1 and (page - 1) * page_size >= count:
         raise past_end(page, count, page_size)
     offset = (page - 1) * page_size
-    return Page(list(queryset[offset : offset + page_size]), count, page, page_size, capped=capped)
+    if load is None:
+        return Page(list(queryset[offset : offset + page_size]), count, page, page_size, capped=capped)
+    return Page(list(load(queryset.values("pk")[offset : offset + page_size])), count, page, page_size, capped=capped)
