@@ -107,9 +107,17 @@ def mall_admins() -> list[User]:
     return list(User.objects.filter(is_active=True, role=Role.MALL_ADMIN))
 
 
-def overdue(app, *, actor, task, admins: list[User]) -> None:
-    """`admins`: the mall administrators (`mall_admins()`, read once for a run of escalations)."""
-    heads = User.objects.filter(is_active=True, agency_id=task.agency_id, role=Role.HEAD)
-    _tell(actor, _message([*heads, *admins], "application.overdue", app, _officer_link(app),
+def agency_heads(agency_ids) -> dict[int, list[User]]:
+    """The active heads of these agencies, by agency (one read for a run of escalations)."""
+    heads: dict[int, list[User]] = {}
+    for user in User.objects.filter(is_active=True, role=Role.HEAD, agency_id__in=set(agency_ids)).order_by("id"):
+        heads.setdefault(user.agency_id, []).append(user)
+    return heads
+
+
+def overdue(app, *, actor, task, admins: list[User], heads: dict[int, list[User]]) -> None:
+    """`admins`: the mall administrators (`mall_admins()`), `heads`: the agencies' heads
+    (`agency_heads()`), each read once for a run of escalations."""
+    _tell(actor, _message([*heads.get(task.agency_id, []), *admins], "application.overdue", app, _officer_link(app),
                           stage_name=task.name, agency_name=task.agency.short_name, due_on=task.due_on))
     _webhook(app, "application.overdue")

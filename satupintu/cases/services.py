@@ -658,10 +658,13 @@ def stage_escalate_overdue(*, actor=None, today: date | None = None) -> int:
     day = today or clock.today(site)
     # only the late ones (an active stage has a deadline exactly while its file is open)
     late = list(StageTask.objects.filter(status=TaskStatus.ACTIVE, escalated_at__isnull=True, due_on__lt=day)
-                .order_by("due_on", "id").values_list("id", flat=True))
-    admins = events.mall_admins() if late else []  # told of every late stage: read once per run
+                .order_by("due_on", "id").values_list("id", "agency_id"))
+    if not late:
+        return 0
+    # who is told, read once per run: the mall administrators of every late stage, the heads of its agency
+    admins, heads = events.mall_admins(), events.agency_heads(agency for _id, agency in late)
     count = 0
-    for task_id in late:
+    for task_id, _agency in late:
         with transaction.atomic():
             task = StageTask.objects.select_related("application", "agency").get(pk=task_id)
             app = _lock(task.application)
@@ -672,6 +675,6 @@ def stage_escalate_overdue(*, actor=None, today: date | None = None) -> int:
             task.save(update_fields=["escalated_at"])
             audit.record(actor=actor, action="application.escalated", obj=app,
                          changes={"stage": task.stage_key, "agency": task.agency.slug, "due_on": task.due_on})
-            events.overdue(app, actor=actor, task=task, admins=admins)
+            events.overdue(app, actor=actor, task=task, admins=admins, heads=heads)
             count += 1
     return count

@@ -147,6 +147,32 @@ def test_escalation_tells_head_and_mall_admin_once(submitted, officers, mall_adm
     assert told == {officers["dpmptsp:head"].email, mall_admin.email}
 
 
+def test_escalation_reads_who_to_tell_once_per_run(citizen, pbg, ktp, submitted, officers, mall_admin, make_officer):
+    """Late stages of two agencies: each agency's heads are told of their own stages, and the
+    heads and administrators are read once for the run, not once per stage."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from satupintu.notify.models import Notification
+
+    others = [services.application_file(actor=citizen, catalogue=filing_catalogue(pbg),
+                                        documents={pbg.current_version.requirements.get().id: ktp}).application
+              for _ in range(3)]
+    for key in STAGES[:3]:  # the first application waits at Dinas PUPR's field inspection
+        pass_stage(officers, submitted, key)
+    pupr_head = make_officer(officers["pupr:technical_reviewer"].agency, role="head", email="head.pupr@example.test")
+    latest = max(t.due_on for app in [submitted, *others] for t in active(app))
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.stage_escalate_overdue(today=date.fromordinal(latest.toordinal() + 5)) == 4
+    users = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "identity_user"')]
+    assert len(users) == 2, users  # the administrators, the heads
+    told = Notification.objects.filter(event="application.overdue")
+    assert sorted(told.filter(recipient=officers["dpmptsp:head"]).values_list("object_id", flat=True)) == sorted(
+        str(a.uuid) for a in others)
+    assert list(told.filter(recipient=pupr_head).values_list("object_id", flat=True)) == [str(submitted.uuid)]
+    assert told.filter(recipient=mall_admin).count() == 4
+
+
 def test_escalate_overdue_command_and_task(submitted, officers, mall_admin):
     from io import StringIO
 
