@@ -353,6 +353,23 @@ def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> str:
     return endpoint.secret
 
 
+@transaction.atomic
+def webhook_deliveries_prune(*, actor, older_than: timedelta) -> int:
+    """Delete the finished deliveries (delivered or failed) created more than `older_than` ago:
+    one row per event and endpoint, kept for the agency's delivery history, would otherwise
+    grow without end. Pending ones are never deleted. System or mall administrator only (cron:
+    `manage.py webhook_prune`). Returns how many were deleted."""
+    require_mall_admin(actor)
+    if older_than < timedelta(0):
+        raise InvalidInput(_("Umur pengiriman webhook tidak boleh negatif."), code="invalid_age")
+    count, _per_model = WebhookDelivery.objects.filter(
+        status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED), created_at__lt=timezone.now() - older_than).delete()
+    if count:
+        audit.record(actor=actor, action="webhook.deliveries_pruned", object_type="notify.webhookdelivery", object_id="*",
+                     changes={"count": count, "older_than_days": older_than.days})
+    return count
+
+
 def webhook_emit(*, agency_ids, event: str, payload: dict) -> int:
     """Queue `event` for every active endpoint of these agencies that wants it; send after commit.
     Returns the number of deliveries created. Bad input is refused before anything is written;

@@ -51,3 +51,17 @@ def requeue_emails(minutes: int = 15) -> int:
     from satupintu.core.permissions import SystemActor
 
     return services.notification_emails_requeue(actor=SystemActor("notify_requeue"), older_than=timedelta(minutes=minutes))
+
+
+@task()
+def prune_webhook_deliveries(days: int | None = None) -> int:
+    """Background version of `manage.py webhook_prune` (queued daily by `run_schedule`):
+    finished deliveries older than `days` (default WEBHOOK_DELIVERY_KEEP_DAYS) are deleted."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from satupintu.core.permissions import SystemActor
+
+    days = settings.SATUPINTU_WEBHOOK_DELIVERY_KEEP_DAYS if days is None else days
+    return services.webhook_deliveries_prune(actor=SystemActor("webhook_prune"), older_than=timedelta(days=days))

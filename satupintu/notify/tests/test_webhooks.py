@@ -345,3 +345,56 @@ def test_https_checks_the_certificate_of_the_name_on_the_pinned_address(admin, a
     monkeypatch.setenv("SSL_CERT_FILE", tls_receiver["cafile"])
     assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "delivered"
     assert tls_receiver["requests"][0]["Host"] == f"sistem.example:{tls_receiver['port']}"
+
+
+def test_old_finished_deliveries_are_pruned(admin, agency, mall_admin):
+    """Delivered and failed deliveries older than the kept days go; pending ones and younger
+    ones stay. One audit entry per run that deleted something."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from satupintu.notify.tasks import prune_webhook_deliveries
+
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/")
+    now = timezone.now()
+
+    def delivery(status, days_old):
+        return WebhookDelivery.objects.create(endpoint=endpoint, event="application.approved", payload=PAYLOAD,
+                                              status=status, created_at=now - timedelta(days=days_old))
+
+    old = [delivery(DeliveryStatus.DELIVERED, 31), delivery(DeliveryStatus.FAILED, 45)]
+    kept = [delivery(DeliveryStatus.PENDING, 60), delivery(DeliveryStatus.DELIVERED, 29), delivery(DeliveryStatus.FAILED, 1)]
+    assert services.webhook_deliveries_prune(actor=mall_admin, older_than=timedelta(days=30)) == 2
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {d.pk for d in kept}
+    entry = AuditEntry.objects.get(action="webhook.deliveries_pruned")
+    assert entry.changes == {"count": 2, "older_than_days": 30}
+    assert services.webhook_deliveries_prune(actor=mall_admin, older_than=timedelta(days=30)) == 0
+    assert AuditEntry.objects.filter(action="webhook.deliveries_pruned").count() == 1  # nothing deleted, nothing logged
+
+    assert prune_webhook_deliveries.call(days=2) == 1  # the task, as run_schedule queues it: 29 days old
+    out = StringIO()
+    call_command("webhook_prune", "--days", "0", stdout=out)  # the command: the failed one of yesterday
+    assert out.getvalue().startswith("1 pengiriman webhook")
+    assert list(WebhookDelivery.objects.values_list("status", flat=True)) == [DeliveryStatus.PENDING]
+    assert not WebhookDelivery.objects.filter(pk__in=[d.pk for d in old]).exists()
+
+
+def test_pruning_is_for_the_system_and_mall_admin_with_a_sane_age(admin, agency, make_officer):
+    from django.core.management import CommandError, call_command
+
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/")
+    WebhookDelivery.objects.create(endpoint=endpoint, event="application.approved", payload=PAYLOAD,
+                                   status=DeliveryStatus.DELIVERED, created_at=timezone.now() - timedelta(days=90))
+    for actor in (admin, make_officer(agency, role="head")):
+        with pytest.raises(Forbidden):
+            services.webhook_deliveries_prune(actor=actor, older_than=timedelta(days=30))
+    from satupintu.core.permissions import SystemActor
+
+    with pytest.raises(InvalidInput) as exc:
+        services.webhook_deliveries_prune(actor=SystemActor("tests"), older_than=timedelta(days=-1))
+    assert exc.value.code == "invalid_age"
+    with pytest.raises(CommandError, match="negatif"):
+        call_command("webhook_prune", "--days", "-1")
+    assert WebhookDelivery.objects.count() == 1
+    assert not AuditEntry.objects.filter(action="webhook.deliveries_pruned").exists()
