@@ -82,3 +82,29 @@ def test_two_calls_with_one_idempotency_key_at_once_file_one_application(submitt
         assert sorted(f.created for f in filings) == [False, True]
         assert filings[0].application.pk == filings[1].application.pk
     assert Application.objects.count() == before + 4
+
+
+def test_two_walk_in_calls_with_one_key_at_once_register_and_file_once(agency, officers):
+    """A counter's retry racing its first call for a person without an account: the loser meets
+    the winner's new account (or its key) and answers with the winner's application, not with a
+    duplicate-account error."""
+    from satupintu.catalog.tests.factories import make_service
+    from satupintu.identity.models import User
+
+    service = make_service(agency, slug="tanpa-dokumen", requirements=[{"type": "ktp-el", "mandatory": False}])
+    catalogue = filing_catalogue(service)
+    officer = officers["dpmptsp:front_office"]
+    for round_ in range(4):
+        nik = f"14710{1 + round_}1203880001"[:16]
+        walk_in = {"nik": nik, "full_name": "Warga Loket", "phone": "", "email": f"loket{round_}@example.test"}
+        filings = [None, None]
+
+        def file(i, key=f"loket-{round_}"):
+            filings[i] = services.application_file(actor=officer, catalogue=catalogue, documents={}, walk_in=dict(walk_in),
+                                                   idempotency_key=key, fingerprint="body")
+
+        results = race(lambda: file(0), lambda: file(1))
+        assert results == ["ok", "ok"], results
+        assert sorted(f.created for f in filings) == [False, True]
+        assert filings[0].application.pk == filings[1].application.pk
+        assert User.objects.filter(citizen__nik=nik).count() == 1
