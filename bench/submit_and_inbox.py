@@ -376,6 +376,7 @@ def worker_capture(citizen: dict) -> dict:
     connection._set_autocommit, connection._commit = orig_set_autocommit, orig_commit
     if r.status_code != 201:
         raise SystemExit(f"capture: submission answered {r.status_code}: {r.content[:500]!r}")
+    tracking_number = r.json()["tracking_number"]
     # the process's first request also loads its copy of the catalogue: count the reads of the next one
     later = []
     with connection.execute_wrapper(lambda execute, sql, params, many, context: (
@@ -386,7 +387,7 @@ def worker_capture(citizen: dict) -> dict:
         raise SystemExit(f"capture: the second submission answered {r.status_code}: {r.content[:500]!r}")
     return {"events": events, "lines": summarise(events), "reads": len(reads), "later_reads": len(later),
             "statements": len(statements),
-            "tracking_number": r.json()["tracking_number"]}
+            "tracking_number": tracking_number}
 
 
 # ---------------------------------------------------------------------------- query counts

@@ -186,9 +186,10 @@ def inbox(*, actor, due: str = "", claimed: str = "", service: str = "", q: str 
         qs = qs.filter(application__tracking_number=code or q.strip().upper())
     # soonest deadline first, so the overdue ones lead (for the mall administrator too), in the
     # order of the inbox index (agency, role, status, due_on, id). The page is cut on the stage
-    # tasks alone and only its 20 rows are joined: the statistics see deadlines spread over years
-    # (finished stages) and guess a handful of active ones due this week where there may be
-    # thousands; planned with the joins, that guess joined and sorted every one of them.
+    # tasks alone and only the page's rows are joined (and put in order again): the statistics see
+    # deadlines spread over years (finished stages) and guess a handful of active ones due this
+    # week where there may be thousands; planned with the joins, that guess joined and sorted
+    # every one of them.
     result = paginate(qs.order_by("due_on", "id"), page=page, page_size=page_size, count_cap=INBOX_COUNT_CAP,
                       load=lambda pks: (StageTask.objects.filter(pk__in=pks).order_by("due_on", "id")
                                         .select_related("agency", "claimed_by", "application__service",

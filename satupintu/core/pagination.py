@@ -52,9 +52,10 @@ def paginate(queryset, *, page: int = 1, page_size: int = 20, count_cap: int | N
     the rows up to that page, which its OFFSET reads anyway: every page stays reachable.
 
     `load(page_pks)` gives the page's rows from a subquery of their primary keys (one query):
-    the page is then cut on `queryset` alone and the joins `load` adds see only its rows. Use it
-    when `queryset` reads an index in its order: joined before the LIMIT, a planner that
-    misjudges how many rows match may join them all and sort them instead."""
+    the page is then cut on `queryset` alone and the joins `load` adds see only its rows. `load`
+    must order them again (`pk__in` keeps no order). Use it when `queryset` reads an index in its
+    order: joined before the LIMIT, a planner that misjudges how many rows match may join them
+    all and sort them instead."""
     page, page_size = check_page(page, page_size)
     if count_cap is None:
         count, capped = queryset.count(), False

@@ -105,7 +105,8 @@ class WebhookDelivery(models.Model):
         verbose_name = _("pengiriman webhook")
         verbose_name_plural = _("pengiriman webhook")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["endpoint", "-created_at"], name="notify_delivery_endpoint")]
+        indexes = [models.Index(fields=["endpoint", "-created_at"], name="notify_delivery_endpoint"),
+                   models.Index(fields=["created_at", "id"], name="notify_delivery_age")]  # webhook_prune
 
     def __str__(self):
         return f"{self.event} → {self.endpoint_id} ({self.status})"

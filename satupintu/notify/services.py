@@ -353,21 +353,36 @@ def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> str:
     return endpoint.secret
 
 
-@transaction.atomic
-def webhook_deliveries_prune(*, actor, older_than: timedelta) -> int:
+PRUNE_BATCH = 5_000
+
+
+def webhook_deliveries_prune(*, actor, older_than: timedelta, batch: int = PRUNE_BATCH) -> int:
     """Delete the finished deliveries (delivered or failed) created more than `older_than` ago:
-    one row per event and endpoint, kept for the agency's delivery history, would otherwise
-    grow without end. Pending ones are never deleted. System or mall administrator only (cron:
-    `manage.py webhook_prune`). Returns how many were deleted."""
+    one row per event and endpoint, kept as the agency's delivery history, would otherwise grow
+    without end. Pending ones are never deleted. System or mall administrator only (cron:
+    `manage.py webhook_prune`). Returns how many were deleted.
+
+    Deleted oldest first, `batch` rows per transaction, so a first run over a long backlog never
+    holds a write lock for long (SQLite has one for the whole database); then one audit entry
+    with the total, when anything was deleted."""
     require_mall_admin(actor)
     if older_than < timedelta(0):
         raise InvalidInput(_("Umur pengiriman webhook tidak boleh negatif."), code="invalid_age")
-    count, _per_model = WebhookDelivery.objects.filter(
-        status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED), created_at__lt=timezone.now() - older_than).delete()
-    if count:
-        audit.record(actor=actor, action="webhook.deliveries_pruned", object_type="notify.webhookdelivery", object_id="*",
-                     changes={"count": count, "older_than_days": older_than.days})
-    return count
+    finished = WebhookDelivery.objects.filter(status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED),
+                                              created_at__lt=timezone.now() - older_than)
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(finished.order_by("created_at", "id").values_list("pk", flat=True)[:batch])
+            if ids:  # the status again: a delivery retried since the read is pending, and kept
+                total += finished.filter(pk__in=ids).delete()[0]
+        if len(ids) < batch:
+            break
+    if total:
+        with transaction.atomic():
+            audit.record(actor=actor, action="webhook.deliveries_pruned", object_type="notify.webhookdelivery",
+                         object_id="*", changes={"count": total, "older_than_days": older_than.days})
+    return total
 
 
 def webhook_emit(*, agency_ids, event: str, payload: dict) -> int:

@@ -398,3 +398,24 @@ def test_pruning_is_for_the_system_and_mall_admin_with_a_sane_age(admin, agency,
         call_command("webhook_prune", "--days", "-1")
     assert WebhookDelivery.objects.count() == 1
     assert not AuditEntry.objects.filter(action="webhook.deliveries_pruned").exists()
+
+
+def test_pruning_deletes_a_backlog_in_batches_with_one_audit_entry(admin, agency, mall_admin):
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/")
+    old = timezone.now() - timedelta(days=40)
+    WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(endpoint=endpoint, event="application.approved", payload=PAYLOAD, created_at=old,
+                        status=DeliveryStatus.PENDING if i == 3 else DeliveryStatus.DELIVERED) for i in range(8)])
+    deletes = []
+    from django.db import connection
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith("DELETE"):
+            deletes.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        assert services.webhook_deliveries_prune(actor=mall_admin, older_than=timedelta(days=30), batch=3) == 7
+    assert len(deletes) == 3  # 3 + 3 + 1
+    assert list(WebhookDelivery.objects.values_list("status", flat=True)) == [DeliveryStatus.PENDING]
+    assert AuditEntry.objects.get(action="webhook.deliveries_pruned").changes["count"] == 7
