@@ -8,9 +8,9 @@ from satupintu.core import schedule
 
 
 class Command(BaseCommand):
-    help = ("Queue the platform's periodic work as background tasks at fixed times (audit seal, email "
-            "requeue, overdue escalation, rate-limit pruning, vault sweep, closing the queue day), for the "
-            "task workers to run. One per deployment; replaces the cron lines of the README.")
+    help = ("Queue the platform's periodic work as background tasks at fixed times (--list prints the jobs "
+            "and their next times), for the task workers to run. One per deployment; replaces the cron lines "
+            "of the README.")
 
     def add_arguments(self, parser):
         parser.add_argument("--list", action="store_true", help="print the schedule and the next times, then stop")

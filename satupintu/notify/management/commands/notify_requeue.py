@@ -1,7 +1,8 @@
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from satupintu.core.commands import refusals_as_command_errors
 from satupintu.core.permissions import SystemActor
 from satupintu.notify import services
 
@@ -15,8 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--minutes", type=int, default=15, help="leave younger notifications alone (default 15)")
 
     def handle(self, *args, minutes=15, **options):
-        if minutes < 0:
-            raise CommandError("--minutes tidak boleh negatif.")
-        count = services.notification_emails_requeue(actor=SystemActor("notify_requeue"),
-                                                     older_than=timedelta(minutes=minutes))
+        with refusals_as_command_errors():
+            count = services.notification_emails_requeue(actor=SystemActor("notify_requeue"),
+                                                         older_than=timedelta(minutes=minutes))
         self.stdout.write(self.style.SUCCESS(f"{count} email notifikasi diantrekan kembali."))

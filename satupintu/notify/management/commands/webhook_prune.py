@@ -1,8 +1,9 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from satupintu.core.commands import refusals_as_command_errors
 from satupintu.core.permissions import SystemActor
 from satupintu.notify import services
 
@@ -17,7 +18,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, days=None, **options):
         days = settings.SATUPINTU_WEBHOOK_DELIVERY_KEEP_DAYS if days is None else days
-        if days < 0:
-            raise CommandError("--days tidak boleh negatif.")
-        count = services.webhook_deliveries_prune(actor=SystemActor("webhook_prune"), older_than=timedelta(days=days))
+        with refusals_as_command_errors():
+            count = services.webhook_deliveries_prune(actor=SystemActor("webhook_prune"), older_than=timedelta(days=days))
         self.stdout.write(self.style.SUCCESS(f"{count} pengiriman webhook lama dihapus."))

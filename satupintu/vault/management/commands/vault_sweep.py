@@ -1,7 +1,8 @@
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from satupintu.core.commands import refusals_as_command_errors
 from satupintu.core.permissions import SystemActor
 from satupintu.vault import services
 
@@ -13,7 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--minutes", type=int, default=60, help="leave younger files alone (default 60)")
 
     def handle(self, *args, minutes=60, **options):
-        if minutes < 0:
-            raise CommandError("--minutes tidak boleh negatif.")
-        count = services.vault_sweep(actor=SystemActor("vault_sweep"), older_than=timedelta(minutes=minutes))
+        with refusals_as_command_errors():  # a negative age: a typo is not "everything, now"
+            count = services.vault_sweep(actor=SystemActor("vault_sweep"), older_than=timedelta(minutes=minutes))
         self.stdout.write(self.style.SUCCESS(f"{count} berkas tanpa dokumen dihapus dari brankas."))
