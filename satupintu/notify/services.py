@@ -453,12 +453,8 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self.sock = _connect(self.addresses, self.port, self.timeout)
 
 
-class _PinnedHTTPS(http.client.HTTPSConnection):
+class _PinnedHTTPS(_PinnedHTTP, http.client.HTTPSConnection):
     """HTTPS to `host` (its Host header, SNI and certificate) on the addresses already checked."""
-
-    def __init__(self, host, port, addresses, timeout):
-        super().__init__(host, port, timeout=timeout)
-        self.addresses = addresses
 
     def connect(self):
         self.sock = self._context.wrap_socket(_connect(self.addresses, self.port, self.timeout), server_hostname=self.host)
