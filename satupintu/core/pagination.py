@@ -67,6 +67,5 @@ def paginate(queryset, *, page: int = 1, page_size: int = 20, count_cap: int | N
     if page > 1 and (page - 1) * page_size >= count:
         raise past_end(page, count, page_size)
     offset = (page - 1) * page_size
-    if load is None:
-        return Page(list(queryset[offset : offset + page_size]), count, page, page_size, capped=capped)
-    return Page(list(load(queryset.values("pk")[offset : offset + page_size])), count, page, page_size, capped=capped)
+    rows = queryset[offset : offset + page_size] if load is None else load(queryset.values("pk")[offset : offset + page_size])
+    return Page(list(rows), count, page, page_size, capped=capped)
