@@ -67,5 +67,6 @@ def paginate(queryset, *, page: int = 1, page_size: int = 20, count_cap: int | N
     if page > 1 and (page - 1) * page_size >= count:
         raise past_end(page, count, page_size)
     offset = (page - 1) * page_size
-    rows = queryset[offset : offset + page_size] if load is None else load(queryset.values("pk")[offset : offset + page_size])
+    window = slice(offset, offset + page_size)
+    rows = queryset[window] if load is None else load(queryset.values("pk")[window])
     return Page(list(rows), count, page, page_size, capped=capped)
