@@ -16,9 +16,8 @@ def user_me(*, actor) -> User:
 def user_for_token(key: str) -> User | None:
     if not key or not key.startswith("sp_") or len(key) > 100:
         return None
-    token = (
+    tokens = (
         ApiToken.objects.select_related("user__citizen")  # a citizen's writes need the profile
-        .filter(key_hash=hash_key(key), expires_at__gt=timezone.now(), user__is_active=True)
-        .first()
+        .filter(key_hash=hash_key(key), expires_at__gt=timezone.now(), user__is_active=True)[:1]  # unique: no order
     )
-    return token.user if token else None
+    return next((token.user for token in tokens), None)
