@@ -170,3 +170,25 @@ def webhook_deliveries(request, uuid: str, page: int = 1, page_size: int = 20):
     actor = actor_of(request)
     endpoint = selectors.webhook_endpoint_get(actor=actor, key=uuid)
     return _page(paginate(selectors.webhook_delivery_list(actor=actor, endpoint=endpoint), page=page, page_size=page_size))
+
+
+class RedeliveredOut(Schema):
+    queued: int = Field(..., description="failed deliveries queued again")
+
+
+@webhooks_router.post("/{uuid}/redeliver", response=RedeliveredOut,
+                      summary="Send every failed delivery to an endpoint again (oldest first, up to 1,000 a call)")
+def webhook_redeliver_failed(request, uuid: str):
+    actor = actor_of(request)
+    endpoint = selectors.webhook_endpoint_get(actor=actor, key=uuid)
+    return {"queued": services.webhook_deliveries_redeliver(actor=actor, endpoint=endpoint)}
+
+
+@webhooks_router.post("/{uuid}/deliveries/{delivery}/redeliver", response=DeliveryOut,
+                      summary="Send one failed delivery again")
+def webhook_redeliver(request, uuid: str, delivery: str):
+    actor = actor_of(request)
+    endpoint = selectors.webhook_endpoint_get(actor=actor, key=uuid)
+    found = selectors.webhook_delivery_get(actor=actor, endpoint=endpoint, key=delivery)
+    services.webhook_deliveries_redeliver(actor=actor, endpoint=endpoint, delivery=found)
+    return selectors.webhook_delivery_get(actor=actor, endpoint=endpoint, key=delivery)

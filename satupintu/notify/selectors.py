@@ -115,6 +115,16 @@ def webhook_endpoint_get(*, actor, key) -> WebhookEndpoint:
     return endpoint
 
 
+def webhook_delivery_get(*, actor, endpoint: WebhookEndpoint, key) -> WebhookDelivery:
+    """One delivery to `endpoint` (which the actor may look at: `webhook_endpoint_get`)."""
+    message = _("Pengiriman tidak ditemukan.")
+    delivery = webhook_delivery_list(actor=actor, endpoint=endpoint).filter(
+        uuid=_uuid(key, message, "delivery_not_found")).first()
+    if delivery is None:
+        raise NotFound(message, code="delivery_not_found")
+    return delivery
+
+
 def webhook_delivery_list(*, actor, endpoint: WebhookEndpoint | None = None, agency=None):
     """Deliveries of one endpoint or of an agency, within what the actor may look at."""
     qs = WebhookDelivery.objects.select_related("endpoint").order_by("-created_at", "-id")

@@ -353,6 +353,42 @@ def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> str:
     return endpoint.secret
 
 
+REDELIVER_LIMIT = 1_000  # failed deliveries sent again per call (the oldest first)
+
+
+@transaction.atomic
+def webhook_deliveries_redeliver(*, actor, endpoint: WebhookEndpoint, delivery: WebhookDelivery | None = None) -> int:
+    """Send failed deliveries to `endpoint` again, once the agency's system takes them: the one
+    `delivery`, or every failed one (the oldest first, at most REDELIVER_LIMIT a call). Each goes
+    back to pending with a fresh set of tries and is queued after commit; the body is the same
+    (the same `id`), so a receiver that took one already can tell. Returns how many were queued."""
+    _require_manage(actor, endpoint.agency_id)
+    if delivery is not None and delivery.endpoint_id != endpoint.pk:
+        raise NotFound(_("Pengiriman tidak ditemukan."), code="delivery_not_found")
+    if not endpoint.is_active:
+        raise Conflict(_("Webhook ini nonaktif; pengiriman tidak dapat diulang."), code="webhook_inactive")
+    failed = WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.FAILED)
+    if delivery is not None:
+        failed = failed.filter(pk=delivery.pk)
+    # locked, so that two admins sending again at once queue each delivery once
+    rows = list(failed.select_for_update().order_by("created_at", "id").values_list("pk", "uuid")[:REDELIVER_LIMIT])
+    if delivery is not None and not rows:
+        raise Conflict(_("Hanya pengiriman yang gagal yang dapat dikirim ulang."), code="delivery_not_failed")
+    if not rows:
+        return 0
+    WebhookDelivery.objects.filter(pk__in=[pk for pk, _uuid in rows]).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
+    changes = {"count": len(rows)}
+    if delivery is not None:
+        changes["delivery"] = str(delivery.uuid)
+    audit.record(actor=actor, action="webhook.redeliver", obj=endpoint, changes=changes)
+    from .tasks import deliver_webhook
+
+    keys = [str(key) for _pk, key in rows]
+    transaction.on_commit(lambda: _enqueue_all(deliver_webhook, keys))
+    return len(rows)
+
+
 PRUNE_BATCH = 5_000
 
 

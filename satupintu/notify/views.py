@@ -63,15 +63,23 @@ def webhooks(request):
                     actor=actor, agency=agency, url=request.POST.get("url", ""), events=request.POST.getlist("events"))
                 request.session[SECRET_KEY] = {"url": endpoint.url, "secret": secret}
                 messages.success(request, _("Webhook ditambahkan."))
-            elif action in ("delete", "rotate"):
+            elif action in ("delete", "rotate", "redeliver"):
                 endpoint = selectors.webhook_endpoint_get(actor=actor, key=request.POST.get("endpoint", ""))
                 if action == "delete":
                     services.webhook_endpoint_delete(actor=actor, endpoint=endpoint)
                     messages.success(request, _("Webhook dihapus."))
-                else:
+                elif action == "rotate":
                     secret = services.webhook_endpoint_rotate_secret(actor=actor, endpoint=endpoint)
                     request.session[SECRET_KEY] = {"url": endpoint.url, "secret": secret}
                     messages.success(request, _("Rahasia webhook diganti."))
+                else:
+                    key = request.POST.get("delivery")
+                    delivery = selectors.webhook_delivery_get(actor=actor, endpoint=endpoint, key=key) if key else None
+                    queued = services.webhook_deliveries_redeliver(actor=actor, endpoint=endpoint, delivery=delivery)
+                    if queued:
+                        messages.success(request, _("%(n)d pengiriman yang gagal dikirim ulang.") % {"n": queued})
+                    else:
+                        messages.info(request, _("Tidak ada pengiriman gagal ke alamat ini."))
             else:
                 messages.error(request, _("Tindakan tidak dikenal."))
         except DomainError as exc:

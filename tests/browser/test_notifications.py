@@ -68,3 +68,15 @@ def test_agency_admin_registers_a_webhook(page, live_server, agency, make_office
     axe_check(page, "webhooks")
     page.reload()
     expect(page.get_by_role("alert")).to_have_count(0)  # the secret is shown once
+    # the agency's system was down until its tries ran out: once it is back, send it again
+    from satupintu.notify.models import WebhookDelivery
+
+    WebhookDelivery.objects.update(status="failed", attempts=8, last_status_code=503, next_attempt_at=None)
+    page.reload()
+    expect(page.locator(".deliveries tbody tr").first).to_contain_text("Gagal")
+    page.locator(".deliveries").get_by_role("button", name=re.compile("^Kirim ulang")).click()
+    expect(page.get_by_role("status")).to_contain_text("1 pengiriman yang gagal dikirim ulang")
+    expect(page.locator(".deliveries tbody tr").first).to_contain_text("Menunggu")
+    expect(page.locator(".deliveries").get_by_role("button")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    axe_check(page, "webhooks, after sending again")

@@ -1,5 +1,6 @@
 import pytest
 
+from satupintu.core.models import AuditEntry
 from satupintu.notify import services
 from satupintu.notify.models import WebhookDelivery, WebhookEndpoint
 
@@ -115,3 +116,75 @@ def test_office_page_refusals(client, people, agency, citizen, mall_admin, other
     assert "sistem.example/a" in html and "Pilih instansi untuk menambah webhook" in html
     client.post("/kantor/webhook/", {"action": "create", "url": "https://sistem.example/c", "instansi": "disdukcapil"})
     assert WebhookEndpoint.objects.filter(agency=other_agency).count() == 1
+
+
+def _fail(deliveries) -> None:
+    WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+        status="failed", attempts=8, last_status_code=503, next_attempt_at=None)
+
+
+def test_redeliver_over_the_api(api, people, agency, mall_admin, citizen):
+    endpoint, _ = services.webhook_endpoint_create(actor=people["admin"], agency=agency, url="https://sistem.example/a")
+    for _ in range(3):
+        services.webhook_emit(agency_ids=[agency.pk], event="application.approved", payload={})
+    one, two, pending = WebhookDelivery.objects.order_by("id")
+    _fail([one, two])
+    token = api.token(people["admin"])
+    r = api.post(f"/webhooks/{endpoint.uuid}/deliveries/{one.uuid}/redeliver", token=token)
+    assert r.status_code == 200, r.content
+    assert (r.json()["uuid"], r.json()["status"], r.json()["attempts"]) == (str(one.uuid), "pending", 0)
+    r = api.post(f"/webhooks/{endpoint.uuid}/deliveries/{pending.uuid}/redeliver", token=token)
+    assert r.status_code == 409 and r.json()["code"] == "delivery_not_failed" and r.json()["message"]
+    r = api.post(f"/webhooks/{endpoint.uuid}/redeliver", token=api.token(mall_admin))
+    assert r.status_code == 200 and r.json() == {"queued": 1}
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_redeliver_refusals_over_the_api(api, people, agency, citizen):
+    endpoint, _ = services.webhook_endpoint_create(actor=people["admin"], agency=agency, url="https://sistem.example/a")
+    services.webhook_emit(agency_ids=[agency.pk], event="application.approved", payload={})
+    delivery = WebhookDelivery.objects.get()
+    _fail([delivery])
+    one = f"/webhooks/{endpoint.uuid}/deliveries/{delivery.uuid}/redeliver"
+    every = f"/webhooks/{endpoint.uuid}/redeliver"
+    for path in (one, every):
+        r = api.post(path, token=api.token(people["foreign"]))
+        assert r.status_code == 404 and r.json()["code"] == "webhook_not_found"
+        r = api.post(path, token=api.token(people["fo"]))  # reads the list, may not send
+        assert r.status_code == 403 and r.json()["code"] == "webhook_forbidden"
+        assert api.post(path, token=api.token(citizen)).status_code == 403
+        assert api.post(path).status_code == 401
+    token = api.token(people["admin"])
+    for bad in ("not-a-uuid", "6f1c7d3e-0000-4000-8000-000000000000"):
+        r = api.post(f"/webhooks/{endpoint.uuid}/deliveries/{bad}/redeliver", token=token)
+        assert r.status_code == 404 and r.json()["code"] == "delivery_not_found"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("failed", 8)
+    assert not AuditEntry.objects.filter(action="webhook.redeliver").exists()
+
+
+def test_office_page_sends_failed_deliveries_again(client, people, agency, django_assert_max_num_queries):
+    endpoint, _ = services.webhook_endpoint_create(actor=people["admin"], agency=agency, url="https://sistem.example/a")
+    for _ in range(25):
+        services.webhook_emit(agency_ids=[agency.pk], event="application.approved", payload={})
+    deliveries = list(WebhookDelivery.objects.order_by("id"))
+    _fail(deliveries[:20])
+    client.force_login(people["admin"])
+    with django_assert_max_num_queries(10):
+        html = client.get("/kantor/webhook/").content.decode()
+    assert html.count('name="delivery"') == 20  # a button on each failed row only
+    r = client.post("/kantor/webhook/", {"action": "redeliver", "endpoint": str(endpoint.uuid),
+                                         "delivery": str(deliveries[0].uuid)}, follow=True)
+    assert "1 pengiriman yang gagal dikirim ulang" in r.content.decode()
+    r = client.post("/kantor/webhook/", {"action": "redeliver", "endpoint": str(endpoint.uuid)}, follow=True)
+    assert "19 pengiriman yang gagal dikirim ulang" in r.content.decode()
+    r = client.post("/kantor/webhook/", {"action": "redeliver", "endpoint": str(endpoint.uuid)}, follow=True)
+    assert "Tidak ada pengiriman gagal" in r.content.decode()
+    assert not WebhookDelivery.objects.filter(status="failed").exists()
+    client.force_login(people["fo"])
+    html = client.get("/kantor/webhook/").content.decode()
+    assert 'value="redeliver"' not in html
+    _fail(deliveries[:1])
+    r = client.post("/kantor/webhook/", {"action": "redeliver", "endpoint": str(endpoint.uuid)}, follow=True)
+    assert "Hanya admin instansi" in r.content.decode()
+    assert WebhookDelivery.objects.filter(status="failed").count() == 1

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from satupintu.core.errors import Conflict, Forbidden, InvalidInput
+from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from satupintu.core.models import AuditEntry
 from satupintu.notify import services
 from satupintu.notify.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -419,3 +419,89 @@ def test_pruning_deletes_a_backlog_in_batches_with_one_audit_entry(admin, agency
     assert len(deletes) == 3  # 3 + 3 + 1
     assert list(WebhookDelivery.objects.values_list("status", flat=True)) == [DeliveryStatus.PENDING]
     assert AuditEntry.objects.get(action="webhook.deliveries_pruned").changes["count"] == 7
+
+
+def _failed_deliveries(agency, receiver, settings, n: int) -> list[WebhookDelivery]:
+    """`n` deliveries that used up their tries against an agency system answering 500."""
+    settings.SATUPINTU_WEBHOOK_MAX_ATTEMPTS = 1
+    receiver["status"] = 500
+    for i in range(n):
+        emit(agency, payload={**PAYLOAD, "n": i})
+    for d in WebhookDelivery.objects.order_by("id"):
+        assert services.webhook_delivery_attempt(delivery_id=str(d.uuid)) == "failed"
+    return list(WebhookDelivery.objects.order_by("id"))
+
+
+def test_failed_deliveries_are_sent_again_once_the_system_is_back(admin, agency, receiver, settings,
+                                                                  django_capture_on_commit_callbacks):
+    endpoint, secret = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    failed = _failed_deliveries(agency, receiver, settings, 3)
+    first_bodies = [r["body"] for r in receiver["requests"]]
+    receiver["status"] = 200
+    emit(agency)
+    delivered = WebhookDelivery.objects.latest("id")
+    services.webhook_delivery_attempt(delivery_id=str(delivered.uuid))
+    deliveries_queued().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.webhook_deliveries_redeliver(actor=admin, endpoint=endpoint) == 3
+    assert sorted(a for q in deliveries_queued() for a in q.args_kwargs["args"]) == sorted(str(d.uuid) for d in failed)
+    for d in failed:
+        d.refresh_from_db()
+        assert (d.status, d.attempts, d.last_status_code) == ("pending", 0, 500) and d.next_attempt_at is not None
+    delivered.refresh_from_db()
+    assert delivered.status == "delivered" and delivered.attempts == 1  # not sent twice
+    entry = AuditEntry.objects.get(action="webhook.redeliver")
+    assert entry.object_id == str(endpoint.uuid) and entry.changes == {"count": 3} and entry.actor_id == admin.pk
+    for d in failed:
+        assert services.webhook_delivery_attempt(delivery_id=str(d.uuid)) == "delivered"
+    again = [r["body"] for r in receiver["requests"][-3:]]
+    assert again == first_bodies  # the same bodies, ids included: a receiver can tell one it has
+    assert all(verify_signature(secret, r["headers"]["X-SatuPintu-Signature"], r["body"]) for r in receiver["requests"][-3:])
+    assert services.webhook_deliveries_redeliver(actor=admin, endpoint=endpoint) == 0  # none failed: nothing logged
+    assert AuditEntry.objects.filter(action="webhook.redeliver").count() == 1
+
+
+def test_one_delivery_sent_again_and_the_refusals(admin, agency, other_agency, make_officer, mall_admin, receiver, settings):
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    first, second = _failed_deliveries(agency, receiver, settings, 2)
+    other, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"] + "/other")
+
+    def unchanged():
+        states = set(WebhookDelivery.objects.values_list("status", "attempts"))
+        return states == {("failed", 1)} and not AuditEntry.objects.filter(action="webhook.redeliver").exists()
+
+    for actor in (make_officer(agency, role="front_office"), make_officer(other_agency, role="agency_admin")):
+        with pytest.raises(Forbidden):
+            services.webhook_deliveries_redeliver(actor=actor, endpoint=endpoint, delivery=first)
+        with pytest.raises(Forbidden):
+            services.webhook_deliveries_redeliver(actor=actor, endpoint=endpoint)
+    with pytest.raises(NotFound) as exc:
+        services.webhook_deliveries_redeliver(actor=admin, endpoint=other, delivery=first)
+    assert exc.value.code == "delivery_not_found"
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
+    endpoint.refresh_from_db()
+    with pytest.raises(Conflict) as exc:
+        services.webhook_deliveries_redeliver(actor=admin, endpoint=endpoint)
+    assert exc.value.code == "webhook_inactive" and unchanged()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=True)
+    endpoint.refresh_from_db()
+
+    assert services.webhook_deliveries_redeliver(actor=mall_admin, endpoint=endpoint, delivery=second) == 1
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert (second.status, second.attempts, first.status) == ("pending", 0, "failed")
+    assert AuditEntry.objects.get(action="webhook.redeliver").changes == {"count": 1, "delivery": str(second.uuid)}
+    with pytest.raises(Conflict) as exc:  # pending now: only a failed one is sent again
+        services.webhook_deliveries_redeliver(actor=admin, endpoint=endpoint, delivery=second)
+    assert exc.value.code == "delivery_not_failed" and exc.value.message
+    assert AuditEntry.objects.filter(action="webhook.redeliver").count() == 1
+
+
+def test_redelivery_takes_the_oldest_failed_first_up_to_the_limit(admin, agency, receiver, settings, monkeypatch):
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    failed = _failed_deliveries(agency, receiver, settings, 3)
+    monkeypatch.setattr(services, "REDELIVER_LIMIT", 2)
+    assert services.webhook_deliveries_redeliver(actor=admin, endpoint=endpoint) == 2
+    assert [d.status for d in WebhookDelivery.objects.order_by("id")] == ["pending", "pending", "failed"]
+    assert services.webhook_deliveries_redeliver(actor=admin, endpoint=endpoint) == 1
+    assert {d.pk for d in failed} == set(WebhookDelivery.objects.filter(status="pending").values_list("pk", flat=True))
