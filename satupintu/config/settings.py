@@ -268,5 +268,9 @@ SATUPINTU_WEBHOOK_TIMEOUT = 5
 SATUPINTU_WEBHOOK_DELIVERY_KEEP_DAYS = int(os.environ.get("WEBHOOK_DELIVERY_KEEP_DAYS", "30"))
 if SATUPINTU_WEBHOOK_DELIVERY_KEEP_DAYS < 0:
     raise ImproperlyConfigured("WEBHOOK_DELIVERY_KEEP_DAYS must be 0 or more.")
+# Notifications (in-app, with their e-mail done) are deleted after this many days.
+SATUPINTU_NOTIFICATION_KEEP_DAYS = int(os.environ.get("NOTIFICATION_KEEP_DAYS", "180"))
+if SATUPINTU_NOTIFICATION_KEEP_DAYS < 0:
+    raise ImproperlyConfigured("NOTIFICATION_KEEP_DAYS must be 0 or more.")
 # Webhook URLs on loopback or private networks: allowed for local use, refused in production.
 SATUPINTU_WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)

@@ -83,6 +83,7 @@ def jobs() -> list[Job]:
         Job("vault_sweep", "satupintu.vault.tasks.vault_sweep", at=_clock(settings.SATUPINTU_VAULT_SWEEP_AT, "VAULT_SWEEP_AT")),
         Job("prune_task_results", "satupintu.core.tasks.prune_task_results", at=time(3, 0)),
         Job("webhook_prune", "satupintu.notify.tasks.prune_webhook_deliveries", at=time(3, 15)),
+        Job("notify_prune", "satupintu.notify.tasks.prune_notifications", at=time(3, 30)),
         Job("close_queue_day", "satupintu.queueing.tasks.close_queue_day",
             at=_clock(settings.SATUPINTU_QUEUE_DAY_CLOSE_AT, "QUEUE_DAY_CLOSE_AT"), dated=True),
     ]

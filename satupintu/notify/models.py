@@ -46,6 +46,7 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "-created_at", "-id"], name="notify_inbox"),
+            models.Index(fields=["created_at", "id"], name="notify_age"),  # notify_prune, oldest first
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notify_unread"),
             # emails not sent yet, by when they were due (or claimed), read by notify_requeue: the
             # status is a column, not a partial index's condition, so that the plan PostgreSQL may

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from satupintu.core import audit
 from satupintu.core.errors import Conflict, InvalidInput, NotFound
 from satupintu.core.permissions import require_authenticated, require_mall_admin, require_manage_agency
+from satupintu.core.retention import delete_in_batches
 
 from .events import clean_context, event_get, render
 from .models import UNFINISHED_EMAIL, DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 MAX_URL_LENGTH = 500
 MAX_ERROR_LENGTH = 500
+PRUNE_BATCH = 5_000  # rows deleted per transaction by the pruning services
 
 
 def _setting(name: str, default):
@@ -200,6 +202,26 @@ def notification_emails_requeue(*, actor, older_than: timedelta, limit: int = 10
                  changes={"count": len(ids), "stuck_sending": len(stuck), "failed": len(spent),
                           "older_than_seconds": int(older_than.total_seconds())})
     return len(ids)
+
+
+def notifications_prune(*, actor, older_than: timedelta, batch: int = PRUNE_BATCH) -> int:
+    """Delete the notifications created more than `older_than` ago, read or not, once their
+    e-mail is done with (sent, failed or none): messages about an application's steps, which the
+    application's own history keeps, would otherwise pile up without end (a busy front office
+    gathers tens of thousands a year). System or mall administrator only (cron: `manage.py
+    notify_prune`). Deleted oldest first, `batch` rows per transaction; then one audit entry
+    with the total, when anything was deleted. Returns how many were deleted."""
+    require_mall_admin(actor)
+    if older_than < timedelta(0):
+        raise InvalidInput(_("Umur notifikasi tidak boleh negatif."), code="invalid_age")
+    done = Notification.objects.filter(created_at__lt=timezone.now() - older_than).exclude(
+        email_status__in=UNFINISHED_EMAIL)
+    total = delete_in_batches(done, batch)
+    if total:
+        with transaction.atomic():
+            audit.record(actor=actor, action="notification.pruned", object_type="notify.notification",
+                         object_id="*", changes={"count": total, "older_than_days": older_than.days})
+    return total
 
 
 def notification_email_send(*, notification_id: str) -> str:
@@ -389,8 +411,6 @@ def webhook_deliveries_redeliver(*, actor, endpoint: WebhookEndpoint, delivery: 
     return len(rows)
 
 
-PRUNE_BATCH = 5_000
-
 
 def webhook_deliveries_prune(*, actor, older_than: timedelta, batch: int = PRUNE_BATCH) -> int:
     """Delete the finished deliveries (delivered or failed) created more than `older_than` ago:
@@ -398,22 +418,14 @@ def webhook_deliveries_prune(*, actor, older_than: timedelta, batch: int = PRUNE
     without end. Pending ones are never deleted. System or mall administrator only (cron:
     `manage.py webhook_prune`). Returns how many were deleted.
 
-    Deleted oldest first, `batch` rows per transaction, so a first run over a long backlog never
-    holds a write lock for long (SQLite has one for the whole database); then one audit entry
-    with the total, when anything was deleted."""
+    Deleted oldest first, `batch` rows per transaction (`core.retention.delete_in_batches`); then
+    one audit entry with the total, when anything was deleted."""
     require_mall_admin(actor)
     if older_than < timedelta(0):
         raise InvalidInput(_("Umur pengiriman webhook tidak boleh negatif."), code="invalid_age")
     finished = WebhookDelivery.objects.filter(status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED),
                                               created_at__lt=timezone.now() - older_than)
-    total = 0
-    while True:
-        with transaction.atomic():
-            ids = list(finished.order_by("created_at", "id").values_list("pk", flat=True)[:batch])
-            if ids:  # the status again: a delivery retried since the read is pending, and kept
-                total += finished.filter(pk__in=ids).delete()[0]
-        if len(ids) < batch:
-            break
+    total = delete_in_batches(finished, batch)  # a delivery sent again meanwhile is pending, and kept
     if total:
         with transaction.atomic():
             audit.record(actor=actor, action="webhook.deliveries_pruned", object_type="notify.webhookdelivery",

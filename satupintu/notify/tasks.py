@@ -65,3 +65,17 @@ def prune_webhook_deliveries(days: int | None = None) -> int:
 
     days = settings.SATUPINTU_WEBHOOK_DELIVERY_KEEP_DAYS if days is None else days
     return services.webhook_deliveries_prune(actor=SystemActor("webhook_prune"), older_than=timedelta(days=days))
+
+
+@task()
+def prune_notifications(days: int | None = None) -> int:
+    """Background version of `manage.py notify_prune` (queued daily by `run_schedule`):
+    notifications older than `days` (default NOTIFICATION_KEEP_DAYS) are deleted."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from satupintu.core.permissions import SystemActor
+
+    days = settings.SATUPINTU_NOTIFICATION_KEEP_DAYS if days is None else days
+    return services.notifications_prune(actor=SystemActor("notify_prune"), older_than=timedelta(days=days))

@@ -405,3 +405,57 @@ def test_requeue_is_for_the_mall_administrator(citizen, make_officer, agency):
     with pytest.raises(Forbidden):
         services.notification_emails_requeue(actor=officer, older_than=timedelta(minutes=15))
     assert not AuditEntry.objects.filter(action="notification.emails_requeued").exists()
+
+
+def _aged(recipient, days_old: int, email_status=EmailStatus.SENT, read: bool = False) -> Notification:
+    now = timezone.now()
+    return Notification.objects.create(
+        recipient=recipient, event="application.submitted", context={"tracking_number": "PK7Q2M9", "service_name": "PBG"},
+        created_at=now - timedelta(days=days_old), email_status=email_status, read_at=now if read else None)
+
+
+def test_old_notifications_are_pruned_once_their_email_is_done(citizen, mall_admin):
+    from satupintu.notify.tasks import prune_notifications
+
+    gone = [_aged(citizen, 181, read=True), _aged(citizen, 400), _aged(citizen, 200, EmailStatus.FAILED),
+            _aged(mall_admin, 190, EmailStatus.SKIPPED)]
+    kept = [_aged(citizen, 179), _aged(citizen, 300, EmailStatus.PENDING), _aged(citizen, 300, EmailStatus.SENDING),
+            _aged(mall_admin, 2, read=True)]
+    assert services.notifications_prune(actor=mall_admin, older_than=timedelta(days=180)) == 4
+    assert set(Notification.objects.values_list("pk", flat=True)) == {n.pk for n in kept}
+    assert AuditEntry.objects.get(action="notification.pruned").changes == {"count": 4, "older_than_days": 180}
+    assert services.notifications_prune(actor=mall_admin, older_than=timedelta(days=180)) == 0
+    assert AuditEntry.objects.filter(action="notification.pruned").count() == 1  # nothing deleted, nothing logged
+    assert not Notification.objects.filter(pk__in=[n.pk for n in gone]).exists()
+
+    assert prune_notifications.call() == 0  # the task as run_schedule queues it: NOTIFICATION_KEEP_DAYS (180)
+    assert prune_notifications.call(days=100) == 1  # the 179-day-old one; the unsent e-mails stay
+    out = io.StringIO()
+    call_command("notify_prune", "--days", "1", stdout=out)  # the command: the 2-day-old one
+    assert out.getvalue().startswith("1 notifikasi lama dihapus")
+    assert sorted(Notification.objects.values_list("email_status", flat=True)) == [EmailStatus.PENDING, EmailStatus.SENDING]
+
+
+def test_pruning_notifications_is_for_the_system_and_mall_admin_with_a_sane_age(citizen, agency, make_officer):
+    _aged(citizen, 400)
+    for actor in (citizen, make_officer(agency, role="agency_admin")):
+        with pytest.raises(Exception) as exc:
+            services.notifications_prune(actor=actor, older_than=timedelta(days=180))
+        assert exc.value.status == 403
+    with pytest.raises(InvalidInput) as exc:
+        services.notifications_prune(actor=SystemActor("tests"), older_than=timedelta(days=-1))
+    assert exc.value.code == "invalid_age"
+    with pytest.raises(CommandError, match="negatif"):
+        call_command("notify_prune", "--days", "-1")
+    assert Notification.objects.count() == 1 and not AuditEntry.objects.filter(action="notification.pruned").exists()
+
+
+def test_pruning_notifications_deletes_a_backlog_in_batches(citizen, mall_admin):
+    for i in range(7):
+        _aged(citizen, 200 + i)
+    _aged(citizen, 250, EmailStatus.PENDING)
+    with CaptureQueriesContext(connection) as queries:
+        assert services.notifications_prune(actor=mall_admin, older_than=timedelta(days=180), batch=3) == 7
+    assert sum(q["sql"].startswith("DELETE") for q in queries.captured_queries) == 3  # 3 + 3 + 1
+    assert list(Notification.objects.values_list("email_status", flat=True)) == [EmailStatus.PENDING]
+    assert AuditEntry.objects.get(action="notification.pruned").changes["count"] == 7
