@@ -130,7 +130,11 @@ def deadline(site, due_on: date | None, *, paused: bool = False, done: bool = Fa
         return Deadline(due_on, None, False, False, paused)
     today = today or clock.today(site)
     left = sla.remaining(calendar(site, memo), today, due_on)
-    return Deadline(due_on, left, left < 0, 0 <= left <= settings.SATUPINTU_SLA_DUE_SOON_DAYS, paused)
+    # late from the day after the deadline, working or not (the inbox's filter, the escalation
+    # and fiktif positif say so too); `days_left` counts working days, so it is 0 on the weekend
+    # after a Friday deadline
+    overdue = today > due_on
+    return Deadline(due_on, left, overdue, not overdue and left <= settings.SATUPINTU_SLA_DUE_SOON_DAYS, paused)
 
 
 def application_deadline(app: Application, today: date | None = None, memo: dict | None = None) -> Deadline:

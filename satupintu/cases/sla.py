@@ -11,11 +11,13 @@ MAX_SPAN = 3650
 
 
 def paused_days(pauses: Iterable[tuple[date, date | None]], until: date) -> set[date]:
-    """Days in (started, ended] of each pause; an open pause runs to `until`."""
+    """Days in [started, ended) of each pause: the day the file went back to the applicant does
+    not count, the day it came back does (so a stage returned on its last day is due again on the
+    day it resumes, not already late). An open pause runs through `until`."""
     days: set[date] = set()
     for started, ended in pauses:
-        end = ended or until
-        d = started + timedelta(days=1)
+        end = ended - timedelta(days=1) if ended is not None else until
+        d = started
         while d <= end:
             days.add(d)
             d += timedelta(days=1)

@@ -294,3 +294,38 @@ def test_a_drawn_tracking_number_that_is_taken_is_drawn_again(path, submitted, c
     assert app.status == Status.SUBMITTED and StageTask.objects.filter(application=app).count() == 9
     entry = AuditEntry.objects.filter(action="application.submitted", object_id=str(app.uuid)).get()
     assert entry.changes["tracking_number"] == app.tracking_number
+
+
+def test_late_from_the_day_after_the_deadline_even_on_a_weekend(submitted):
+    from satupintu.cases import selectors
+
+    site, friday = submitted.agency.site, date(2026, 12, 4)
+    on_the_day = selectors.deadline(site, friday, today=friday)
+    assert (on_the_day.overdue, on_the_day.due_soon, on_the_day.days_left) == (False, True, 0)
+    saturday = selectors.deadline(site, friday, today=date(2026, 12, 5))  # no working day has passed yet
+    assert (saturday.overdue, saturday.due_soon, saturday.days_late) == (True, False, 0)
+    monday = selectors.deadline(site, friday, today=date(2026, 12, 7))
+    assert (monday.overdue, monday.days_late) == (True, 1)
+
+
+def test_a_stage_returned_on_its_last_day_is_due_again_the_day_it_resumes(submitted, officers, citizen, monkeypatch):
+    from datetime import timedelta
+
+    from satupintu.cases import selectors
+    from satupintu.catalog.selectors import site_calendar
+
+    app = pass_stage(officers, submitted, "kelengkapan")
+    task = active(app, "entri")[0]
+    last_day = task.due_on
+    monkeypatch.setattr(clock, "today", lambda site: last_day)
+    app = services.task_return(actor=officers["dpmptsp:verifier"], task=task, reason="Foto KTP buram")
+    cal = site_calendar(app.agency.site)
+    resumed = last_day + timedelta(days=3)
+    while not cal.is_working_day(resumed):
+        resumed += timedelta(days=1)
+    monkeypatch.setattr(clock, "today", lambda site: resumed)
+    app = services.application_resubmit(actor=citizen, application=app)
+    task = active(app, "entri")[0]
+    # the day it went back to the applicant was its last one: that day comes back on resuming
+    assert task.due_on == resumed
+    assert not selectors.deadline(app.agency.site, task.due_on, today=resumed).overdue
