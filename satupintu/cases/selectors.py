@@ -9,7 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from satupintu.catalog.models import Requirement
 from satupintu.catalog.selectors import site_calendar, site_current
@@ -23,7 +23,7 @@ from satupintu.identity.models import Role
 from . import clock, sla
 from .models import OPEN_STATUSES, Application, ApplicationDocument, StageTask, Status, TaskStatus
 
-NOT_FOUND = _l("Permohonan tidak ditemukan.")
+NOT_FOUND = gettext_lazy("Permohonan tidak ditemukan.")
 
 
 def _base():
@@ -214,19 +214,19 @@ class InboxRow:
 # ---------------------------------------------------------------------------- history and tracking
 
 ACTION_LABELS = {
-    "application.created": _l("Draf dibuat"),
-    "application.updated": _l("Data permohonan diubah"),
-    "application.document_attached": _l("Dokumen dilampirkan"),
-    "application.document_detached": _l("Lampiran dilepas"),
-    "application.submitted": _l("Permohonan diajukan"),
-    "application.task_claimed": _l("Petugas mengambil tahap"),
-    "application.task_unclaimed": _l("Petugas melepas tahap"),
-    "application.stage_approved": _l("Tahap disetujui"),
-    "application.returned": _l("Dikembalikan untuk perbaikan"),
-    "application.resubmitted": _l("Diajukan ulang setelah perbaikan"),
-    "application.approved": _l("Permohonan disetujui"),
-    "application.rejected": _l("Permohonan ditolak"),
-    "application.escalated": _l("Tahap melewati tenggat: dilaporkan ke pimpinan"),
+    "application.created": gettext_lazy("Draf dibuat"),
+    "application.updated": gettext_lazy("Data permohonan diubah"),
+    "application.document_attached": gettext_lazy("Dokumen dilampirkan"),
+    "application.document_detached": gettext_lazy("Lampiran dilepas"),
+    "application.submitted": gettext_lazy("Permohonan diajukan"),
+    "application.task_claimed": gettext_lazy("Petugas mengambil tahap"),
+    "application.task_unclaimed": gettext_lazy("Petugas melepas tahap"),
+    "application.stage_approved": gettext_lazy("Tahap disetujui"),
+    "application.returned": gettext_lazy("Dikembalikan untuk perbaikan"),
+    "application.resubmitted": gettext_lazy("Diajukan ulang setelah perbaikan"),
+    "application.approved": gettext_lazy("Permohonan disetujui"),
+    "application.rejected": gettext_lazy("Permohonan ditolak"),
+    "application.escalated": gettext_lazy("Tahap melewati tenggat: dilaporkan ke pimpinan"),
 }
 
 

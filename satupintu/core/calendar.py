@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
+from django.utils.translation import gettext as _
 
 from .errors import InvalidInput
 
@@ -42,7 +43,8 @@ def national_days(year: int) -> dict[date, NonWorkingDay]:
 def _check_year(year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise InvalidInput(
-            f"Tahun {year} di luar jangkauan kalender ({MIN_YEAR}–{MAX_YEAR}).", code="year_out_of_range"
+            _("Tahun %(year)s di luar jangkauan kalender (%(min)s–%(max)s).") % {"year": year, "min": MIN_YEAR, "max": MAX_YEAR},
+            code="year_out_of_range"
         )
 
 
@@ -71,7 +73,7 @@ class WorkingCalendar:
         `days = 0` means "the same day": `start` itself, or the next working day if `start` is not one.
         """
         if not 0 <= days <= MAX_DAYS:
-            raise InvalidInput(f"Jumlah hari kerja harus 0–{MAX_DAYS}.", code="days_out_of_range")
+            raise InvalidInput(_("Jumlah hari kerja harus 0–%(max)s.") % {"max": MAX_DAYS}, code="days_out_of_range")
         _check_year(start.year)
         skipped: list[NonWorkingDay] = []
         current, counted = start, 0
