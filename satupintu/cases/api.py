@@ -12,6 +12,7 @@ from ninja.responses import Status as HttpStatus
 from satupintu.catalog.selectors import document_type_get, service_for_filing
 from satupintu.config.api import actor_of
 from satupintu.core.errors import InvalidInput, NotFound
+from satupintu.core.clock import site_today
 from satupintu.core.http import client_ip
 from satupintu.vault.api import DocumentOut, document_out
 from satupintu.vault.models import Document
@@ -395,13 +396,18 @@ def inbox(request, due: str = "", claimed: str = "", service: str = "", q: str =
 
 def tracking_out(app) -> dict:
     dl = selectors.application_deadline(app)
+    site = app.agency.site
+
+    def day(moment):  # the date at the mall, as deadlines are (not the server's UTC date)
+        return site_today(site, moment) if moment else None
+
     return {
         "tracking_number": app.tracking_number, "service_name": app.version.name, "agency": app.agency.short_name,
         "status": app.status, "status_label": str(app.get_status_display()),
-        "submitted_on": app.submitted_at.date() if app.submitted_at else None, "due_on": app.due_on,
+        "submitted_on": day(app.submitted_at), "due_on": app.due_on,
         "paused": dl.paused, "overdue": dl.overdue, "deemed_approved": selectors.deemed_approved(app),
         "stages": [{"name": t.name, "agency": t.agency.short_name, "status": t.status, "activated_on": t.activated_on,
-                    "due_on": t.due_on, "finished_on": t.decided_at.date() if t.decided_at else None}
+                    "due_on": t.due_on, "finished_on": day(t.decided_at)}
                    for t in app.tasks.all()],
     }
 

@@ -191,6 +191,15 @@ class TestTracking:
         text = r.content.decode()
         assert "Siti" not in text and "1471025208950003" not in text and "siti@" not in text
 
+    def test_dates_are_the_mall_s_dates(self, client, submitted):
+        from datetime import datetime, timezone as tz
+
+        # 18:00 UTC is 01:00 the next day in Pekanbaru (WIB)
+        type(submitted).objects.filter(pk=submitted.pk).update(submitted_at=datetime(2026, 11, 29, 18, 0, tzinfo=tz.utc))
+        submitted.tasks.update(decided_at=datetime(2026, 11, 30, 17, 30, tzinfo=tz.utc))
+        body = client.get("/api/v1/track", {"number": submitted.tracking_number, "birth_date": "1995-08-12"}).json()
+        assert body["submitted_on"] == "2026-11-30" and body["stages"][0]["finished_on"] == "2026-12-01"
+
     def test_last_four_nik_digits_work_too(self, client, submitted):
         assert client.get("/api/v1/track", {"number": submitted.tracking_number, "nik_last4": "0003"}).status_code == 200
 
