@@ -31,8 +31,9 @@ from .models import (
 )
 
 MAX_TEXT = 2000
-NIB_RE = re.compile(r"^\d{13}$")
-NPWP_RE = re.compile(r"^\d{15,16}$")
+NIB_RE = re.compile(r"^[0-9]{13}$")
+NPWP_RE = re.compile(r"^[0-9]{15,16}$")
+SEPARATORS = re.compile(r"[\s.\-/]")  # as NIB and NPWP are written (01.234.567.8-901.000): the rest must be 0-9
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -94,11 +95,11 @@ def _clean_fields(data: dict) -> dict:
         if field in data:
             out[field] = _clean_text(data[field], field, errors, n)
     if "nib" in data:
-        out["nib"] = re.sub(r"\D", "", data["nib"] or "")
+        out["nib"] = SEPARATORS.sub("", data["nib"] or "")
         if out["nib"] and not NIB_RE.match(out["nib"]):
             errors["nib"] = _("NIB terdiri dari 13 angka.")
     if "npwp" in data:
-        out["npwp"] = re.sub(r"\D", "", data["npwp"] or "")
+        out["npwp"] = SEPARATORS.sub("", data["npwp"] or "")
         if out["npwp"] and not NPWP_RE.match(out["npwp"]):
             errors["npwp"] = _("NPWP terdiri dari 15 atau 16 angka.")
     if errors:
@@ -205,11 +206,13 @@ def _new_application(actor, service, applicant, ticket, fields: dict, idempotenc
 @transaction.atomic
 def application_update(*, actor, application: Application, revision: int | None = None, **fields) -> Application:
     app = _lock_editable(actor, application, revision)
-    cleaned = _clean_fields(fields)
-    for k, v in cleaned.items():
+    changed = {k: v for k, v in _clean_fields(fields).items() if getattr(app, k) != v}
+    if not changed:  # nothing new: no revision, no audit entry
+        return app
+    for k, v in changed.items():
         setattr(app, k, v)
-    _touch(app, *cleaned)
-    audit.record(actor=actor, action="application.updated", obj=app, changes={"fields": sorted(cleaned)})
+    _touch(app, *changed)
+    audit.record(actor=actor, action="application.updated", obj=app, changes={"fields": sorted(changed)})
     return app
 
 

@@ -329,3 +329,28 @@ def test_a_stage_returned_on_its_last_day_is_due_again_the_day_it_resumes(submit
     # the day it went back to the applicant was its last one: that day comes back on resuming
     assert task.due_on == resumed
     assert not selectors.deadline(app.agency.site, task.due_on, today=resumed).overdue
+
+
+@pytest.mark.parametrize("field,value", [
+    ("nib", "１２３４５６７８９０１２３"),  # fullwidth digits: 13 "digits" to \d, not to a registry
+    ("nib", "٩١٢٠٠٠١٢٣٤٥٦٧"),  # Arabic-Indic digits
+    ("npwp", "xxxxxxxxxxxxxxxxxxxx"),  # letters were dropped and an empty NPWP stored
+    ("npwp", "01.234.567.8-901.000x"),
+])
+def test_nib_and_npwp_take_ascii_digits_and_separators_only(citizen, pbg, field, value):
+    app = services.application_create(actor=citizen, service=pbg, applicant_type="badan_usaha")
+    with pytest.raises(InvalidInput) as exc:
+        services.application_update(actor=citizen, application=app, **{field: value})
+    assert set(exc.value.details) == {field}
+    app.refresh_from_db()
+    assert getattr(app, field) == "" and app.revision == 0
+
+
+def test_separators_are_dropped_and_an_update_that_changes_nothing_is_no_change(citizen, pbg):
+    app = services.application_create(actor=citizen, service=pbg, applicant_type="badan_usaha")
+    app = services.application_update(actor=citizen, application=app, npwp="01.234.567.8-901.000", nib="9120 0012 3456 7")
+    assert (app.npwp, app.nib, app.revision) == ("012345678901000", "9120001234567", 1)
+    for same in ({}, {"npwp": "012345678901000"}, {"applicant_type": "badan_usaha"}):
+        services.application_update(actor=citizen, application=app, **same)
+    app.refresh_from_db()
+    assert app.revision == 1 and AuditEntry.objects.filter(action="application.updated").count() == 1
