@@ -118,3 +118,20 @@ def test_nul_in_a_multipart_text_field_is_a_400(client, api, citizen):
     r = client.post("/api/v1/documents", {"document_type": "ktp-el\x00", "file": SimpleUploadedFile("a.pdf", PDF)},
                         HTTP_AUTHORIZATION=f"Bearer {api.token(citizen)}")
     assert r.status_code == 400 and r.json()["code"] == "invalid_input" and Document.objects.count() == 0
+
+
+def test_half_a_utf16_pair_in_json_is_a_400_and_a_whole_pair_is_text(client, api, citizen, pbg):
+    """'\\ud800' alone is valid JSON but no UTF-8 text: the database refused it with a 500."""
+    from satupintu.cases.models import Application
+
+    token = api.token(citizen)
+    for body in (b'{"service": "dpmptsp/pbg", "notes": "\\ud800"}', b'{"service": "dpmptsp/pbg", "notes": "x\\uDFFFy"}',
+                 b'{"service": "dpmptsp/pbg", "notes": "ok", "\\udbff": 1}'):
+        r = client.post("/api/v1/applications", body, content_type="application/json",
+                            HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert r.status_code == 400 and r.json()["code"] == "invalid_input" and r.json()["message"], body
+    assert not Application.objects.exists()
+    r = client.post("/api/v1/applications", b'{"service": "dpmptsp/pbg", "notes": "\\ud83d\\ude00 \\\\ud800"}',
+                        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 201, r.content  # an emoji as a pair, and an escaped backslash before "ud800"
+    assert Application.objects.get().notes == "\U0001F600 \\ud800"
