@@ -83,7 +83,34 @@ def on_auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if exc.status_code == 400 and str(exc) == "Cannot parse request body":  # ninja's own words for bad JSON
+        return api.create_response(request, error_body("invalid_json", _("Isi permintaan bukan JSON yang sah.")),
+                                   status=400)
     return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
+
+
+# Django's own error pages, for what fails before the API's router answers (a path under /api/
+# that no route takes, a multipart body Django's parser refuses, a crash): JSON under /api/,
+# the site's pages elsewhere. Wired as handler400 … handler500 in the URLconf.
+def django_error_handler(status: int):
+    from django.utils.translation import gettext_lazy
+    from django.views import defaults
+
+    default, code, message = {
+        400: (defaults.bad_request, "bad_request", gettext_lazy("Permintaan tidak dapat dibaca.")),
+        403: (defaults.permission_denied, "forbidden", gettext_lazy("Akses ditolak.")),
+        404: (defaults.page_not_found, "not_found", gettext_lazy("Tidak ditemukan.")),
+        500: (defaults.server_error, "server_error", gettext_lazy("Terjadi kesalahan di server; coba lagi nanti.")),
+    }[status]
+
+    def handler(request, exception=None):
+        if request.path.startswith("/api/"):
+            from django.http import JsonResponse
+
+            return JsonResponse(error_body(code, str(message)), status=status)
+        return default(request) if status == 500 else default(request, exception)
+
+    return handler
 
 
 from satupintu.cases.api import router as cases_router  # noqa: E402

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from .api import api
+from .api import api, django_error_handler
 
 admin.site.site_header = "SatuPintu — Administrasi"
 admin.site.site_title = "SatuPintu"
@@ -17,3 +17,8 @@ urlpatterns = [
     path("", include("satupintu.notify.urls")),
     path("", include("satupintu.catalog.urls")),
 ]
+
+handler400 = django_error_handler(400)
+handler403 = django_error_handler(403)
+handler404 = django_error_handler(404)
+handler500 = django_error_handler(500)

@@ -135,3 +135,20 @@ def test_half_a_utf16_pair_in_json_is_a_400_and_a_whole_pair_is_text(client, api
                         content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert r.status_code == 201, r.content  # an emoji as a pair, and an escaped backslash before "ud800"
     assert Application.objects.get().notes == "\U0001F600 \\ud800"
+
+
+def test_errors_before_the_api_router_are_json_too(client, api, citizen):
+    """A path no route takes, a multipart body Django's parser refuses and a body that is not
+    JSON all answer {code, message, details} under /api/; pages keep their HTML error pages."""
+    for path in ("/api/v1/nope", "/api/v2/applications"):
+        r = client.get(path)
+        assert r.status_code == 404 and r.json() == {"code": "not_found", "message": "Tidak ditemukan.", "details": None}
+    header = 'Content-Disposition: form-data; name="file"; filename="' + "a" * 1100 + '.pdf"'
+    body = f"--B\r\n{header}\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--B--\r\n".encode()
+    r = client.post("/api/v1/documents", body, content_type="multipart/form-data; boundary=B",
+                    HTTP_AUTHORIZATION=f"Bearer {api.token(citizen)}")
+    assert r.status_code == 400 and r.json()["code"] == "bad_request" and r.json()["message"]
+    r = client.post("/api/v1/auth/login", b"{not json", content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] == "invalid_json" and "JSON" in r.json()["message"]
+    r = client.get("/halaman-yang-tidak-ada/")
+    assert r.status_code == 404 and r["Content-Type"].startswith("text/html")
