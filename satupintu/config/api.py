@@ -11,7 +11,43 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from satupintu.core.errors import DomainError, Forbidden, RateLimited
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Error", "type": "object", "required": ["code", "message", "details"],
+    "properties": {
+        "code": {"type": "string", "description": "stable, for programs (e.g. `invalid_input`, `claimed_by_other`)"},
+        "message": {"type": "string", "description": "for people, in the request's language"},
+        "details": {"description": "per field or item, when there is something to say", "nullable": True},
+    },
+}
+ERROR_RESPONSES = {  # what every operation may answer, besides its own success
+    400: "Masukan tidak valid (bad input; nothing was changed)",
+    401: "Belum masuk, untuk operasi yang memerlukannya (not signed in, where it is needed)",
+    403: "Tidak berwenang (not allowed)",
+    404: "Tidak ditemukan, atau bukan milik Anda (not found, or not yours to see)",
+    409: "Konflik: revisi usang, keadaan tidak mengizinkan (conflict; nothing was changed)",
+    422: "Permintaan tidak sesuai skema (the request does not fit the schema)",
+    429: "Terlalu banyak permintaan; lihat Retry-After (rate limited)",
+}
+
+
+class SatuPintuAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document also declares the error answers: every refusal of every
+    operation is the same JSON `Error` (`on_domain_error` and the handlers below)."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in ERROR_RESPONSES.items():
+                    if code not in responses and str(code) not in responses:
+                        responses[code] = {"description": description, "content": error}
+        return schema
+
+
+api = SatuPintuAPI(
     title="SatuPintu API",
     version="1",
     description=(

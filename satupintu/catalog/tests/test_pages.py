@@ -125,6 +125,12 @@ class TestApiLists:
         for p in ("/api/v1/services", "/api/v1/search", "/api/v1/calendar/working-days/add", "/api/v1/auth/register",
                   "/api/v1/services/{uuid}/eligibility"):
             assert p in paths
+        error = {"$ref": "#/components/schemas/Error"}
+        assert r.json()["components"]["schemas"]["Error"]["required"] == ["code", "message", "details"]
+        for operations in paths.values():  # every refusal has the one shape, and says so
+            for operation in operations.values():
+                for code in ("400", "401", "403", "404", "409", "422", "429"):
+                    assert operation["responses"][code]["content"]["application/json"]["schema"] == error
 
 
 def test_indonesian_first_even_for_an_english_browser(client, agency):
