@@ -41,10 +41,11 @@ def _webhook(app, event: str, tasks=None) -> None:
     if tasks is None:
         tasks = list(StageTask.objects.filter(application=app).select_related("agency"))
     tasks = sorted(tasks, key=lambda t: (t.position, t.agency_id))
+    # the payload's fields are documented in docs/notifications.md ("Webhooks"): keep them in step
     webhook_emit(agency_ids={t.agency_id for t in tasks} | {app.agency_id}, event=event, payload={
         "application": str(app.uuid), "tracking_number": app.tracking_number, "service": app.service.slug,
         "status": app.status, "due_on": app.due_on.isoformat() if app.due_on else None,
-        "stages": [{"stage_key": t.stage_key, "status": t.status, "agency__slug": t.agency.slug} for t in tasks],
+        "stages": [{"stage_key": t.stage_key, "status": t.status, "agency": t.agency.slug} for t in tasks],
     })
 
 

@@ -45,7 +45,10 @@ def test_webhooks_go_to_every_agency_on_the_file(agency, pbg, officers, citizen,
     app = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={pbg.current_version.requirements.get().id: ktp}).application
     delivery = WebhookDelivery.objects.get()
     assert delivery.event == "application.submitted" and delivery.payload["tracking_number"] == app.tracking_number
-    assert {"stage_key": "tim-teknis", "status": "waiting", "agency__slug": "pupr"} in delivery.payload["stages"]
+    assert {"stage_key": "tim-teknis", "status": "waiting", "agency": "pupr"} in delivery.payload["stages"]
+    # the fields docs/notifications.md lists, and no ORM-style names
+    assert set(delivery.payload) == {"application", "tracking_number", "service", "status", "due_on", "stages"}
+    assert all(set(stage) == {"stage_key", "status", "agency"} for stage in delivery.payload["stages"])
 
 
 def test_a_failing_email_queue_does_not_roll_back_the_decision(submitted, officers, monkeypatch,
