@@ -10,10 +10,19 @@ from satupintu.identity.models import Role, User
 from .models import StageTask
 
 
-def _context(app, **extra) -> dict:
-    ctx = {"tracking_number": app.tracking_number, "service_name": app.version.name,
-           "due_on": app.due_on.isoformat() if app.due_on else ""}
-    ctx.update({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in extra.items()})
+def _context(app, *, final: bool = False, **extra) -> dict:
+    """The notification's context: the application's due date only while there is one (none
+    before the SLA clock starts, nor while the file is back with the applicant) and never for a
+    final decision (a citizen would read it as the permit's expiry). `extra` may name its own
+    `due_on` (a stage's); an empty extra value is left out."""
+    ctx = {"tracking_number": app.tracking_number, "service_name": app.version.name}
+    if app.due_on and not final:
+        ctx["due_on"] = app.due_on.isoformat()
+    for key, value in extra.items():
+        if value is None or value == "":
+            ctx.pop(key, None)
+        else:
+            ctx[key] = value.isoformat() if hasattr(value, "isoformat") else value
     return ctx
 
 
@@ -49,10 +58,10 @@ def _webhook(app, event: str, tasks=None) -> None:
     })
 
 
-def _message(recipients, event: str, app, link: str, **extra):
+def _message(recipients, event: str, app, link: str, *, final: bool = False, **extra):
     from satupintu.notify.services import Message
 
-    return Message(recipients=recipients, event=event, context=_context(app, **extra), link=link, obj=app)
+    return Message(recipients=recipients, event=event, context=_context(app, final=final, **extra), link=link, obj=app)
 
 
 def _tell(actor, *messages) -> None:
@@ -95,12 +104,13 @@ def returned(app, *, actor, task, tasks=None) -> None:
 
 
 def approved(app, *, actor, tasks=None) -> None:
-    _tell(actor, _message([app.applicant], "application.approved", app, _citizen_link(app)))
+    _tell(actor, _message([app.applicant], "application.approved", app, _citizen_link(app), final=True))
     _webhook(app, "application.approved", tasks)
 
 
 def rejected(app, *, actor, tasks=None) -> None:
-    _tell(actor, _message([app.applicant], "application.rejected", app, _citizen_link(app), reason=app.reject_reason))
+    _tell(actor, _message([app.applicant], "application.rejected", app, _citizen_link(app), final=True,
+                          reason=app.reject_reason))
     _webhook(app, "application.rejected", tasks)
 
 

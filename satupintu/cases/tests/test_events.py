@@ -103,3 +103,43 @@ def test_a_passed_stage_tells_applicant_and_next_officers_in_one_insert(submitte
     assert [n.recipient_id for n in new] == [citizen.pk, officers["dpmptsp:verifier"].pk]
     [queued] = DBTaskResult.objects.all()
     assert queued.args_kwargs["args"] == [[str(n.uuid) for n in new]]
+
+
+def _latest(user):
+    return Notification.objects.filter(recipient=user).latest("id")
+
+
+def _body(note, language="id") -> str:
+    from django.utils import translation
+
+    from satupintu.notify.events import render
+
+    with translation.override(language):
+        return render(note.event, note.context)[1]
+
+
+def test_the_applicant_reads_a_due_date_only_while_there_is_one_and_never_on_the_decision(submitted, officers, citizen):
+    filed = _latest(citizen)  # the SLA clock has not started: no due date, and no empty line
+    assert "due_on" not in filed.context and "Batas waktu" not in _body(filed)
+    pass_stage(officers, submitted, "kelengkapan")
+    submitted.refresh_from_db()
+    passed = _latest(citizen)  # the clock runs: the application's due date
+    assert passed.context["due_on"] == submitted.due_on.isoformat() and "Batas waktu: " in _body(passed)
+    task = active(submitted, "entri")[0]
+    services.task_return(actor=officers["dpmptsp:verifier"], task=task, reason="Scan KTP terpotong")
+    returned = _latest(citizen)  # paused: none
+    assert "due_on" not in returned.context and "Batas waktu" not in _body(returned)
+    assert "Deadline" not in _body(returned, "en")
+    services.application_resubmit(actor=citizen, application=submitted)
+    services.task_reject(actor=officers["dpmptsp:verifier"], task=task, reason="Pasal 10 Perda 1/2024")
+    rejected = _latest(citizen)
+    assert rejected.event == "application.rejected" and "due_on" not in rejected.context
+    assert "Batas waktu" not in _body(rejected)
+
+
+def test_an_approval_does_not_show_the_applications_due_date(submitted, officers, citizen):
+    for key in ("kelengkapan", "entri", "kajian", "tinjau", "tim-teknis", "ttd", "serah"):
+        pass_stage(officers, submitted, key)
+    approved = _latest(citizen)
+    assert approved.event == "application.approved" and "due_on" not in approved.context
+    assert "Batas waktu" not in _body(approved) and "Deadline" not in _body(approved, "en")
