@@ -5,6 +5,7 @@ after commit in background tasks, so a failed send never undoes a decision."""
 
 from django.urls import reverse
 
+from satupintu.catalog.models import Agency
 from satupintu.identity.models import Role, User
 
 from .models import StageTask
@@ -34,6 +35,17 @@ def _officer_link(app) -> str:
     return reverse("cases:office_detail", args=[app.uuid])
 
 
+def _with_agencies(tasks) -> list:
+    """`tasks`, each with its agency at hand: the ones read without it get theirs in one query."""
+    missing = {t.agency_id for t in tasks if not StageTask.agency.is_cached(t)}
+    if missing:
+        agencies = Agency.objects.in_bulk(missing)
+        for t in tasks:
+            if not StageTask.agency.is_cached(t):
+                t.agency = agencies[t.agency_id]
+    return tasks
+
+
 def _officers_for(tasks) -> list[User]:
     wanted = {(t.agency_id, t.role) for t in tasks}
     if not wanted:
@@ -49,7 +61,7 @@ def _webhook(app, event: str, tasks=None) -> None:
 
     if tasks is None:
         tasks = list(StageTask.objects.filter(application=app).select_related("agency"))
-    tasks = sorted(tasks, key=lambda t: (t.position, t.agency_id))
+    tasks = sorted(_with_agencies(tasks), key=lambda t: (t.position, t.agency_id))
     # the payload's fields are documented in docs/notifications.md ("Webhooks"): keep them in step
     webhook_emit(agency_ids={t.agency_id for t in tasks} | {app.agency_id}, event=event, payload={
         "application": str(app.uuid), "tracking_number": app.tracking_number, "service": app.service.slug,
@@ -71,29 +83,42 @@ def _tell(actor, *messages) -> None:
     notify_batch(actor=actor, messages=messages)
 
 
-def _assigned(app, started) -> list:
-    """The officers' message when stages start (none when none does)."""
+def _assigned(app, started, tasks=None) -> list:
+    """The officers' messages when stages start (none when none does): one per started stage
+    task, to the officers of its agency and role, naming that stage, its agency and its own
+    deadline (a technical team of three agencies: three messages). The officers of every
+    started task are read in one query; the caller writes all the messages with one INSERT.
+    `tasks`: all the application's tasks, `started` among them (their agencies, when not read
+    with them, are then read once for the webhook too)."""
     if not started:
         return []
-    return [_message(_officers_for(started), "application.stage_assigned", app, _officer_link(app),
-                     applicant_name=app.applicant.full_name, stage_name=started[0].name,
-                     agency_name=started[0].agency.short_name)]
+    _with_agencies(tasks if tasks is not None else started)
+    officers: dict[tuple[int, str], list[User]] = {}
+    for user in _officers_for(started):
+        officers.setdefault((user.agency_id, user.role), []).append(user)
+    link, applicant_name = _officer_link(app), app.applicant.full_name
+    return [_message(officers.get((t.agency_id, t.role), []), "application.stage_assigned", app, link,
+                     applicant_name=applicant_name, stage_name=t.name, agency_name=t.agency.short_name,
+                     due_on=t.due_on)
+            for t in _with_agencies(started)]  # (already at hand when `tasks` held them)
 
 
 def submitted(app, *, actor, started, tasks=None) -> None:
-    _tell(actor, _message([app.applicant], "application.submitted", app, _citizen_link(app)), *_assigned(app, started))
+    _tell(actor, _message([app.applicant], "application.submitted", app, _citizen_link(app)),
+          *_assigned(app, started, tasks))
     _webhook(app, "application.submitted", tasks)
 
 
 def resubmitted(app, *, actor, started, tasks=None) -> None:
-    _tell(actor, _message([app.applicant], "application.resubmitted", app, _citizen_link(app)), *_assigned(app, started))
+    _tell(actor, _message([app.applicant], "application.resubmitted", app, _citizen_link(app)),
+          *_assigned(app, started, tasks))
     _webhook(app, "application.resubmitted", tasks)
 
 
 def stage_passed(app, *, actor, task, started, tasks=None) -> None:
     _tell(actor, _message([app.applicant], "application.stage_passed", app, _citizen_link(app),
                           stage_name=task.name, agency_name=task.agency.short_name),
-          *_assigned(app, started))
+          *_assigned(app, started, tasks))
     _webhook(app, "application.stage_passed", tasks)
 
 

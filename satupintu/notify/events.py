@@ -25,6 +25,7 @@ MAX_VALUE_LENGTH = 1000
 OPTIONAL_LINES = (
     ("applicant_name", gettext_lazy("Pemohon: %(applicant_name)s.")),
     ("stage_name", gettext_lazy("Tahap: %(stage_name)s.")),
+    ("agency_name", gettext_lazy("Instansi: %(agency_name)s.")),
     ("due_on", gettext_lazy("Batas waktu: %(due_on)s.")),
 )
 ALL_OPTIONAL = tuple(key for key, _line in OPTIONAL_LINES)
@@ -73,14 +74,14 @@ EVENTS: dict[str, Event] = {
         gettext_lazy("Permohonan disetujui"),
         gettext_lazy("Permohonan %(tracking_number)s disetujui"),
         gettext_lazy("Permohonan %(service_name)s telah disetujui."),
-        optional=("applicant_name", "stage_name"),
+        optional=("applicant_name", "stage_name", "agency_name"),
     ),
     "application.rejected": Event(
         gettext_lazy("Permohonan ditolak"),
         gettext_lazy("Permohonan %(tracking_number)s ditolak"),
         gettext_lazy("Permohonan %(service_name)s ditolak. Alasan: %(reason)s"),
         (*COMMON, "reason"),
-        optional=("applicant_name", "stage_name"),
+        optional=("applicant_name", "stage_name", "agency_name"),
     ),
     "application.overdue": Event(
         gettext_lazy("Tahap melewati batas waktu"),

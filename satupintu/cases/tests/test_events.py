@@ -143,3 +143,66 @@ def test_an_approval_does_not_show_the_applications_due_date(submitted, officers
     approved = _latest(citizen)
     assert approved.event == "application.approved" and "due_on" not in approved.context
     assert "Batas waktu" not in _body(approved) and "Deadline" not in _body(approved, "en")
+
+
+def test_a_parallel_stage_tells_each_agencys_officers_of_their_own_task(submitted, officers, citizen,
+                                                                        django_capture_on_commit_callbacks):
+    """The technical team (PUPR, DPMPTSP, Bapenda) starts at once: each agency's reviewers get a
+    message naming their stage, their agency and their task's deadline (not the application's).
+    The officers of the three tasks are read in one query; every message is one INSERT."""
+    from satupintu.cases.models import StageTask
+
+    for key in ("kelengkapan", "entri", "kajian"):
+        pass_stage(officers, submitted, key)
+    before = Notification.objects.count()
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        with CaptureQueriesContext(connection) as queries:
+            pass_stage(officers, submitted, "tinjau")
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len([s for s in sql if s.lstrip().upper().startswith('INSERT INTO "NOTIFY_NOTIFICATION"')]) == 1
+    assert len([s for s in sql if 'FROM "identity_user"' in s and '"identity_user"."role" IN' in s]) == 1
+    submitted.refresh_from_db()
+    new = list(Notification.objects.order_by("id")[before:])
+    assert [n.event for n in new] == ["application.stage_passed"] + ["application.stage_assigned"] * 3
+    assert new[0].recipient_id == citizen.pk
+    tasks = {t.agency.slug: t for t in StageTask.objects.filter(application=submitted, stage_key="tim-teknis")
+             .select_related("agency")}
+    told = {n.recipient_id: n for n in new[1:]}
+    for slug, short in (("pupr", "PUPR"), ("dpmptsp", "DPMPTSP"), ("bapenda", "Bapenda")):
+        note = told[officers[f"{slug}:technical_reviewer"].pk]
+        task = tasks[slug]
+        assert (note.context["stage_name"], note.context["agency_name"]) == ("Rapat tim teknis", short)
+        assert note.context["due_on"] == task.due_on.isoformat() != submitted.due_on.isoformat()
+        body = _body(note)
+        assert f"Tahap: Rapat tim teknis. Instansi: {short}. Batas waktu: " in body, body
+        assert f"Stage: Rapat tim teknis. Agency: {short}. Deadline: " in _body(note, "en")
+    [queued] = DBTaskResult.objects.all()  # one email task for all of them
+    assert queued.args_kwargs["args"] == [[str(n.uuid) for n in new]]
+
+
+def test_the_filing_officers_read_their_stages_deadline_not_the_applications(submitted, officers):
+    """Before the SLA clock starts the application has no due date; the completeness check has its own."""
+    from satupintu.cases.models import StageTask
+
+    note = _latest(officers["dpmptsp:front_office"])
+    task = StageTask.objects.get(application=submitted, stage_key="kelengkapan")
+    assert submitted.due_on is None and note.context["due_on"] == task.due_on.isoformat()
+    assert (note.context["stage_name"], note.context["agency_name"]) == ("Pemeriksaan kelengkapan", "DPMPTSP")
+
+
+def test_a_resubmission_reads_the_agencies_of_its_tasks_once(submitted, officers, citizen):
+    """The file goes back to the technical team: its three agencies' reviewers are told again,
+    with the agencies read in one query (the tasks are read without them)."""
+    for key in ("kelengkapan", "entri", "kajian", "tinjau"):
+        pass_stage(officers, submitted, key)
+    task = active(submitted, "tim-teknis")[0]
+    services.task_return(actor=officers[f"{task.agency.slug}:technical_reviewer"], task=task, reason="Gambar kurang")
+    before = Notification.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        services.application_resubmit(actor=citizen, application=submitted)
+    agency_reads = [q["sql"] for q in queries.captured_queries if 'FROM "catalog_agency"' in q["sql"]]
+    assert len(agency_reads) == 1, agency_reads  # the tasks' agencies, in one query (not one per task)
+    new = list(Notification.objects.order_by("id")[before:])
+    assert sorted(n.context["agency_name"] for n in new if n.event == "application.stage_assigned") == [
+        "Bapenda", "DPMPTSP", "PUPR"]
