@@ -5,15 +5,25 @@ after commit in background tasks, so a failed send never undoes a decision."""
 
 from django.urls import reverse
 
+from satupintu.catalog.models import Agency
 from satupintu.identity.models import Role, User
 
 from .models import StageTask
 
 
-def _context(app, **extra) -> dict:
-    ctx = {"tracking_number": app.tracking_number, "service_name": app.version.name,
-           "due_on": app.due_on.isoformat() if app.due_on else ""}
-    ctx.update({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in extra.items()})
+def _context(app, *, final: bool = False, **extra) -> dict:
+    """The notification's context: the application's due date only while there is one (none
+    before the SLA clock starts, nor while the file is back with the applicant) and never for a
+    final decision (a citizen would read it as the permit's expiry). `extra` may name its own
+    `due_on` (a stage's); an empty extra value is left out."""
+    ctx = {"tracking_number": app.tracking_number, "service_name": app.version.name}
+    if app.due_on and not final:
+        ctx["due_on"] = app.due_on.isoformat()
+    for key, value in extra.items():
+        if value is None or value == "":
+            ctx.pop(key, None)
+        else:
+            ctx[key] = value.isoformat() if hasattr(value, "isoformat") else value
     return ctx
 
 
@@ -23,6 +33,17 @@ def _citizen_link(app) -> str:
 
 def _officer_link(app) -> str:
     return reverse("cases:office_detail", args=[app.uuid])
+
+
+def _with_agencies(tasks) -> list:
+    """`tasks`, each with its agency at hand: the ones read without it get theirs in one query."""
+    missing = {t.agency_id for t in tasks if not StageTask.agency.is_cached(t)}
+    if missing:
+        agencies = Agency.objects.in_bulk(missing)
+        for t in tasks:
+            if not StageTask.agency.is_cached(t):
+                t.agency = agencies[t.agency_id]
+    return tasks
 
 
 def _officers_for(tasks) -> list[User]:
@@ -40,18 +61,19 @@ def _webhook(app, event: str, tasks=None) -> None:
 
     if tasks is None:
         tasks = list(StageTask.objects.filter(application=app).select_related("agency"))
-    tasks = sorted(tasks, key=lambda t: (t.position, t.agency_id))
+    tasks = sorted(_with_agencies(tasks), key=lambda t: (t.position, t.agency_id))
+    # the payload's fields are documented in docs/notifications.md ("Webhooks"): keep them in step
     webhook_emit(agency_ids={t.agency_id for t in tasks} | {app.agency_id}, event=event, payload={
         "application": str(app.uuid), "tracking_number": app.tracking_number, "service": app.service.slug,
         "status": app.status, "due_on": app.due_on.isoformat() if app.due_on else None,
-        "stages": [{"stage_key": t.stage_key, "status": t.status, "agency__slug": t.agency.slug} for t in tasks],
+        "stages": [{"stage_key": t.stage_key, "status": t.status, "agency": t.agency.slug} for t in tasks],
     })
 
 
-def _message(recipients, event: str, app, link: str, **extra):
+def _message(recipients, event: str, app, link: str, *, final: bool = False, **extra):
     from satupintu.notify.services import Message
 
-    return Message(recipients=recipients, event=event, context=_context(app, **extra), link=link, obj=app)
+    return Message(recipients=recipients, event=event, context=_context(app, final=final, **extra), link=link, obj=app)
 
 
 def _tell(actor, *messages) -> None:
@@ -61,29 +83,42 @@ def _tell(actor, *messages) -> None:
     notify_batch(actor=actor, messages=messages)
 
 
-def _assigned(app, started) -> list:
-    """The officers' message when stages start (none when none does)."""
+def _assigned(app, started, tasks=None) -> list:
+    """The officers' messages when stages start (none when none does): one per started stage
+    task, to the officers of its agency and role, naming that stage, its agency and its own
+    deadline (a technical team of three agencies: three messages). The officers of every
+    started task are read in one query; the caller writes all the messages with one INSERT.
+    `tasks`: all the application's tasks, `started` among them (their agencies, when not read
+    with them, are then read once for the webhook too)."""
     if not started:
         return []
-    return [_message(_officers_for(started), "application.stage_assigned", app, _officer_link(app),
-                     applicant_name=app.applicant.full_name, stage_name=started[0].name,
-                     agency_name=started[0].agency.short_name)]
+    _with_agencies(tasks if tasks is not None else started)
+    officers: dict[tuple[int, str], list[User]] = {}
+    for user in _officers_for(started):
+        officers.setdefault((user.agency_id, user.role), []).append(user)
+    link, applicant_name = _officer_link(app), app.applicant.full_name
+    return [_message(officers.get((t.agency_id, t.role), []), "application.stage_assigned", app, link,
+                     applicant_name=applicant_name, stage_name=t.name, agency_name=t.agency.short_name,
+                     due_on=t.due_on)
+            for t in _with_agencies(started)]  # (already at hand when `tasks` held them)
 
 
 def submitted(app, *, actor, started, tasks=None) -> None:
-    _tell(actor, _message([app.applicant], "application.submitted", app, _citizen_link(app)), *_assigned(app, started))
+    _tell(actor, _message([app.applicant], "application.submitted", app, _citizen_link(app)),
+          *_assigned(app, started, tasks))
     _webhook(app, "application.submitted", tasks)
 
 
 def resubmitted(app, *, actor, started, tasks=None) -> None:
-    _tell(actor, _message([app.applicant], "application.resubmitted", app, _citizen_link(app)), *_assigned(app, started))
+    _tell(actor, _message([app.applicant], "application.resubmitted", app, _citizen_link(app)),
+          *_assigned(app, started, tasks))
     _webhook(app, "application.resubmitted", tasks)
 
 
 def stage_passed(app, *, actor, task, started, tasks=None) -> None:
     _tell(actor, _message([app.applicant], "application.stage_passed", app, _citizen_link(app),
                           stage_name=task.name, agency_name=task.agency.short_name),
-          *_assigned(app, started))
+          *_assigned(app, started, tasks))
     _webhook(app, "application.stage_passed", tasks)
 
 
@@ -94,12 +129,13 @@ def returned(app, *, actor, task, tasks=None) -> None:
 
 
 def approved(app, *, actor, tasks=None) -> None:
-    _tell(actor, _message([app.applicant], "application.approved", app, _citizen_link(app)))
+    _tell(actor, _message([app.applicant], "application.approved", app, _citizen_link(app), final=True))
     _webhook(app, "application.approved", tasks)
 
 
 def rejected(app, *, actor, tasks=None) -> None:
-    _tell(actor, _message([app.applicant], "application.rejected", app, _citizen_link(app), reason=app.reject_reason))
+    _tell(actor, _message([app.applicant], "application.rejected", app, _citizen_link(app), final=True,
+                          reason=app.reject_reason))
     _webhook(app, "application.rejected", tasks)
 
 

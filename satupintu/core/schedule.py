@@ -78,6 +78,7 @@ def jobs() -> list[Job]:
     return [
         Job("audit_seal", "satupintu.core.tasks.audit_seal", every=timedelta(minutes=5)),
         Job("notify_requeue", "satupintu.notify.tasks.requeue_emails", every=timedelta(minutes=15)),
+        Job("webhook_requeue", "satupintu.notify.tasks.requeue_webhook_deliveries", every=timedelta(minutes=15)),
         Job("escalate_overdue", "satupintu.cases.tasks.escalate_overdue", every=timedelta(hours=1)),
         Job("ratelimit_prune", "satupintu.core.tasks.ratelimit_prune", every=timedelta(hours=1)),
         Job("vault_sweep", "satupintu.vault.tasks.vault_sweep", at=_clock(settings.SATUPINTU_VAULT_SWEEP_AT, "VAULT_SWEEP_AT")),

@@ -111,7 +111,8 @@ class SecretOut(Schema):
 class DeliveryOut(Schema):
     uuid: UUID
     event: str
-    status: str
+    status: str = Field(..., description="pending, sending (claimed by a worker, being POSTed), delivered or failed")
+    status_label: str = Field(..., description="the status in the caller's language")
     attempts: int
     next_attempt_at: datetime | None
     last_status_code: int | None
@@ -119,6 +120,10 @@ class DeliveryOut(Schema):
     delivered_at: datetime | None
     created_at: datetime
     payload: dict
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return str(obj.get_status_display())
 
 
 class DeliveryPage(Schema):

@@ -20,12 +20,24 @@ DATE_KEYS = frozenset({"due_on"})
 MAX_VALUE_LENGTH = 1000
 
 
+# Lines added to a body when their key has a value in the context and the body does not use it
+# already (nor requires it), in this order.
+OPTIONAL_LINES = (
+    ("applicant_name", gettext_lazy("Pemohon: %(applicant_name)s.")),
+    ("stage_name", gettext_lazy("Tahap: %(stage_name)s.")),
+    ("agency_name", gettext_lazy("Instansi: %(agency_name)s.")),
+    ("due_on", gettext_lazy("Batas waktu: %(due_on)s.")),
+)
+ALL_OPTIONAL = tuple(key for key, _line in OPTIONAL_LINES)
+
+
 @dataclass(frozen=True)
 class Event:
     label: str  # what the event is, for lists (webhook subscriptions)
     title: str
     body: str
     required: tuple[str, ...] = COMMON
+    optional: tuple[str, ...] = ALL_OPTIONAL  # which of OPTIONAL_LINES it may show
 
 
 EVENTS: dict[str, Event] = {
@@ -56,16 +68,20 @@ EVENTS: dict[str, Event] = {
         gettext_lazy("Berkas baru: %(tracking_number)s"),
         gettext_lazy("Permohonan %(service_name)s masuk ke kotak kerja Anda."),
     ),
+    # final: the application's due date is never shown (a citizen would read it as the permit's
+    # expiry), not even from a notification stored with one
     "application.approved": Event(
         gettext_lazy("Permohonan disetujui"),
         gettext_lazy("Permohonan %(tracking_number)s disetujui"),
         gettext_lazy("Permohonan %(service_name)s telah disetujui."),
+        optional=("applicant_name", "stage_name", "agency_name"),
     ),
     "application.rejected": Event(
         gettext_lazy("Permohonan ditolak"),
         gettext_lazy("Permohonan %(tracking_number)s ditolak"),
         gettext_lazy("Permohonan %(service_name)s ditolak. Alasan: %(reason)s"),
         (*COMMON, "reason"),
+        optional=("applicant_name", "stage_name", "agency_name"),
     ),
     "application.overdue": Event(
         gettext_lazy("Tahap melewati batas waktu"),
@@ -76,14 +92,6 @@ EVENTS: dict[str, Event] = {
         (*COMMON, "stage_name", "agency_name", "due_on"),
     ),
 }
-
-# Lines added to any body when their key is in the context and the body does not use it already.
-OPTIONAL_LINES = (
-    ("applicant_name", gettext_lazy("Pemohon: %(applicant_name)s.")),
-    ("stage_name", gettext_lazy("Tahap: %(stage_name)s.")),
-    ("due_on", gettext_lazy("Batas waktu: %(due_on)s.")),
-)
-
 
 def event_get(name: str) -> Event:
     event = EVENTS.get(name)
@@ -145,6 +153,8 @@ def render(name: str, context: dict) -> tuple[str, str]:
     body_source = str(event.body)
     lines = [body_source % values]
     for key, line in OPTIONAL_LINES:
-        if key in values and f"%({key})s" not in str(event.body) and key not in event.required:
+        # only with something to say: an empty value would read "Batas waktu: ."
+        if (key in event.optional and str(values.get(key) or "").strip() and f"%({key})s" not in body_source
+                and key not in event.required):
             lines.append(str(line) % values)
     return str(event.title) % values, " ".join(lines)

@@ -83,8 +83,12 @@ class WebhookEndpoint(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Menunggu")
+    SENDING = "sending", _("Sedang dikirim")  # claimed by one task run: a duplicate run does not POST again
     DELIVERED = "delivered", _("Terkirim")
     FAILED = "failed", _("Gagal")
+
+
+UNFINISHED_DELIVERY = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)  # webhook_requeue looks at these
 
 
 class WebhookDelivery(models.Model):
@@ -96,6 +100,9 @@ class WebhookDelivery(models.Model):
     payload = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # when a pending delivery is due to be tried (its task's time): written with the row, moved by
+    # each retry, each requeue and each redelivery; while `sending`, when it was claimed.
+    # webhook_requeue finds the ones long past it
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -106,8 +113,14 @@ class WebhookDelivery(models.Model):
         verbose_name = _("pengiriman webhook")
         verbose_name_plural = _("pengiriman webhook")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["endpoint", "-created_at"], name="notify_delivery_endpoint"),
-                   models.Index(fields=["created_at", "id"], name="notify_delivery_age")]  # webhook_prune
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="notify_delivery_endpoint"),
+            models.Index(fields=["created_at", "id"], name="notify_delivery_age"),  # webhook_prune
+            # deliveries not finished yet, by when they were due (or claimed), read by
+            # webhook_requeue: the status is a column, not a partial index's condition, so that
+            # the plan PostgreSQL may keep for a statement prepared on a worker's connection can use it
+            models.Index(fields=["status", "next_attempt_at"], name="notify_delivery_unfinished"),
+        ]
 
     def __str__(self):
         return f"{self.event} → {self.endpoint_id} ({self.status})"

@@ -31,7 +31,7 @@ from satupintu.core.permissions import require_authenticated, require_mall_admin
 from satupintu.core.retention import delete_in_batches
 
 from .events import clean_context, event_get, render
-from .models import UNFINISHED_EMAIL, DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
+from .models import UNFINISHED_DELIVERY, UNFINISHED_EMAIL, DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
 from .signing import sign
 
 logger = logging.getLogger(__name__)
@@ -411,12 +411,62 @@ def webhook_deliveries_redeliver(*, actor, endpoint: WebhookEndpoint, delivery: 
     return len(rows)
 
 
+WEBHOOK_REQUEUE_LIMIT = 1_000  # deliveries queued again per run (one task each: the oldest first)
+
+
+@transaction.atomic
+def webhook_deliveries_requeue(*, actor, older_than: timedelta, limit: int = WEBHOOK_REQUEUE_LIMIT) -> int:
+    """Queue again the deliveries still `pending` more than `older_than` after they were due
+    (first try, retry or redelivery): their task was lost (an enqueue that failed after the
+    decision committed, or a retry whose enqueue failed). Likewise the deliveries still
+    `sending` more than `older_than` after they were claimed: the worker stopped during the POST
+    (the agency's system may or may not have it; it is sent again rather than never, with the
+    same `id`). Each one requeued is pending and due again now, so the next run leaves it alone
+    for another `older_than`. Safe beside a task that is only late: each delivery is claimed
+    before it is sent, and the rows are locked while they are put back. One task per delivery
+    (as every delivery is queued), the oldest first, at most `limit` a run: the next run takes
+    the rest. System or mall administrator only (cron: `manage.py webhook_requeue`). Returns how
+    many were queued."""
+    require_mall_admin(actor)
+    if older_than < timedelta(0):
+        raise InvalidInput(_("Umur pengiriman webhook tidak boleh negatif."), code="invalid_age")
+    now = timezone.now()
+    rows = list(WebhookDelivery.objects.select_for_update()
+                .filter(status__in=UNFINISHED_DELIVERY, next_attempt_at__lt=now - older_than)
+                .order_by("next_attempt_at", "id").values_list("pk", "uuid", "status", "attempts")[:limit])
+    if not rows:
+        return 0
+    from .tasks import deliver_webhook
+
+    # a POST that never finished counts as a try: a delivery whose sender dies every time ends
+    # `failed` like one the agency's system refuses, instead of being put back for ever
+    most = _setting("SATUPINTU_WEBHOOK_MAX_ATTEMPTS", 8)
+    stuck = [(pk, tries + 1) for pk, _u, status, tries in rows if status == DeliveryStatus.SENDING]
+    spent = {pk for pk, tries in stuck if tries >= most}
+    if spent:
+        WebhookDelivery.objects.filter(pk__in=spent).update(
+            status=DeliveryStatus.FAILED, attempts=F("attempts") + 1, next_attempt_at=None,
+            last_error="stopped during the send")
+    WebhookDelivery.objects.filter(pk__in=[pk for pk, _t in stuck if pk not in spent]).update(
+        status=DeliveryStatus.PENDING, attempts=F("attempts") + 1, next_attempt_at=now,
+        last_error="stopped during the send")
+    WebhookDelivery.objects.filter(pk__in=[pk for pk, _u, status, _t in rows if status == DeliveryStatus.PENDING]).update(
+        next_attempt_at=now)
+    ids = [str(u) for pk, u, _s, _t in rows if pk not in spent]
+    for key in ids:  # in this transaction: queued with the audit entry or not at all
+        deliver_webhook.enqueue(key)
+    audit.record(actor=actor, action="webhook.deliveries_requeued", object_type="notify.webhookdelivery", object_id="*",
+                 changes={"count": len(ids), "stuck_sending": len(stuck), "failed": len(spent),
+                          "older_than_seconds": int(older_than.total_seconds())})
+    return len(ids)
+
 
 def webhook_deliveries_prune(*, actor, older_than: timedelta, batch: int = PRUNE_BATCH) -> int:
     """Delete the finished deliveries (delivered or failed) created more than `older_than` ago:
     one row per event and endpoint, kept as the agency's delivery history, would otherwise grow
-    without end. Pending ones are never deleted. System or mall administrator only (cron:
-    `manage.py webhook_prune`). Returns how many were deleted.
+    without end. Pending ones and ones being sent are never deleted (`webhook_requeue` sees
+    that they are sent). System or mall administrator only (cron: `manage.py webhook_prune`).
+    Returns how many were deleted.
 
     Deleted oldest first, `batch` rows per transaction (`core.retention.delete_in_batches`); then
     one audit entry with the total, when anything was deleted."""
@@ -425,7 +475,7 @@ def webhook_deliveries_prune(*, actor, older_than: timedelta, batch: int = PRUNE
         raise InvalidInput(_("Umur pengiriman webhook tidak boleh negatif."), code="invalid_age")
     finished = WebhookDelivery.objects.filter(status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED),
                                               created_at__lt=timezone.now() - older_than)
-    total = delete_in_batches(finished, batch)  # a delivery sent again meanwhile is pending, and kept
+    total = delete_in_batches(finished, batch)  # a delivery sent again meanwhile is pending (or sending), and kept
     if total:
         with transaction.atomic():
             audit.record(actor=actor, action="webhook.deliveries_pruned", object_type="notify.webhookdelivery",
@@ -525,12 +575,25 @@ def _post(parts, port: int, addresses: list[str], body: bytes, headers: dict, ti
 def webhook_delivery_attempt(*, delivery_id: str) -> str:
     """POST one delivery (task body). 2xx: delivered. Anything else: retry with backoff
     (SATUPINTU_WEBHOOK_RETRY_BASE_SECONDS × 2^n, capped at an hour) up to
-    SATUPINTU_WEBHOOK_MAX_ATTEMPTS tries, then failed. Returns the delivery status."""
+    SATUPINTU_WEBHOOK_MAX_ATTEMPTS tries, then failed. Returns the delivery status.
+
+    The delivery is claimed (`pending` -> `sending`) before the POST: of two runs of the same
+    task (a worker's retry, a requeue beside a late task), only the one that claimed it sends,
+    and the outcome is written only while the claim is still its own."""
     d = WebhookDelivery.objects.select_related("endpoint").filter(uuid=delivery_id).first()
     if d is None:
         return "missing"
     if d.status != DeliveryStatus.PENDING:
         return d.status
+    # claim the send; a claim older than any send can take is a stopped worker's (webhook_requeue
+    # puts it back). `attempts` as read: a run that got in between and already tried it wins
+    claimed_at = timezone.now()
+    if not WebhookDelivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING, attempts=d.attempts).update(
+            status=DeliveryStatus.SENDING, next_attempt_at=claimed_at):
+        return WebhookDelivery.objects.filter(pk=d.pk).values_list("status", flat=True).first() or "missing"
+    # what this run writes afterwards, only while the claim is still its own: a run that took
+    # longer than webhook_requeue allows was put back, and the delivery is another run's now
+    mine = WebhookDelivery.objects.filter(pk=d.pk, status=DeliveryStatus.SENDING, next_attempt_at=claimed_at)
     endpoint = d.endpoint
     max_attempts = _setting("SATUPINTU_WEBHOOK_MAX_ATTEMPTS", 8)
     code, error, final = None, "", False
@@ -569,11 +632,16 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
         changes.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
     else:
         retry_at = now + backoff(attempts, _setting("SATUPINTU_WEBHOOK_RETRY_BASE_SECONDS", 30), 3600)
-        changes.update(next_attempt_at=retry_at)
-    WebhookDelivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING).update(**changes)
-    if retry_at is not None:
+        changes.update(status=DeliveryStatus.PENDING, next_attempt_at=retry_at)
+    if not mine.update(**changes):
+        # so late that webhook_requeue had put it back: the delivery is the newer run's (which
+        # may POST it again: the receiver tells by its `id`)
+        logger.warning("notify: webhook %s ended (%s) after its claim was taken back; left to the run that has it",
+                       d.uuid, changes["status"])
+        return DeliveryStatus.DELIVERED if changes["status"] == DeliveryStatus.DELIVERED else DeliveryStatus.PENDING
+    if retry_at is not None:  # a lost retry is due at `retry_at`: webhook_requeue finds it
         from .tasks import deliver_webhook
 
         logger.info("notify: webhook %s failed (attempt %d): %s", d.uuid, attempts, error)
         _enqueue(deliver_webhook, str(d.uuid), run_after=retry_at)
-    return changes.get("status", DeliveryStatus.PENDING)
+    return changes["status"]

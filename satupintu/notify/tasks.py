@@ -39,7 +39,8 @@ def send_notification_email(notification_id: str) -> str:
 
 @task()
 def deliver_webhook(delivery_id: str) -> str:
-    """`delivery_id` is the delivery's UUID (text)."""
+    """`delivery_id` is the delivery's UUID (text). A failed try queues the next one (with
+    `run_after`); a task that was lost is queued again by `requeue_webhook_deliveries`."""
     return services.webhook_delivery_attempt(delivery_id=delivery_id)
 
 
@@ -51,6 +52,16 @@ def requeue_emails(minutes: int = 15) -> int:
     from satupintu.core.permissions import SystemActor
 
     return services.notification_emails_requeue(actor=SystemActor("notify_requeue"), older_than=timedelta(minutes=minutes))
+
+
+@task()
+def requeue_webhook_deliveries(minutes: int = 15) -> int:
+    """Background version of `manage.py webhook_requeue` (queued every 15 minutes by `run_schedule`)."""
+    from datetime import timedelta
+
+    from satupintu.core.permissions import SystemActor
+
+    return services.webhook_deliveries_requeue(actor=SystemActor("webhook_requeue"), older_than=timedelta(minutes=minutes))
 
 
 @task()

@@ -45,7 +45,10 @@ def test_webhooks_go_to_every_agency_on_the_file(agency, pbg, officers, citizen,
     app = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={pbg.current_version.requirements.get().id: ktp}).application
     delivery = WebhookDelivery.objects.get()
     assert delivery.event == "application.submitted" and delivery.payload["tracking_number"] == app.tracking_number
-    assert {"stage_key": "tim-teknis", "status": "waiting", "agency__slug": "pupr"} in delivery.payload["stages"]
+    assert {"stage_key": "tim-teknis", "status": "waiting", "agency": "pupr"} in delivery.payload["stages"]
+    # the fields docs/notifications.md lists, and no ORM-style names
+    assert set(delivery.payload) == {"application", "tracking_number", "service", "status", "due_on", "stages"}
+    assert all(set(stage) == {"stage_key", "status", "agency"} for stage in delivery.payload["stages"])
 
 
 def test_a_failing_email_queue_does_not_roll_back_the_decision(submitted, officers, monkeypatch,
@@ -100,3 +103,106 @@ def test_a_passed_stage_tells_applicant_and_next_officers_in_one_insert(submitte
     assert [n.recipient_id for n in new] == [citizen.pk, officers["dpmptsp:verifier"].pk]
     [queued] = DBTaskResult.objects.all()
     assert queued.args_kwargs["args"] == [[str(n.uuid) for n in new]]
+
+
+def _latest(user):
+    return Notification.objects.filter(recipient=user).latest("id")
+
+
+def _body(note, language="id") -> str:
+    from django.utils import translation
+
+    from satupintu.notify.events import render
+
+    with translation.override(language):
+        return render(note.event, note.context)[1]
+
+
+def test_the_applicant_reads_a_due_date_only_while_there_is_one_and_never_on_the_decision(submitted, officers, citizen):
+    filed = _latest(citizen)  # the SLA clock has not started: no due date, and no empty line
+    assert "due_on" not in filed.context and "Batas waktu" not in _body(filed)
+    pass_stage(officers, submitted, "kelengkapan")
+    submitted.refresh_from_db()
+    passed = _latest(citizen)  # the clock runs: the application's due date
+    assert passed.context["due_on"] == submitted.due_on.isoformat() and "Batas waktu: " in _body(passed)
+    task = active(submitted, "entri")[0]
+    services.task_return(actor=officers["dpmptsp:verifier"], task=task, reason="Scan KTP terpotong")
+    returned = _latest(citizen)  # paused: none
+    assert "due_on" not in returned.context and "Batas waktu" not in _body(returned)
+    assert "Deadline" not in _body(returned, "en")
+    services.application_resubmit(actor=citizen, application=submitted)
+    services.task_reject(actor=officers["dpmptsp:verifier"], task=task, reason="Pasal 10 Perda 1/2024")
+    rejected = _latest(citizen)
+    assert rejected.event == "application.rejected" and "due_on" not in rejected.context
+    assert "Batas waktu" not in _body(rejected)
+
+
+def test_an_approval_does_not_show_the_applications_due_date(submitted, officers, citizen):
+    for key in ("kelengkapan", "entri", "kajian", "tinjau", "tim-teknis", "ttd", "serah"):
+        pass_stage(officers, submitted, key)
+    approved = _latest(citizen)
+    assert approved.event == "application.approved" and "due_on" not in approved.context
+    assert "Batas waktu" not in _body(approved) and "Deadline" not in _body(approved, "en")
+
+
+def test_a_parallel_stage_tells_each_agencys_officers_of_their_own_task(submitted, officers, citizen,
+                                                                        django_capture_on_commit_callbacks):
+    """The technical team (PUPR, DPMPTSP, Bapenda) starts at once: each agency's reviewers get a
+    message naming their stage, their agency and their task's deadline (not the application's).
+    The officers of the three tasks are read in one query; every message is one INSERT."""
+    from satupintu.cases.models import StageTask
+
+    for key in ("kelengkapan", "entri", "kajian"):
+        pass_stage(officers, submitted, key)
+    before = Notification.objects.count()
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        with CaptureQueriesContext(connection) as queries:
+            pass_stage(officers, submitted, "tinjau")
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len([s for s in sql if s.lstrip().upper().startswith('INSERT INTO "NOTIFY_NOTIFICATION"')]) == 1
+    assert len([s for s in sql if 'FROM "identity_user"' in s and '"identity_user"."role" IN' in s]) == 1
+    submitted.refresh_from_db()
+    new = list(Notification.objects.order_by("id")[before:])
+    assert [n.event for n in new] == ["application.stage_passed"] + ["application.stage_assigned"] * 3
+    assert new[0].recipient_id == citizen.pk
+    tasks = {t.agency.slug: t for t in StageTask.objects.filter(application=submitted, stage_key="tim-teknis")
+             .select_related("agency")}
+    told = {n.recipient_id: n for n in new[1:]}
+    for slug, short in (("pupr", "PUPR"), ("dpmptsp", "DPMPTSP"), ("bapenda", "Bapenda")):
+        note = told[officers[f"{slug}:technical_reviewer"].pk]
+        task = tasks[slug]
+        assert (note.context["stage_name"], note.context["agency_name"]) == ("Rapat tim teknis", short)
+        assert note.context["due_on"] == task.due_on.isoformat() != submitted.due_on.isoformat()
+        body = _body(note)
+        assert f"Tahap: Rapat tim teknis. Instansi: {short}. Batas waktu: " in body, body
+        assert f"Stage: Rapat tim teknis. Agency: {short}. Deadline: " in _body(note, "en")
+    [queued] = DBTaskResult.objects.all()  # one email task for all of them
+    assert queued.args_kwargs["args"] == [[str(n.uuid) for n in new]]
+
+
+def test_the_filing_officers_read_their_stages_deadline_not_the_applications(submitted, officers):
+    """Before the SLA clock starts the application has no due date; the completeness check has its own."""
+    from satupintu.cases.models import StageTask
+
+    note = _latest(officers["dpmptsp:front_office"])
+    task = StageTask.objects.get(application=submitted, stage_key="kelengkapan")
+    assert submitted.due_on is None and note.context["due_on"] == task.due_on.isoformat()
+    assert (note.context["stage_name"], note.context["agency_name"]) == ("Pemeriksaan kelengkapan", "DPMPTSP")
+
+
+def test_a_resubmission_reads_the_agencies_of_its_tasks_once(submitted, officers, citizen):
+    """The file goes back to the technical team: its three agencies' reviewers are told again,
+    with the agencies read in one query (the tasks are read without them)."""
+    for key in ("kelengkapan", "entri", "kajian", "tinjau"):
+        pass_stage(officers, submitted, key)
+    task = active(submitted, "tim-teknis")[0]
+    services.task_return(actor=officers[f"{task.agency.slug}:technical_reviewer"], task=task, reason="Gambar kurang")
+    before = Notification.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        services.application_resubmit(actor=citizen, application=submitted)
+    agency_reads = [q["sql"] for q in queries.captured_queries if 'FROM "catalog_agency"' in q["sql"]]
+    assert len(agency_reads) == 1, agency_reads  # the tasks' agencies, in one query (not one per task)
+    new = list(Notification.objects.order_by("id")[before:])
+    assert sorted(n.context["agency_name"] for n in new if n.event == "application.stage_assigned") == [
+        "Bapenda", "DPMPTSP", "PUPR"]

@@ -136,6 +136,14 @@ def test_the_periodic_tasks_run(db):
     assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == {str(recent.id)}
 
 
+def test_lost_webhook_deliveries_are_requeued_every_quarter_hour(db):
+    from satupintu.notify.tasks import requeue_webhook_deliveries
+
+    [job] = [j for j in schedule.jobs() if j.name == "webhook_requeue"]
+    assert job.every == timedelta(minutes=15) and job.task == "satupintu.notify.tasks.requeue_webhook_deliveries"
+    assert requeue_webhook_deliveries.call() == 0  # nothing lost: nothing queued, nothing logged
+
+
 def test_list_prints_every_job_with_its_next_time(db):
     out = io.StringIO()
     call_command("run_schedule", "--list", stdout=out)

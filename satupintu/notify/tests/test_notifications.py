@@ -152,6 +152,25 @@ def test_dates_in_the_readers_language_and_optional_lines(citizen):
         assert "March 12, 2026" in render(n.event, n.context)[1]
 
 
+@pytest.mark.parametrize("due_on", ["", "   "])
+def test_an_optional_line_only_with_a_value(due_on):
+    """A line whose value is empty is left out: no "Batas waktu: ." with nothing after it."""
+    context = {**CTX, "applicant_name": "", "due_on": due_on, "stage_name": "Verifikasi"}
+    with translation.override("id"):
+        _title, body = render("application.stage_assigned", context)
+    assert body == "Permohonan Izin Reklame masuk ke kotak kerja Anda. Tahap: Verifikasi."
+    with translation.override("en"):
+        assert "Deadline" not in render("application.stage_assigned", context)[1]
+
+
+@pytest.mark.parametrize("event,extra", [("application.approved", {}), ("application.rejected", {"reason": "Pasal 10"})])
+def test_a_final_decision_never_shows_the_applications_due_date(event, extra):
+    """Not even from a notification stored with one: a citizen would read it as the permit's expiry."""
+    with translation.override("id"):
+        _title, body = render(event, {**CTX, **extra, "due_on": "2026-03-12"})
+    assert "Batas waktu" not in body and "2026" not in body
+
+
 def _notify(user, event="application.approved"):
     return services.notify_users(actor=None, recipients=[user], event=event, context=CTX, link="/x/")[0]
 

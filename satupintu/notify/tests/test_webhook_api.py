@@ -188,3 +188,19 @@ def test_office_page_sends_failed_deliveries_again(client, people, agency, djang
     r = client.post("/kantor/webhook/", {"action": "redeliver", "endpoint": str(endpoint.uuid)}, follow=True)
     assert "Hanya admin instansi" in r.content.decode()
     assert WebhookDelivery.objects.filter(status="failed").count() == 1
+
+
+def test_a_delivery_being_sent_shows_its_status_on_the_page_and_in_the_api(client, api, people, agency):
+    from django.utils import timezone, translation
+
+    endpoint, _ = services.webhook_endpoint_create(actor=people["admin"], agency=agency, url="https://sistem.example/a")
+    services.webhook_emit(agency_ids=[agency.pk], event="application.approved", payload={})
+    WebhookDelivery.objects.update(status="sending", next_attempt_at=timezone.now())
+    client.force_login(people["admin"])
+    html = client.get("/kantor/webhook/").content.decode()
+    assert "Sedang dikirim" in html and 'name="delivery"' not in html  # no "send again" while it is being sent
+    token = api.token(people["admin"])
+    [row] = api.get(f"/webhooks/{endpoint.uuid}/deliveries", token=token).json()["results"]
+    assert (row["status"], row["status_label"]) == ("sending", "Sedang dikirim")
+    with translation.override("en"):
+        assert WebhookDelivery.objects.get().get_status_display() == "Sending"

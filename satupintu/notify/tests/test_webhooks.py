@@ -505,3 +505,296 @@ def test_redelivery_takes_the_oldest_failed_first_up_to_the_limit(admin, agency,
     assert [d.status for d in WebhookDelivery.objects.order_by("id")] == ["pending", "pending", "failed"]
     assert services.webhook_deliveries_redeliver(actor=admin, endpoint=endpoint) == 1
     assert {d.pk for d in failed} == set(WebhookDelivery.objects.filter(status="pending").values_list("pk", flat=True))
+
+
+# --- claim before sending, and requeuing what was lost ---------------------------------------
+
+def _system():
+    from satupintu.core.permissions import SystemActor
+
+    return SystemActor("tests")
+
+
+def requeue(minutes=15):
+    return services.webhook_deliveries_requeue(actor=_system(), older_than=timedelta(minutes=minutes))
+
+
+def test_the_delivery_is_claimed_before_the_post(admin, agency, receiver, monkeypatch):
+    """While the POST is in flight the delivery is `sending` with the claim's time: a duplicate
+    run of the task (a worker's retry) finds it claimed and sends nothing."""
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    emit(agency)
+    delivery = WebhookDelivery.objects.get()
+    real_post, seen = services._post, []
+
+    def post(*args, **kwargs):
+        row = WebhookDelivery.objects.get(pk=delivery.pk)
+        seen.append((row.status, row.next_attempt_at))
+        # the same task run a second time meanwhile: nothing is POSTed by it
+        assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == DeliveryStatus.SENDING
+        return real_post(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_post", post)
+    before = timezone.now()
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == DeliveryStatus.DELIVERED
+    [(status, claimed_at)] = seen
+    assert status == DeliveryStatus.SENDING and before <= claimed_at <= timezone.now()
+    assert len(receiver["requests"]) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (DeliveryStatus.DELIVERED, 1, None)
+
+
+def test_a_run_that_loses_the_claim_does_not_post(admin, agency, receiver, monkeypatch):
+    """Two runs at once: the one whose conditional UPDATE finds the row taken sends nothing."""
+    from django.db.models import QuerySet
+
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    emit(agency)
+    delivery = WebhookDelivery.objects.get()
+    original, rival = QuerySet.update, {"done": False}
+
+    def update(self, **kwargs):
+        if kwargs.get("status") == DeliveryStatus.SENDING and not rival["done"]:
+            rival["done"] = True  # the rival's claim lands first
+            original(self.model.objects.filter(pk=delivery.pk), status=DeliveryStatus.SENDING)
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == DeliveryStatus.SENDING
+    assert receiver["requests"] == [] and WebhookDelivery.objects.get().attempts == 0
+
+
+def test_a_run_that_read_the_delivery_before_another_tried_it_does_not_post(admin, agency, receiver, monkeypatch):
+    """Run A reads the row pending; run B claims, POSTs and fails (pending again, one try, its
+    retry queued); A's claim finds a row already tried since it read it and sends nothing."""
+    from django.db.models import QuerySet
+
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    emit(agency)
+    receiver["status"] = 503
+    delivery = WebhookDelivery.objects.get()
+    original, done = QuerySet.update, {"b": False}
+
+    def update(self, **kwargs):
+        if kwargs.get("status") == DeliveryStatus.SENDING and not done["b"]:
+            done["b"] = True
+            monkeypatch.setattr(QuerySet, "update", original)
+            assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == DeliveryStatus.PENDING  # B
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == DeliveryStatus.PENDING  # A
+    assert len(receiver["requests"]) == 1 and WebhookDelivery.objects.get().attempts == 1
+
+
+def test_requeue_queues_deliveries_long_past_due_once_and_each_is_posted_once(admin, agency, receiver, mall_admin):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from satupintu.notify.tasks import deliver_webhook
+
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    for i in range(5):  # no on_commit here: every task was "lost"
+        emit(agency, payload={**PAYLOAD, "n": i})
+    lost, young, retrying, delivered, lost_retry = WebhookDelivery.objects.order_by("id")
+    now = timezone.now()
+    old = now - timedelta(minutes=20)
+    WebhookDelivery.objects.filter(pk__in=[lost.pk, delivered.pk]).update(next_attempt_at=old)
+    # tried once and waiting for its retry in 10 minutes; and one whose retry task never came
+    WebhookDelivery.objects.filter(pk=retrying.pk).update(attempts=1, next_attempt_at=now + timedelta(minutes=10))
+    WebhookDelivery.objects.filter(pk=lost_retry.pk).update(attempts=1, next_attempt_at=old)
+    WebhookDelivery.objects.filter(pk=delivered.pk).update(status=DeliveryStatus.DELIVERED)
+    out = StringIO()
+    call_command("webhook_requeue", "--minutes", "15", stdout=out)
+    assert out.getvalue().startswith("2 pengiriman webhook diantrekan kembali")
+    assert sorted(q.args_kwargs["args"][0] for q in deliveries_queued()) == sorted([str(lost.uuid), str(lost_retry.uuid)])
+    entry = AuditEntry.objects.get(action="webhook.deliveries_requeued")
+    assert entry.changes == {"count": 2, "stuck_sending": 0, "failed": 0, "older_than_seconds": 900}
+    assert "webhook_requeue" in entry.actor_label and entry.actor_id is None
+    lost.refresh_from_db()
+    assert lost.status == DeliveryStatus.PENDING and lost.next_attempt_at >= now  # due again from now
+    # the next run (minutes later) leaves them alone: they are due again from now
+    assert requeue() == 0 and deliveries_queued().count() == 2
+    assert AuditEntry.objects.filter(action="webhook.deliveries_requeued").count() == 1  # nothing queued, nothing logged
+    # the task queued first and the requeued one both run: one POST
+    assert deliver_webhook.call(str(lost.uuid)) == DeliveryStatus.DELIVERED
+    assert deliver_webhook.call(str(lost.uuid)) == DeliveryStatus.DELIVERED
+    assert [json.loads(r["body"])["id"] for r in receiver["requests"]] == [str(lost.uuid)]
+    young.refresh_from_db()
+    retrying.refresh_from_db()
+    assert (young.status, retrying.status, retrying.attempts) == ("pending", "pending", 1)
+
+
+def test_a_lost_first_task_and_a_lost_retry_are_found_by_the_requeue(admin, agency, receiver, monkeypatch,
+                                                                       django_capture_on_commit_callbacks):
+    """The enqueue fails after the decision committed, and later a retry's enqueue fails: each
+    time the delivery stays pending with the time it was due, and the requeue queues it."""
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    real_enqueue = DatabaseBackend.enqueue
+
+    def down(self, task, args, kwargs):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(DatabaseBackend, "enqueue", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            emit(agency)
+    delivery = WebhookDelivery.objects.get()
+    assert deliveries_queued().count() == 0 and delivery.status == "pending"
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=16))
+    monkeypatch.setattr(DatabaseBackend, "enqueue", real_enqueue)
+    assert requeue() == 1 and deliveries_queued().count() == 1
+    receiver["status"] = 500
+    monkeypatch.setattr(DatabaseBackend, "enqueue", down)
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "pending"  # its retry is lost
+    monkeypatch.setattr(DatabaseBackend, "enqueue", real_enqueue)
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and deliveries_queued().count() == 1
+    assert requeue() == 0  # the retry is not due yet
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=16))
+    assert requeue() == 1 and deliveries_queued().count() == 2
+    receiver["status"] = 200
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "delivered"
+
+
+def test_requeue_puts_back_a_delivery_whose_sender_stopped_during_the_post(admin, agency, receiver, monkeypatch):
+    """Claimed 20 minutes ago and still `sending`: the worker died during the POST. It is pending
+    again (the try counted), queued, and delivered by the next run; one claimed a minute ago is
+    left alone."""
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    emit(agency)
+    emit(agency)
+    stuck, busy = WebhookDelivery.objects.order_by("id")
+
+    class Stop(BaseException):  # not a network error: the process ends here
+        pass
+
+    def die(*args, **kwargs):
+        raise Stop
+
+    monkeypatch.setattr(services, "_post", die)
+    with pytest.raises(Stop):
+        services.webhook_delivery_attempt(delivery_id=str(stuck.uuid))
+    monkeypatch.undo()
+    stuck.refresh_from_db()
+    assert stuck.status == DeliveryStatus.SENDING and timezone.now() - stuck.next_attempt_at < timedelta(minutes=1)
+    WebhookDelivery.objects.filter(pk=stuck.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=20))
+    WebhookDelivery.objects.filter(pk=busy.pk).update(status=DeliveryStatus.SENDING,
+                                                      next_attempt_at=timezone.now() - timedelta(minutes=1))
+    assert requeue() == 1
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.attempts, stuck.last_error) == ("pending", 1, "stopped during the send")
+    assert WebhookDelivery.objects.get(pk=busy.pk).status == DeliveryStatus.SENDING
+    assert [q.args_kwargs["args"] for q in deliveries_queued()] == [[str(stuck.uuid)]]
+    changes = AuditEntry.objects.get(action="webhook.deliveries_requeued").changes
+    assert (changes["count"], changes["stuck_sending"], changes["failed"]) == (1, 1, 0)
+    assert services.webhook_delivery_attempt(delivery_id=str(stuck.uuid)) == DeliveryStatus.DELIVERED
+    stuck.refresh_from_db()
+    assert stuck.attempts == 2 and len(receiver["requests"]) == 1
+
+
+def test_a_post_that_dies_every_time_ends_failed_not_requeued_for_ever(admin, agency, settings):
+    settings.SATUPINTU_WEBHOOK_MAX_ATTEMPTS = 3
+    services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/")
+    emit(agency)
+    WebhookDelivery.objects.update(status=DeliveryStatus.SENDING, attempts=2,
+                                   next_attempt_at=timezone.now() - timedelta(minutes=20))
+    assert requeue() == 0
+    d = WebhookDelivery.objects.get()
+    assert (d.status, d.attempts, d.next_attempt_at) == (DeliveryStatus.FAILED, 3, None)
+    assert deliveries_queued().count() == 0
+    assert AuditEntry.objects.get(action="webhook.deliveries_requeued").changes["failed"] == 1
+
+
+def test_a_run_whose_claim_was_taken_back_does_not_overwrite_the_newer_run(admin, agency, receiver, monkeypatch):
+    """Run A hangs in the POST past webhook_requeue's patience; the delivery is put back and run
+    B delivers it. When A's POST finally fails, A leaves B's `delivered` alone and queues no retry."""
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    emit(agency)
+    delivery = WebhookDelivery.objects.get()
+    real_post, calls = services._post, []
+
+    def post(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # run A, stuck talking to the agency's system
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=20))
+            assert requeue() == 1
+            assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "delivered"  # run B
+            raise TimeoutError("timed out")
+        return real_post(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_post", post)
+    queued_before = deliveries_queued().count()
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == DeliveryStatus.PENDING  # A gives way
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("delivered", 2, "")
+    assert deliveries_queued().count() == queued_before + 1  # the requeue's task only, no retry from A
+    assert len(receiver["requests"]) == 1
+
+
+def test_requeue_is_for_the_system_and_mall_admin_with_a_sane_age(admin, agency, make_officer, mall_admin):
+    from django.core.management import CommandError, call_command
+
+    services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/")
+    emit(agency)
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    for actor in (admin, make_officer(agency, role="head")):
+        with pytest.raises(Forbidden):
+            services.webhook_deliveries_requeue(actor=actor, older_than=timedelta(minutes=15))
+    with pytest.raises(InvalidInput) as exc:
+        services.webhook_deliveries_requeue(actor=mall_admin, older_than=timedelta(minutes=-1))
+    assert exc.value.code == "invalid_age" and exc.value.message
+    with pytest.raises(CommandError, match="negatif"):
+        call_command("webhook_requeue", "--minutes", "-15")
+    assert deliveries_queued().count() == 0 and not AuditEntry.objects.filter(action="webhook.deliveries_requeued").exists()
+    assert services.webhook_deliveries_requeue(actor=mall_admin, older_than=timedelta(minutes=15)) == 1
+    assert AuditEntry.objects.get(action="webhook.deliveries_requeued").actor_id == mall_admin.pk
+
+
+def test_requeue_takes_the_oldest_first_up_to_the_limit(admin, agency):
+    services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/")
+    for _ in range(3):
+        emit(agency)
+    rows = list(WebhookDelivery.objects.order_by("id"))
+    for minutes, d in zip((30, 50, 40), rows, strict=True):
+        WebhookDelivery.objects.filter(pk=d.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=minutes))
+    assert services.webhook_deliveries_requeue(actor=_system(), older_than=timedelta(minutes=15), limit=2) == 2
+    assert sorted(q.args_kwargs["args"][0] for q in deliveries_queued()) == sorted([str(rows[1].uuid), str(rows[2].uuid)])
+    assert requeue() == 1  # the rest, next run
+
+
+def test_the_requeue_task_runs_the_service(admin, agency):
+    from satupintu.notify.tasks import requeue_webhook_deliveries
+
+    services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/")
+    emit(agency)
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=20))
+    assert requeue_webhook_deliveries.call(minutes=30) == 0
+    assert requeue_webhook_deliveries.call() == 1  # as run_schedule queues it: 15 minutes
+
+
+def test_a_delivery_being_sent_is_not_pruned_nor_sent_again_by_hand(admin, agency, mall_admin):
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/")
+    emit(agency)
+    WebhookDelivery.objects.update(status=DeliveryStatus.SENDING, created_at=timezone.now() - timedelta(days=90),
+                                   next_attempt_at=timezone.now())
+    sending = WebhookDelivery.objects.get()
+    assert services.webhook_deliveries_prune(actor=mall_admin, older_than=timedelta(days=30)) == 0
+    with pytest.raises(Conflict) as exc:
+        services.webhook_deliveries_redeliver(actor=admin, endpoint=endpoint, delivery=sending)
+    assert exc.value.code == "delivery_not_failed"
+    assert services.webhook_deliveries_redeliver(actor=admin, endpoint=endpoint) == 0
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.SENDING
+
+
+def test_the_requeue_index_has_the_status_as_a_column():
+    """Not a partial index: a statement PostgreSQL prepared once for any status can use it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, WebhookDelivery._meta.db_table)
+    index = constraints["notify_delivery_unfinished"]
+    assert index["index"] and index["columns"] == ["status", "next_attempt_at"]
+    index_def = next(i for i in WebhookDelivery._meta.indexes if i.name == "notify_delivery_unfinished")
+    assert index_def.condition is None
