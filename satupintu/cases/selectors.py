@@ -74,6 +74,14 @@ def application_list_mine(*, actor, status: str | None = None, page: int = 1, pa
     return paginate(qs.order_by("-created_at", "-id"), page=page, page_size=page_size)
 
 
+def draft_of_service(*, actor, service) -> Application | None:
+    """The actor's own online draft of `service` not yet submitted (the newest, if several were
+    made before this was asked): where "Ajukan permohonan daring" takes them back to."""
+    require_authenticated(actor)
+    return (Application.objects.filter(applicant=actor, filed_by=actor, service=service, status=Status.DRAFT)
+            .order_by("-created_at", "-id").first())
+
+
 def attachments(app: Application) -> list[ApplicationDocument]:
     """The application's attachments in requirement order (uses the prefetch of `_with_tasks`)."""
     return sorted(app.attachments.all(), key=lambda a: (a.requirement.position, a.requirement_id))

@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -58,6 +60,11 @@ def start(request, agency_slug, slug):
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(reverse("catalog:service_detail", args=[agency_slug, slug]))
+    draft = selectors.draft_of_service(actor=request.user, service=service)
+    if draft is not None:  # one tap more is not one draft more: back to the one already begun
+        messages.info(request, _("Anda sudah punya draf permohonan layanan ini (dibuat %(d)s). Lanjutkan di sini.")
+                      % {"d": date_format(localtime(draft.created_at), "j M Y H:i")})
+        return redirect("cases:detail", draft.uuid)
     try:
         app = services.application_create(actor=request.user, service=service)
     except DomainError as exc:
