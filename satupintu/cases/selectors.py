@@ -21,7 +21,7 @@ from satupintu.core.permissions import is_mall_admin, officer_agency_id, require
 from satupintu.identity.models import Role
 
 from . import clock, sla
-from .models import OPEN_STATUSES, Application, ApplicationDocument, StageTask, Status, TaskStatus
+from .models import OPEN_STATUSES, Application, ApplicationDocument, Channel, StageTask, Status, TaskStatus
 
 NOT_FOUND = gettext_lazy("Permohonan tidak ditemukan.")
 
@@ -72,6 +72,22 @@ def application_list_mine(*, actor, status: str | None = None, page: int = 1, pa
             raise InvalidInput(_("Status tidak dikenal."), code="invalid_status")
         qs = qs.filter(status=status)
     return paginate(qs.order_by("-created_at", "-id"), page=page, page_size=page_size)
+
+
+def draft_of_service(*, actor, service) -> Application | None:
+    """The actor's own online draft of `service` not yet submitted (the newest, if several were
+    made before this was asked): where "Ajukan permohonan daring" takes them back to."""
+    require_authenticated(actor)
+    return (Application.objects.filter(applicant=actor, filed_by=actor, service=service, status=Status.DRAFT)
+            .order_by("-created_at", "-id").first())
+
+
+def walk_in_drafts(*, actor, limit: int = 50) -> list[Application]:
+    """Walk-in drafts the front-office officer filed at the counter and has not submitted yet,
+    newest first: the officer's list of files still to finish."""
+    require_authenticated(actor)
+    return list(Application.objects.filter(filed_by=actor, channel=Channel.WALK_IN, status=Status.DRAFT)
+                .select_related("service", "applicant").order_by("-created_at", "-id")[:limit])
 
 
 def attachments(app: Application) -> list[ApplicationDocument]:

@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -58,6 +60,11 @@ def start(request, agency_slug, slug):
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(reverse("catalog:service_detail", args=[agency_slug, slug]))
+    draft = selectors.draft_of_service(actor=request.user, service=service)
+    if draft is not None:  # one tap more is not one draft more: back to the one already begun
+        messages.info(request, _("Anda sudah punya draf permohonan layanan ini (dibuat %(d)s). Lanjutkan di sini.")
+                      % {"d": date_format(localtime(draft.created_at), "j M Y H:i")})
+        return redirect("cases:detail", draft.uuid)
     try:
         app = services.application_create(actor=request.user, service=service)
     except DomainError as exc:
@@ -79,66 +86,126 @@ def _detail_context(request, app) -> dict:
     }
 
 
+# The draft page is one form: the applicant's data, a stored document or a new file for each
+# requirement, and the buttons. Whichever button is pressed ("Simpan", any "Lampirkan", "Ajukan"),
+# everything typed and chosen is kept first, then the button's own step runs; all in one
+# transaction. Refused, the page comes back with what was typed and chosen, and the errors next
+# to the fields.
+DATA_FIELDS = ("applicant_type", "business_name", "nib", "npwp", "notes")
+DRAFT_ACTIONS = ("save", "attach", "submit", "resubmit")
+
+
 @login_required
 def detail(request, uuid):
     app = selectors.application_get(actor=request.user, uuid=uuid)
-    status = 200
+    status, posted, errors = 200, None, {}
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
             with transaction.atomic():  # an upload followed by a refused attachment keeps neither
-                _applicant_action(request, app, action)
-        except DomainError as exc:  # the same page again, with what went wrong and nothing changed
-            _tell_error(request, exc)
+                notes = _applicant_action(request, app, action)
+        except DomainError as exc:  # the same page again, with what went wrong, what was typed, nothing changed
+            errors = _tell_draft_error(request, exc)
             status = exc.status
+            posted = request.POST
             app = selectors.application_get(actor=request.user, uuid=uuid)
         else:
+            for note in notes:
+                messages.success(request, note)
             if action == "delete":
-                return redirect("cases:mine")
+                return redirect("cases:inbox" if _files_for_others(request.user, app) else "cases:mine")
             return redirect("cases:detail", app.uuid)
     context = _detail_context(request, app)
     context["editable"] = app.status in EDITABLE_STATUSES and request.user.pk in (app.applicant_id, app.filed_by_id)
+    context["for_other"] = request.user.pk != app.applicant_id  # a front-office officer's walk-in file
+    context["errors"] = errors
+    context["values"] = {k: (posted.get(k, getattr(app, k)) if posted is not None else getattr(app, k))
+                         for k in DATA_FIELDS}
+    for row in context["rows"]:  # the stored document chosen for each requirement: as sent, else as attached
+        current = str(row["attachment"].document.uuid) if row["attachment"] else ""
+        row["picked"] = posted.get(f"document-{row['requirement'].id}", current) if posted is not None else current
     return render(request, "cases/detail.html", context, status=status)
 
 
-def _applicant_action(request, app, action: str) -> None:
+def _files_for_others(user, app) -> bool:
+    return user.pk != app.applicant_id and (user.is_officer or user.is_mall_admin)
+
+
+def _tell_draft_error(request, exc: DomainError) -> dict:
+    """The error as a message; details about one of the data fields are returned to be shown next
+    to that field, the others (missing documents, eligibility) become messages too."""
+    messages.error(request, exc.message)
+    field_errors = {}
+    if isinstance(exc.details, dict):
+        for key, value in exc.details.items():
+            if key in DATA_FIELDS and isinstance(value, str):
+                field_errors[key] = value
+            elif isinstance(value, str):
+                messages.error(request, value)
+            elif isinstance(value, list):
+                for item in value:
+                    messages.error(request, item.get("message", "") if isinstance(item, dict) else str(item))
+    return field_errors
+
+
+def _applicant_action(request, app, action: str) -> list[str]:
+    """Do what the applicant asked; returns the notes to show once it is all stored."""
     actor, revision = request.user, int_param(request.POST, "revision", None)
-    if action == "save":
-        services.application_update(
-            actor=actor, application=app, revision=revision,
-            **{k: request.POST.get(k, "") for k in ("applicant_type", "business_name", "nib", "npwp", "notes")})
-        messages.success(request, _("Perubahan disimpan."))
-    elif action == "attach":
-        req = next((r for r in app.version.requirements.all() if str(r.id) == request.POST.get("requirement")), None)
-        if req is None:
-            raise NotFound(_("Persyaratan tidak ditemukan pada layanan ini."), code="requirement_not_found")
-        upload = request.FILES.get("file")
-        if upload is not None:
-            try:
-                valid_until = date.fromisoformat(request.POST["valid_until"]) if request.POST.get("valid_until") else None
-            except ValueError:
-                raise InvalidInput(_("Tanggal berlaku tidak valid."), code="invalid_date") from None
-            doc = services.application_upload(actor=actor, application=app, document_type=req.document_type,
-                                              name=upload.name, data=read_upload(upload), valid_until=valid_until)
-        else:
-            doc = Document.objects.filter(uuid=request.POST.get("document") or None, owner=app.applicant).first() \
-                if _is_uuid(request.POST.get("document")) else None
-            if doc is None:
-                raise InvalidInput(_("Pilih dokumen yang tersimpan atau unggah berkas."), code="document_missing")
-        services.application_attach(actor=actor, application=app, requirement=req, document=doc)
-        messages.success(request, _("Dokumen dilampirkan: %(t)s.") % {"t": req.document_type.name})
+    if action == "delete":
+        services.application_draft_delete(actor=actor, application=app)
+        return [_("Draf dihapus.")]
+    if action not in DRAFT_ACTIONS:
+        raise InvalidInput(_("Tindakan tidak dikenal."), code="unknown_action")
+    notes = []
+    # 1. the data typed (only what changed: an unchanged form is no write and no audit entry)
+    changed = {k: request.POST[k] for k in DATA_FIELDS if k in request.POST and request.POST[k] != getattr(app, k)}
+    if changed:
+        services.application_update(actor=actor, application=app, revision=revision, **changed)
+        revision = None  # checked once: the writes below are this request's own
+        notes.append(_("Perubahan disimpan."))
+    # 2. each requirement's new file, or a stored document other than the one attached
+    attached = {a.requirement_id: a.document for a in selectors.attachments(app)}
+    for req in app.version.requirements.all():
+        doc = _picked_document(request, app, req, attached.get(req.id))
+        if doc is not None:
+            services.application_attach(actor=actor, application=app, requirement=req, document=doc)
+            revision = None
+            notes.append(_("Dokumen dilampirkan: %(t)s.") % {"t": req.document_type.name})
+    # 3. the button's own step
+    if action == "attach" and not notes:
+        raise InvalidInput(_("Pilih dokumen yang tersimpan atau unggah berkas."), code="document_missing")
+    if action == "save" and not notes:
+        notes.append(_("Tidak ada perubahan untuk disimpan."))
     elif action == "submit":
         services.application_submit(actor=actor, application=app, revision=revision)
         app.refresh_from_db()
-        messages.success(request, _("Permohonan diajukan. Nomor registrasi Anda: %(n)s.") % {"n": app.tracking_number})
+        notes = [(_("Permohonan diajukan. Nomor registrasi pemohon: %(n)s.") if actor.pk != app.applicant_id
+                  else _("Permohonan diajukan. Nomor registrasi Anda: %(n)s.")) % {"n": app.tracking_number}]
     elif action == "resubmit":
         services.application_resubmit(actor=actor, application=app, revision=revision)
-        messages.success(request, _("Permohonan diajukan ulang; prosesnya dilanjutkan dari tahap yang sama."))
-    elif action == "delete":
-        services.application_draft_delete(actor=actor, application=app)
-        messages.success(request, _("Draf dihapus."))
-    else:
-        raise InvalidInput(_("Tindakan tidak dikenal."), code="unknown_action")
+        notes = [_("Permohonan diajukan ulang; prosesnya dilanjutkan dari tahap yang sama.")]
+    return notes
+
+
+def _picked_document(request, app, req, current: Document | None) -> Document | None:
+    """The document to attach to `req` from the form: an uploaded file (stored in the vault
+    first), or a stored document chosen other than `current`; None when nothing new."""
+    upload = request.FILES.get(f"file-{req.id}")
+    if upload is not None:
+        raw = request.POST.get(f"valid_until-{req.id}", "")
+        try:
+            valid_until = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise InvalidInput(_("Tanggal berlaku tidak valid."), code="invalid_date") from None
+        return services.application_upload(actor=request.user, application=app, document_type=req.document_type,
+                                           name=upload.name, data=read_upload(upload), valid_until=valid_until)
+    chosen = request.POST.get(f"document-{req.id}", "")
+    if not chosen or (current is not None and chosen == str(current.uuid)):
+        return None
+    doc = Document.objects.filter(uuid=chosen, owner=app.applicant).first() if _is_uuid(chosen) else None
+    if doc is None:
+        raise InvalidInput(_("Pilih dokumen yang tersimpan atau unggah berkas."), code="document_missing")
+    return doc
 
 
 def _is_uuid(value) -> bool:
@@ -187,7 +254,9 @@ def office_inbox(request):
     g = request.GET
     page = selectors.inbox(actor=request.user, due=g.get("due", ""), claimed=g.get("claimed", ""),
                            service=g.get("service", ""), q=g.get("q", ""), page=int_param(g))
-    return render(request, "cases/inbox.html", {"page": page, "rows": page.items, "filters": g})
+    # a front-office officer's walk-in drafts not yet submitted: files they still have to finish
+    drafts = selectors.walk_in_drafts(actor=request.user) if request.user.role == Role.FRONT_OFFICE else []
+    return render(request, "cases/inbox.html", {"page": page, "rows": page.items, "filters": g, "drafts": drafts})
 
 
 @login_required

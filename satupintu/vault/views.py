@@ -19,8 +19,10 @@ from .api import serve
 
 @login_required
 def my_documents(request):
-    status = 200
+    status, values = 200, {"document_type": "", "valid_until": ""}
     if request.method == "POST":
+        # refused, the form comes back with the type and date chosen (a file cannot be given back)
+        values = {k: request.POST.get(k, "") for k in values}
         try:
             dtype = document_type_get(request.POST.get("document_type", ""))
             try:
@@ -39,7 +41,8 @@ def my_documents(request):
             return redirect("vault:list")
     page = paginate(selectors.document_list(actor=request.user), page=int_param(request.GET))
     return render(request, "vault/list.html", {"page": page, "types": DocumentType.objects.all(), "today": date.today(),
-                                               "views": selectors.document_views(actor=request.user)}, status=status)
+                                               "values": values, "views": selectors.document_views(actor=request.user)},
+                  status=status)
 
 
 @login_required

@@ -79,3 +79,78 @@ def test_pbg_from_submission_to_approval_and_tracking(browser, live_server, citi
     expect(public.get_by_text("Rapat tim teknis").first).to_be_visible()
     expect(public.get_by_text("Siti")).to_have_count(0)
     axe_check(public, "tracking")
+
+
+def box_height(locator) -> float:
+    return locator.bounding_box()["height"]
+
+
+@pytest.mark.parametrize("viewport,touch,tap", [({"width": 360, "height": 740}, True, 44),
+                                                ({"width": 1080, "height": 1920}, True, 56)], ids=["phone", "kiosk"])
+def test_a_draft_keeps_what_was_typed(browser, live_server, citizen, pbg, ktp, axe_check, viewport, touch, tap):
+    """A refused "Simpan draf" shows the error as an alert and keeps every field; "Lampirkan" keeps
+    the fields typed but not saved; a second "Ajukan permohonan daring" goes back to the draft;
+    deleting asks first. On a phone and on the portrait touch kiosk every control is a touch target."""
+    base = live_server.url
+    page = browser.new_context(locale="id-ID", bypass_csp=True, viewport=viewport, has_touch=touch).new_page()
+    sign_in(page, base + "/akun/masuk/?next=/layanan/dpmptsp/pbg/", citizen.email)
+    page.get_by_role("button", name="Ajukan permohonan daring").click()
+    draft_url = page.url
+    assert "/permohonan/" in draft_url
+
+    page.get_by_role("radio", name="Badan usaha").check()
+    page.get_by_label("Nama badan usaha").fill("CV Maju Jaya")
+    page.get_by_label("NIB", exact=True).fill("12ab")
+    page.get_by_label("Keterangan (opsional)").fill("Rumah dua lantai")
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.get_by_role("alert")).to_contain_text("Gagal: Data permohonan belum benar.")
+    expect(page.locator(".msg-error")).to_have_css("background-color", "rgb(253, 236, 236)")
+    expect(page.get_by_role("radio", name="Badan usaha")).to_be_checked()
+    expect(page.get_by_label("Nama badan usaha")).to_have_value("CV Maju Jaya")
+    expect(page.get_by_label("NIB", exact=True)).to_have_value("12ab")
+    expect(page.get_by_label("NIB", exact=True)).to_have_accessible_description("NIB terdiri dari 13 angka.")
+    expect(page.get_by_label("Keterangan (opsional)")).to_have_value("Rumah dua lantai")
+    axe_check(page, "draft with an error")
+
+    # touch targets: the kiosk's sizing applies on the portrait touch screen too
+    for control in (page.get_by_role("button", name="Lampirkan"), page.get_by_role("button", name="English"),
+                    page.locator(".crumbs a"), page.get_by_role("button", name="Simpan draf")):
+        assert box_height(control) >= tap - 0.5, control
+    # the focus ring: dark amber (≥ 3:1 on white), on a textarea too
+    page.get_by_label("Keterangan (opsional)").focus()
+    expect(page.get_by_label("Keterangan (opsional)")).to_have_css("outline-color", "rgb(180, 83, 9)")
+
+    # "Lampirkan" with the fields corrected but not saved: both kept
+    page.get_by_label("NIB", exact=True).fill("1234567890123")
+    page.get_by_role("radio", name=re.compile("ktp.pdf")).check()
+    page.get_by_role("button", name="Lampirkan").click()
+    expect(page.get_by_role("status")).to_contain_text("Perubahan disimpan.")
+    expect(page.get_by_role("status")).to_contain_text("Dokumen dilampirkan")
+    page.reload()
+    expect(page.get_by_label("NIB", exact=True)).to_have_value("1234567890123")
+    expect(page.get_by_label("Keterangan (opsional)")).to_have_value("Rumah dua lantai")
+
+    # the service page again: back to this draft, not a new one
+    page.goto(base + "/layanan/dpmptsp/pbg/")
+    page.get_by_role("button", name="Ajukan permohonan daring").click()
+    assert page.url == draft_url
+    expect(page.get_by_role("status")).to_contain_text("Anda sudah punya draf permohonan layanan ini")
+    page.goto(base + "/permohonan/")
+    expect(page.locator(".results .result")).to_have_count(1)
+    expect(page.locator(".results .result")).to_contain_text("dibuat")
+    axe_check(page, "my applications with a draft")
+
+    # deleting asks first (no script needed)
+    page.goto(draft_url)
+    confirm = page.get_by_role("button", name="Ya, hapus draf")
+    expect(confirm).to_be_hidden()
+    page.get_by_text("Hapus draf", exact=True).click()
+    expect(confirm).to_be_visible()
+    axe_check(page, "draft, delete confirmation open")
+    confirm.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Permohonan Saya")
+    expect(page.get_by_role("status")).to_contain_text("Draf dihapus.")
+
+    from satupintu.cases.models import Application
+
+    assert not Application.objects.exists()

@@ -22,7 +22,7 @@ def test_citizen_applies_reusing_a_stored_document(client, citizen, pbg, ktp, of
     page = client.get(r["Location"])
     assert page.status_code == 200 and ktp.original_name.encode() in page.content  # offered for reuse
     req = pbg.current_version.requirements.get()
-    r = client.post(r["Location"], {"action": "attach", "requirement": req.id, "document": str(ktp.uuid)})
+    r = client.post(r["Location"], {"action": "attach", f"document-{req.id}": str(ktp.uuid)})
     assert r.status_code == 302 and app.attachments.get().document == ktp
     r = client.post(f"/permohonan/{app.uuid}/", {"action": "submit", "revision": Application.objects.get().revision})
     app.refresh_from_db()
@@ -46,11 +46,11 @@ def test_upload_of_a_fake_pdf_is_refused_on_the_page(client, citizen, pbg, offic
     client.post("/layanan/dpmptsp/pbg/ajukan/")
     app = Application.objects.get()
     req = pbg.current_version.requirements.get()
-    r = client.post(f"/permohonan/{app.uuid}/", {"action": "attach", "requirement": req.id,
-                                                 "file": SimpleUploadedFile("ktp.pdf", b"<?php echo 1; ?>")})
+    r = client.post(f"/permohonan/{app.uuid}/", {"action": "attach",
+                                                 f"file-{req.id}": SimpleUploadedFile("ktp.pdf", b"<?php echo 1; ?>")})
     assert r.status_code == 400 and not Document.objects.exists() and not app.attachments.exists()
-    r = client.post(f"/permohonan/{app.uuid}/", {"action": "attach", "requirement": req.id, "valid_until": "31-12-2030",
-                                                 "file": SimpleUploadedFile("ktp.pdf", PDF)})
+    r = client.post(f"/permohonan/{app.uuid}/", {"action": "attach", f"valid_until-{req.id}": "31-12-2030",
+                                                 f"file-{req.id}": SimpleUploadedFile("ktp.pdf", PDF)})
     assert r.status_code == 400 and not Document.objects.exists()
 
 

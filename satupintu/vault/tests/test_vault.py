@@ -148,3 +148,15 @@ def test_a_negative_sweep_age_is_refused_even_before_any_file_was_stored(setting
     settings.SATUPINTU_VAULT_DIR = tmp_path / "no-vault-yet"
     with pytest.raises(InvalidInput):
         vault_services.vault_sweep(actor=SystemActor("tests"), older_than=timedelta(minutes=-1))
+
+
+def test_a_refused_upload_keeps_the_type_and_date_chosen(client, citizen, site):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(citizen)
+    r = client.post("/dokumen/", {"document_type": "ktp-el", "valid_until": "2031-12-31",
+                                  "file": SimpleUploadedFile("x.pdf", b"nope")})
+    body = r.content.decode()
+    assert r.status_code == 400 and not Document.objects.exists()
+    assert '<option value="ktp-el" selected>' in body and 'name="valid_until" value="2031-12-31"' in body
+    assert 'role="alert"' in body and "Gagal:" in body
