@@ -360,7 +360,8 @@ DECISIONS = {
 
 
 @router.post("/applications/{uuid}/tasks/{task_id}/{decision}", response=ApplicationOut,
-             summary="Keputusan petugas atas satu tahap: claim, unclaim, approve, return, reject")
+             summary="Keputusan petugas atas satu tahap: claim, unclaim (juga oleh kepala, admin instansi, pengelola MPP), "
+                     "approve, return, reject")
 def decide(request, uuid: UUID, task_id: int, decision: str, payload: DecisionIn):
     actor = actor_of(request)
     if decision not in DECISIONS:

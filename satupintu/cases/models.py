@@ -155,6 +155,16 @@ class StageTask(models.Model):
     def __str__(self):
         return f"{self.application_id}:{self.stage_key}@{self.agency_id}"
 
+    @property
+    def holder_id(self) -> int | None:
+        """Who holds the stage: its claimer while they can still work it (an active account of
+        the stage's agency and role). The claim of an officer since deactivated or moved holds
+        nobody back. Reads `claimed_by` (select it with the task)."""
+        user = self.claimed_by if self.claimed_by_id is not None else None
+        if user is None or not user.is_active or user.agency_id != self.agency_id or user.role != self.role:
+            return None
+        return user.pk
+
 
 class Pause(models.Model):
     """The SLA clock stood still: the file was returned on `started_on` and resubmitted on

@@ -17,7 +17,7 @@ from satupintu.core import ids, ratelimit
 from satupintu.core.errors import InvalidInput, NotFound
 from satupintu.core.models import AuditEntry
 from satupintu.core.pagination import paginate
-from satupintu.core.permissions import is_mall_admin, officer_agency_id, require_authenticated
+from satupintu.core.permissions import can_supervise_agency, is_mall_admin, officer_agency_id, require_authenticated
 from satupintu.identity.models import Role
 
 from . import clock, sla
@@ -98,6 +98,15 @@ def actionable_tasks(actor, app: Application) -> list[StageTask]:
     if agency_id is None or app.status not in OPEN_STATUSES:
         return []
     return [t for t in app.tasks.all() if t.status == TaskStatus.ACTIVE and t.agency_id == agency_id and t.role == actor.role]
+
+
+def releasable_tasks(actor, app: Application) -> list[StageTask]:
+    """Running stages of `app` claimed by another officer that the actor may release: the
+    agency's head and admin, the mall administrator (uses the prefetch of `_with_tasks`)."""
+    if app.status not in OPEN_STATUSES:
+        return []
+    return [t for t in app.tasks.all() if t.status == TaskStatus.ACTIVE and t.claimed_by_id not in (None, actor.pk)
+            and can_supervise_agency(actor, t.agency_id)]
 
 
 # ---------------------------------------------------------------------------- SLA facts
@@ -217,6 +226,7 @@ ACTION_LABELS = {
     "application.submitted": _l("Permohonan diajukan"),
     "application.task_claimed": _l("Petugas mengambil tahap"),
     "application.task_unclaimed": _l("Petugas melepas tahap"),
+    "application.task_released": _l("Tahap yang diambil petugas lain dilepas"),
     "application.stage_approved": _l("Tahap disetujui"),
     "application.returned": _l("Dikembalikan untuk perbaikan"),
     "application.resubmitted": _l("Diajukan ulang setelah perbaikan"),

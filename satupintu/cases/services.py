@@ -20,7 +20,9 @@ from satupintu.catalog.models import ApplicantType, Requirement
 from satupintu.catalog.selectors import FilingCatalogue, filing_catalogue, site_calendar
 from satupintu.core import audit, ids
 from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from satupintu.core.permissions import SystemActor, officer_agency_id, require_authenticated, require_mall_admin
+from satupintu.core.permissions import (
+    SystemActor, can_supervise_agency, officer_agency_id, require_authenticated, require_mall_admin,
+)
 from satupintu.identity.models import Role, User
 from satupintu.vault.models import Document
 
@@ -503,14 +505,21 @@ def application_resubmit(*, actor, application: Application, revision: int | Non
 
 # ---------------------------------------------------------------------------- decisions
 
-def _task_for_decision(actor, task: StageTask, revision: int | None) -> tuple[Application, StageTask, list[StageTask]]:
+def _task_for_decision(actor, task: StageTask, revision: int | None, *,
+                       release: bool = False) -> tuple[Application, StageTask, list[StageTask]]:
+    """Lock the application and find the task the actor decides: an officer of the stage's agency
+    and role, on an open file, at a stage that runs, from a current form, and not held by another
+    officer (a claim of a deactivated or moved officer holds nobody: `StageTask.holder_id`).
+    `release`: the actor releases a claim; the agency's head and admin and the mall administrator
+    may too, whoever holds it."""
     require_authenticated(actor)
     app = _lock(task.application)
-    tasks = list(app.tasks.select_related("agency").order_by("position", "agency_id"))
+    tasks = list(app.tasks.select_related("agency", "claimed_by").order_by("position", "agency_id"))
     task = next((t for t in tasks if t.pk == task.pk), None)
     if task is None:
         raise NotFound(_("Tahap tidak ditemukan."), code="task_not_found")
-    if officer_agency_id(actor) != task.agency_id or actor.role != task.role:
+    works_on = officer_agency_id(actor) == task.agency_id and actor.role == task.role
+    if not works_on and not (release and can_supervise_agency(actor, task.agency_id)):
         raise Forbidden(_("Tahap ini dikerjakan %(role)s %(agency)s; Anda tidak berwenang.")
                         % {"role": Role(task.role).label, "agency": task.agency.short_name}, code="wrong_role")
     if app.status in FINAL_STATUSES:
@@ -521,37 +530,58 @@ def _task_for_decision(actor, task: StageTask, revision: int | None) -> tuple[Ap
         raise Conflict(_("Tahap ini sudah diputuskan atau belum dimulai (%(s)s).") % {"s": task.get_status_display()},
                        code="task_not_active")
     _check_revision(app, revision)
-    if task.claimed_by_id not in (None, actor.pk):
+    if not release and task.holder_id not in (None, actor.pk):
         raise Conflict(_("Tahap ini sedang ditangani petugas lain."), code="claimed_by_other")
     return app, task, tasks
 
 
+def _claimant(user: User) -> dict:
+    """Whose claim was released, as the audit entry names them."""
+    return {"user": str(user.uuid), "name": user.full_name}
+
+
 def _decide(task: StageTask, actor, status: str, note: str) -> None:
     task.status, task.decided_by, task.decided_at, task.note = status, actor, timezone.now(), note
-    if task.claimed_by_id is None:
+    if task.holder_id != actor.pk:  # unclaimed, or claimed by an officer who can no longer work it
         task.claimed_by, task.claimed_at = actor, task.decided_at
     task.save(update_fields=["status", "decided_by", "decided_at", "note", "claimed_by", "claimed_at"])
 
 
 @transaction.atomic
 def task_claim(*, actor, task: StageTask, revision: int | None = None) -> StageTask:
+    """Take the stage. A claim left by an officer since deactivated or moved is taken over (the
+    audit entry names them)."""
     app, task, _tasks = _task_for_decision(actor, task, revision)
+    previous = task.claimed_by if task.claimed_by_id not in (None, actor.pk) else None
     task.claimed_by, task.claimed_at = actor, timezone.now()
     task.save(update_fields=["claimed_by", "claimed_at"])
     _touch(app)
-    audit.record(actor=actor, action="application.task_claimed", obj=app, changes={"stage": task.stage_key})
+    changes = {"stage": task.stage_key, "agency": task.agency.slug}
+    if previous is not None:
+        changes["released"] = _claimant(previous)
+    audit.record(actor=actor, action="application.task_claimed", obj=app, changes=changes)
     return task
 
 
 @transaction.atomic
 def task_unclaim(*, actor, task: StageTask, revision: int | None = None) -> StageTask:
-    app, task, _tasks = _task_for_decision(actor, task, revision)
-    if task.claimed_by_id is None:
+    """Release the stage: by the officer who claimed it; by the agency's head or admin or the
+    mall administrator whoever claimed it (the officer is on leave or gone); by another officer of
+    the stage when the claimer can no longer work it. The audit entry names whose claim it was."""
+    app, task, _tasks = _task_for_decision(actor, task, revision, release=True)
+    holder = task.claimed_by
+    if holder is None:
         raise Conflict(_("Tahap ini belum diambil siapa pun."), code="not_claimed")
+    if holder.pk != actor.pk and task.holder_id is not None and not can_supervise_agency(actor, task.agency_id):
+        raise Conflict(_("Tahap ini sedang ditangani petugas lain."), code="claimed_by_other")
     task.claimed_by, task.claimed_at = None, None
     task.save(update_fields=["claimed_by", "claimed_at"])
     _touch(app)
-    audit.record(actor=actor, action="application.task_unclaimed", obj=app, changes={"stage": task.stage_key})
+    changes = {"stage": task.stage_key, "agency": task.agency.slug}
+    if holder.pk != actor.pk:
+        changes["released"] = _claimant(holder)
+    audit.record(actor=actor, action="application.task_unclaimed" if holder.pk == actor.pk else "application.task_released",
+                 obj=app, changes=changes)
     return task
 
 

@@ -206,6 +206,9 @@ def office_detail(request, uuid):
             return redirect("cases:office_detail", app.uuid)
     context = _detail_context(request, app)
     context["actionable"] = selectors.actionable_tasks(request.user, app)
+    context["releasable"] = selectors.releasable_tasks(request.user, app)
+    context["releasable_ids"] = {t.id for t in context["releasable"]}
+    context["actionable_ids"] = {t.id for t in context["actionable"]}
     return render(request, "cases/office_detail.html", context, status=status)
 
 
@@ -217,8 +220,13 @@ def _officer_action(request, app) -> None:
         services.task_claim(actor=actor, task=task, revision=revision)
         messages.success(request, _("Tahap diambil."))
     elif action == "unclaim":
+        holder = task.claimed_by
         services.task_unclaim(actor=actor, task=task, revision=revision)
-        messages.success(request, _("Tahap dilepas."))
+        if holder is not None and holder.pk != actor.pk:
+            messages.success(request, _("Tahap yang diambil %(name)s dilepas; petugas lain bisa mengambilnya.")
+                             % {"name": holder.full_name})
+        else:
+            messages.success(request, _("Tahap dilepas."))
     elif action == "approve":
         report = None
         upload = request.FILES.get("report")

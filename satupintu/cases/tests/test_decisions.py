@@ -1,0 +1,163 @@
+"""Decisions on stages: releasing a claim left by an officer who is away."""
+
+import json
+
+import pytest
+
+from satupintu.cases import services
+from satupintu.cases.models import Application, StageTask, Status, TaskStatus
+from satupintu.core.errors import Conflict, Forbidden
+from satupintu.core.models import AuditEntry
+from satupintu.identity.models import User
+from satupintu.vault.models import Document
+
+from .helpers import active, pass_stage
+
+pytestmark = pytest.mark.django_db
+
+
+def footprint(app):
+    """What a refused request must leave as it was."""
+    return (AuditEntry.objects.count(), Application.objects.get(pk=app.pk).revision, Document.objects.count(),
+            list(StageTask.objects.filter(application=app).values_list("status", "claimed_by", "report").order_by("id")))
+
+
+def at_inspection(officers, app):
+    for key in ("kelengkapan", "entri", "kajian"):
+        pass_stage(officers, app, key)
+    return active(app, "tinjau")[0]
+
+
+@pytest.fixture
+def supervisors(agency, make_officer, mall_admin, officers):
+    return {"head": officers["dpmptsp:head"],
+            "agency_admin": make_officer(agency, role="agency_admin", email="admin.dpmptsp@example.test"),
+            "mall_admin": mall_admin}
+
+
+@pytest.fixture
+def colleague(agency, make_officer):
+    return make_officer(agency, role="front_office", email="fo2.dpmptsp@example.test")
+
+
+def api_call(client, token, method, path, data=None):
+    """`token`: issued before the footprint is taken (issuing one is an audit entry)."""
+    return getattr(client, method)(f"/api/v1{path}", json.dumps(data or {}), content_type="application/json",
+                                   HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+# ---------------------------------------------------------------------------- claims
+
+@pytest.mark.parametrize("who", ["head", "agency_admin", "mall_admin"])
+def test_head_agency_admin_and_mall_admin_release_a_claim_and_the_audit_names_whose(submitted, officers, supervisors,
+                                                                                   colleague, who):
+    fo = officers["dpmptsp:front_office"]
+    task = active(submitted)[0]
+    services.task_claim(actor=fo, task=task)
+    services.task_unclaim(actor=supervisors[who], task=task)
+    task.refresh_from_db()
+    assert task.claimed_by is None
+    entry = AuditEntry.objects.filter(action="application.task_released").get()
+    assert entry.changes["released"] == {"user": str(fo.uuid), "name": fo.full_name}
+    assert entry.changes["stage"] == "kelengkapan"
+    services.task_approve(actor=colleague, task=task)  # the stage moves again
+    assert Application.objects.get(pk=submitted.pk).status == Status.IN_PROCESS
+
+
+def test_nobody_else_releases_a_claim_and_a_refusal_changes_nothing(submitted, officers, colleague, make_officer):
+    from satupintu.catalog.models import Agency
+
+    task = active(submitted)[0]
+    pupr_head = make_officer(Agency.objects.get(slug="pupr"), role="head", email="head.pupr@example.test")
+    services.task_claim(actor=officers["dpmptsp:front_office"], task=task)
+    before = footprint(submitted)
+    with pytest.raises(Conflict) as exc:  # a colleague of the same stage, while the claimer is active
+        services.task_unclaim(actor=colleague, task=task)
+    assert exc.value.code == "claimed_by_other"
+    for intruder in (officers["dpmptsp:verifier"], pupr_head):  # another role; the head of another agency
+        with pytest.raises(Forbidden) as exc:
+            services.task_unclaim(actor=intruder, task=task)
+        assert exc.value.code == "wrong_role"
+    assert footprint(submitted) == before
+
+
+def test_a_head_releases_only_a_claim_of_their_own_agency(submitted, officers, supervisors, make_officer):
+    from satupintu.catalog.models import Agency
+
+    at = at_inspection(officers, submitted)
+    pupr = officers["pupr:technical_reviewer"]
+    services.task_claim(actor=pupr, task=at)
+    with pytest.raises(Forbidden):
+        services.task_unclaim(actor=supervisors["head"], task=at)  # head of DPMPTSP, stage of PUPR
+    services.task_unclaim(actor=make_officer(Agency.objects.get(slug="pupr"), role="head", email="h.pupr@example.test"),
+                          task=at)
+    assert StageTask.objects.get(pk=at.pk).claimed_by is None
+
+
+@pytest.mark.parametrize("gone", ["deactivated", "moved"])
+def test_a_claim_of_an_officer_who_can_no_longer_work_the_stage_blocks_nobody(submitted, officers, colleague, gone):
+    fo = officers["dpmptsp:front_office"]
+    task = active(submitted)[0]
+    services.task_claim(actor=fo, task=task)
+    if gone == "deactivated":
+        User.objects.filter(pk=fo.pk).update(is_active=False)
+    else:
+        User.objects.filter(pk=fo.pk).update(role="verifier")
+    services.task_claim(actor=colleague, task=task)  # taken over, the audit names whose claim it was
+    claimed = AuditEntry.objects.filter(action="application.task_claimed").latest("id")
+    assert claimed.changes["released"]["name"] == fo.full_name
+    StageTask.objects.filter(pk=task.pk).update(claimed_by=fo)  # the old claim again: deciding directly works too
+    services.task_approve(actor=colleague, task=task)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.APPROVED and task.claimed_by == colleague and task.decided_by == colleague
+
+
+def test_release_through_the_api(client, api, submitted, officers, supervisors, colleague):
+    task = active(submitted)[0]
+    services.task_claim(actor=officers["dpmptsp:front_office"], task=task)
+    path = f"/applications/{submitted.uuid}/tasks/{task.id}/unclaim"
+    r = api_call(client, api.token(colleague), "post", path)
+    assert r.status_code == 409 and r.json()["code"] == "claimed_by_other"
+    r = api_call(client, api.token(supervisors["head"]), "post", path)
+    assert r.status_code == 200
+    assert next(t for t in r.json()["tasks"] if t["id"] == task.id)["claimed_by"] is None
+
+
+def test_release_on_the_officer_page(client, submitted, officers, supervisors, colleague):
+    fo = officers["dpmptsp:front_office"]
+    task = active(submitted)[0]
+    services.task_claim(actor=fo, task=task)
+    url = f"/kantor/permohonan/{submitted.uuid}/"
+    client.force_login(colleague)
+    page = client.get(url).content.decode()
+    assert "Ditangani Petugas front_office" in page and 'value="approve"' not in page and "Lepas klaim" not in page
+    for who in ("head", "mall_admin"):
+        client.force_login(supervisors[who])
+        page = client.get(url).content.decode()
+        assert f"Lepas klaim {fo.full_name}" in page, who
+    revision = Application.objects.get(pk=submitted.pk).revision
+    r = client.post(url, {"action": "unclaim", "task": task.id, "revision": revision}, follow=True)
+    assert r.status_code == 200 and f"Tahap yang diambil {fo.full_name} dilepas" in r.content.decode()
+    assert StageTask.objects.get(pk=task.pk).claimed_by is None
+    # a deactivated claimer: the colleague sees the stage free to take
+    services.task_claim(actor=fo, task=task)
+    User.objects.filter(pk=fo.pk).update(is_active=False)
+    client.force_login(colleague)
+    page = client.get(url).content.decode()
+    assert 'value="claim"' in page and 'value="approve"' in page and "Anda bisa mengambil alih" in page
+
+
+# ---------------------------------------------------------------------------- the officer's page
+
+def test_officer_page_query_count(client, submitted, officers, supervisors, django_assert_max_num_queries):
+    task = at_inspection(officers, submitted)
+    services.task_claim(actor=officers["pupr:technical_reviewer"], task=task)
+    url = f"/kantor/permohonan/{submitted.uuid}/"
+    for user in (officers["pupr:technical_reviewer"], supervisors["mall_admin"]):
+        client.force_login(user)
+        client.get(url)  # the site's calendar is read once per process
+        # session, user, application, its stages (with their claimers), attachments, requirements,
+        # closures, history, site, unread notifications: the same for every number of stages
+        with django_assert_max_num_queries(10):
+            r = client.get(url)
+        assert r.status_code == 200 and ('value="approve"' in r.content.decode()) == (user.role != "mall_admin")
