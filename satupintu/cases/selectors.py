@@ -227,6 +227,7 @@ ACTION_LABELS = {
     "application.task_claimed": _l("Petugas mengambil tahap"),
     "application.task_unclaimed": _l("Petugas melepas tahap"),
     "application.task_released": _l("Tahap yang diambil petugas lain dilepas"),
+    "application.report_uploaded": _l("Berita acara pemeriksaan (BAP) diunggah"),
     "application.stage_approved": _l("Tahap disetujui"),
     "application.returned": _l("Dikembalikan untuk perbaikan"),
     "application.resubmitted": _l("Diajukan ulang setelah perbaikan"),

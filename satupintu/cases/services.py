@@ -21,15 +21,15 @@ from satupintu.catalog.selectors import FilingCatalogue, filing_catalogue, site_
 from satupintu.core import audit, ids
 from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from satupintu.core.permissions import (
-    SystemActor, can_supervise_agency, officer_agency_id, require_authenticated, require_mall_admin,
+    SystemActor, can_supervise_agency, is_mall_admin, officer_agency_id, require_authenticated, require_mall_admin,
 )
 from satupintu.identity.models import Role, User
 from satupintu.vault.models import Document
 
 from . import clock, events, sla
 from .models import (
-    EDITABLE_STATUSES, FINAL_STATUSES, OPEN_STATUSES, Application, ApplicationDocument, Channel, Pause, StageKind, StageTask, Status,
-    TaskStatus,
+    EDITABLE_STATUSES, FINAL_STATUSES, OPEN_STATUSES, REPORT_DOCUMENT_TYPE, Application, ApplicationDocument, Channel, Pause,
+    StageKind, StageReport, StageTask, Status, TaskStatus,
 )
 
 MAX_TEXT = 2000
@@ -240,11 +240,13 @@ def application_attach(*, actor, application: Application, requirement: Requirem
     return attachment
 
 
+@transaction.atomic
 def application_upload(*, actor, application: Application, document_type, name: str, data: bytes,
                        valid_until: date | None = None) -> Document:
-    """Put a file into the applicant's vault for this application: by the applicant or the
-    walk-in filer while the file is editable, or by an officer holding one of its active field
-    inspections (the BAP report)."""
+    """Put a file into the applicant's vault for this application: any requirement's type by the
+    applicant or the walk-in filer while the file is editable; or, by an officer, the report (BAP)
+    of a stage of theirs that takes one, while it runs: the report is then bound to that stage
+    (`StageReport`), and only such a report is accepted when the stage is approved."""
     from satupintu.vault.services import document_upload
 
     require_authenticated(actor)
@@ -252,11 +254,32 @@ def application_upload(*, actor, application: Application, document_type, name: 
     if _may_edit(actor, app):
         if app.status not in EDITABLE_STATUSES:
             raise Conflict(_("Permohonan yang sedang diproses atau sudah selesai tidak bisa diubah."), code="not_editable")
-    elif not app.tasks.filter(status=TaskStatus.ACTIVE, kind=StageKind.FIELD_INSPECTION,
-                              agency_id=officer_agency_id(actor) or 0, role=actor.role).exists():
+        return document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
+                               valid_until=valid_until, assisted=actor.pk != app.applicant_id)
+    agency_id = officer_agency_id(actor)
+    if agency_id is None and not is_mall_admin(actor):
         raise NotFound(_("Permohonan tidak ditemukan."), code="application_not_found")
-    return document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
-                           valid_until=valid_until, assisted=actor.pk != app.applicant_id)
+    app = _lock(app)  # the stage's state is read under the row lock the decisions take
+    tasks = [t for t in app.tasks.select_related("agency", "claimed_by")
+             if t.status == TaskStatus.ACTIVE and t.takes_report and t.agency_id == agency_id and t.role == actor.role]
+    if not tasks:
+        raise Forbidden(_("Petugas hanya bisa mengunggah berita acara pemeriksaan (BAP) selama tahap tinjau lapangan "
+                          "yang menjadi tugasnya berjalan."), code="no_report_stage")
+    if document_type.code != REPORT_DOCUMENT_TYPE:
+        raise InvalidInput(_("Petugas hanya boleh mengunggah berita acara pemeriksaan (BAP) ke berkas pemohon, bukan "
+                             "%(t)s.") % {"t": document_type.name}, code="report_type_only")
+    if app.status not in OPEN_STATUSES:
+        raise Conflict(_("Permohonan sedang dikembalikan ke pemohon untuk perbaikan."), code="application_returned")
+    tasks = [t for t in tasks if t.holder_id in (None, actor.pk)]
+    if not tasks:
+        raise Conflict(_("Tahap ini sedang ditangani petugas lain."), code="claimed_by_other")
+    doc = document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
+                          valid_until=valid_until, assisted=True)
+    StageReport.objects.bulk_create([StageReport(task=t, document=doc) for t in tasks])
+    audit.record(actor=actor, action="application.report_uploaded", obj=app,
+                 changes={"stage": tasks[0].stage_key, "stages": [t.stage_key for t in tasks],
+                          "agency": tasks[0].agency.slug, "document": str(doc.uuid)})
+    return doc
 
 
 @transaction.atomic
@@ -594,6 +617,24 @@ def _clean_reason(reason: str, code: str, message: str) -> str:
     return reason
 
 
+def _check_report(app: Application, task: StageTask, report: Document | None) -> None:
+    """A stage that takes a report gets one of the report type, uploaded for this stage of this
+    application by one of its officers while it ran (`application_upload`); other stages none."""
+    if not task.takes_report:
+        if report is not None:
+            raise InvalidInput(_("Tahap ini tidak memerlukan berita acara pemeriksaan (BAP)."), code="report_not_expected")
+        return
+    if report is None:
+        raise InvalidInput(_("Unggah berita acara pemeriksaan (BAP) tinjau lapangan sebelum menyetujui."),
+                           code="report_missing")
+    if report.document_type.code != REPORT_DOCUMENT_TYPE:
+        raise InvalidInput(_("Dokumen ini bukan berita acara pemeriksaan (BAP): jenisnya %(t)s.")
+                           % {"t": report.document_type.name}, code="report_wrong_type")
+    if report.owner_id != app.applicant_id or not StageReport.objects.filter(task=task, document=report).exists():
+        raise InvalidInput(_("BAP harus diunggah petugas %(agency)s untuk tahap ini pada permohonan ini, setelah "
+                             "tahapnya dimulai.") % {"agency": task.agency.short_name}, code="foreign_report")
+
+
 @transaction.atomic
 def task_approve(*, actor, task: StageTask, note: str = "", report: Document | None = None,
                  revision: int | None = None) -> Application:
@@ -603,12 +644,8 @@ def task_approve(*, actor, task: StageTask, note: str = "", report: Document | N
     if len(note) > MAX_TEXT:  # as a reason that long is: refused, not cut
         raise InvalidInput(_("Catatan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code="note_too_long")
     app, task, tasks = _task_for_decision(actor, task, revision)
-    if task.kind == StageKind.FIELD_INSPECTION:
-        if report is None:
-            raise InvalidInput(_("Unggah berita acara pemeriksaan (BAP) tinjau lapangan sebelum menyetujui."),
-                               code="report_missing")
-        if report.owner_id != app.applicant_id:
-            raise InvalidInput(_("BAP harus diunggah untuk permohonan ini."), code="foreign_report")
+    _check_report(app, task, report)
+    if report is not None:
         task.report = report
         task.save(update_fields=["report"])
     today = clock.today(app.agency.site)

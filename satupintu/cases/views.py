@@ -21,7 +21,7 @@ from satupintu.vault.selectors import documents_offered
 from satupintu.vault.services import read_upload
 
 from . import selectors, services
-from .models import EDITABLE_STATUSES, Status
+from .models import EDITABLE_STATUSES, REPORT_DOCUMENT_TYPE, Status
 
 
 def _tell_error(request, exc: DomainError) -> None:
@@ -231,9 +231,9 @@ def _officer_action(request, app) -> None:
         report = None
         upload = request.FILES.get("report")
         if upload is not None:
-            report = services.application_upload(actor=actor, application=app, document_type=document_type_get("bap"),
-                                                 name=upload.name,
-                                                 data=read_upload(upload))
+            report = services.application_upload(actor=actor, application=app,
+                                                 document_type=document_type_get(REPORT_DOCUMENT_TYPE),
+                                                 name=upload.name, data=read_upload(upload))
         services.task_approve(actor=actor, task=task, note=request.POST.get("note", ""), report=report, revision=revision)
         messages.success(request, _("Tahap disetujui."))
     elif action == "return":

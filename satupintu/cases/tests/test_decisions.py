@@ -1,17 +1,23 @@
-"""Decisions on stages: releasing a claim left by an officer who is away."""
+"""Decisions on stages: releasing a claim left by an officer who is away, the field-inspection
+report (BAP) and who may put it into the applicant's vault."""
 
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from satupintu.cases import services
-from satupintu.cases.models import Application, StageTask, Status, TaskStatus
-from satupintu.core.errors import Conflict, Forbidden
+from satupintu.cases.models import Application, StageReport, StageTask, Status, TaskStatus
+from satupintu.catalog.models import DocumentType
+from satupintu.catalog.selectors import filing_catalogue
+from satupintu.core.errors import Conflict, Forbidden, InvalidInput
 from satupintu.core.models import AuditEntry
 from satupintu.identity.models import User
 from satupintu.vault.models import Document
+from satupintu.vault.services import document_upload
 
-from .helpers import active, pass_stage
+from .factories import PDF
+from .helpers import active, bap, pass_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +25,8 @@ pytestmark = pytest.mark.django_db
 def footprint(app):
     """What a refused request must leave as it was."""
     return (AuditEntry.objects.count(), Application.objects.get(pk=app.pk).revision, Document.objects.count(),
-            list(StageTask.objects.filter(application=app).values_list("status", "claimed_by", "report").order_by("id")))
+            StageReport.objects.count(), list(StageTask.objects.filter(application=app)
+                                              .values_list("status", "claimed_by", "report").order_by("id")))
 
 
 def at_inspection(officers, app):
@@ -145,6 +152,91 @@ def test_release_on_the_officer_page(client, submitted, officers, supervisors, c
     client.force_login(colleague)
     page = client.get(url).content.decode()
     assert 'value="claim"' in page and 'value="approve"' in page and "Anda bisa mengambil alih" in page
+
+
+# ---------------------------------------------------------------------------- the BAP
+
+def test_an_officer_uploads_only_the_report_type_and_only_while_their_report_stage_runs(submitted, officers):
+    pupr = officers["pupr:technical_reviewer"]
+    ktp_type, bap_type = DocumentType.objects.get(code="ktp-el"), DocumentType.objects.get(code="bap")
+    for key in ("kelengkapan", "entri"):
+        pass_stage(officers, submitted, key)
+    before = footprint(submitted)
+    with pytest.raises(Forbidden) as exc:  # the technical review runs, not the inspection
+        services.application_upload(actor=pupr, application=submitted, document_type=bap_type, name="b.pdf", data=PDF)
+    assert exc.value.code == "no_report_stage"
+    assert footprint(submitted) == before
+    pass_stage(officers, submitted, "kajian")
+    before = footprint(submitted)
+    with pytest.raises(InvalidInput) as exc:
+        services.application_upload(actor=pupr, application=submitted, document_type=ktp_type, name="k.pdf", data=PDF)
+    assert exc.value.code == "report_type_only"
+    with pytest.raises(Forbidden) as exc:  # an officer of the file whose stage takes no report
+        services.application_upload(actor=officers["dpmptsp:verifier"], application=submitted, document_type=bap_type,
+                                    name="b.pdf", data=PDF)
+    assert exc.value.code == "no_report_stage"
+    assert footprint(submitted) == before
+    doc = bap(pupr, submitted)
+    task = active(submitted, "tinjau")[0]
+    assert list(StageReport.objects.values_list("task", "document")) == [(task.pk, doc.pk)]
+    entry = AuditEntry.objects.filter(action="application.report_uploaded").get()
+    assert entry.changes["document"] == str(doc.uuid) and entry.changes["stage"] == "tinjau"
+
+
+def test_an_officer_cannot_upload_while_the_file_is_with_the_applicant(submitted, officers):
+    task = at_inspection(officers, submitted)
+    services.task_return(actor=officers["pupr:technical_reviewer"], task=task, reason="Denah tidak terbaca")
+    before = footprint(submitted)
+    with pytest.raises(Conflict) as exc:
+        bap(officers["pupr:technical_reviewer"], submitted)
+    assert exc.value.code == "application_returned" and footprint(submitted) == before
+
+
+def test_the_report_must_be_a_bap_uploaded_for_this_stage(submitted, officers, citizen, ktp, pbg):
+    pupr = officers["pupr:technical_reviewer"]
+    task = at_inspection(officers, submitted)
+    bap_type = DocumentType.objects.get(code="bap")
+    own = document_upload(actor=citizen, owner=citizen, document_type=bap_type, name="bap-sendiri.pdf", data=PDF)
+    other = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg),
+                                      documents={pbg.current_version.requirements.get().id: ktp}).application
+    at_inspection(officers, other)
+    for_other = bap(pupr, other)  # a real BAP, of another application of the same applicant
+    before = footprint(submitted)
+    for report, code in ((ktp, "report_wrong_type"), (own, "foreign_report"), (for_other, "foreign_report")):
+        with pytest.raises(InvalidInput) as exc:
+            services.task_approve(actor=pupr, task=task, report=report)
+        assert exc.value.code == code, report
+    assert footprint(submitted) == before
+    services.task_approve(actor=pupr, task=task, report=bap(pupr, submitted))
+    assert StageTask.objects.get(pk=task.pk).status == TaskStatus.APPROVED
+
+
+def test_a_stage_that_takes_no_report_refuses_one(submitted, officers, ktp):
+    before = footprint(submitted)
+    with pytest.raises(InvalidInput) as exc:
+        services.task_approve(actor=officers["dpmptsp:front_office"], task=active(submitted)[0], report=ktp)
+    assert exc.value.code == "report_not_expected" and footprint(submitted) == before
+
+
+def test_the_bap_rules_over_the_api(client, api, submitted, officers, ktp):
+    pupr = officers["pupr:technical_reviewer"]
+    task = at_inspection(officers, submitted)
+    token = api.token(pupr)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    before = footprint(submitted)
+    r = client.post(f"/api/v1/applications/{submitted.uuid}/uploads",
+                    {"document_type": "ktp-el", "file": SimpleUploadedFile("k.pdf", PDF)}, **auth)
+    assert r.status_code == 400 and r.json()["code"] == "report_type_only"
+    r = api_call(client, token, "post", f"/applications/{submitted.uuid}/tasks/{task.id}/approve",
+                 {"report": str(ktp.uuid)})
+    assert r.status_code == 400 and r.json()["code"] == "report_wrong_type"
+    assert footprint(submitted) == before
+    r = client.post(f"/api/v1/applications/{submitted.uuid}/uploads",
+                    {"document_type": "bap", "file": SimpleUploadedFile("bap.pdf", PDF)}, **auth)
+    assert r.status_code == 201
+    r = api_call(client, token, "post", f"/applications/{submitted.uuid}/tasks/{task.id}/approve",
+                 {"report": r.json()["uuid"]})
+    assert r.status_code == 200
 
 
 # ---------------------------------------------------------------------------- the officer's page
