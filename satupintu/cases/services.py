@@ -613,7 +613,7 @@ def _clean_reason(reason: str, code: str, message: str) -> str:
     if not reason:
         raise InvalidInput(message, code=code)
     if len(reason) > MAX_TEXT:
-        raise InvalidInput(_("Alasan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code=code)
+        raise InvalidInput(_("Alasan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code="reason_too_long")
     return reason
 
 

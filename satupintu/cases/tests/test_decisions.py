@@ -1,5 +1,5 @@
 """Decisions on stages: releasing a claim left by an officer who is away, the field-inspection
-report (BAP) and who may put it into the applicant's vault."""
+report (BAP) and who may put it into the applicant's vault, and over-long reasons."""
 
 import json
 
@@ -237,6 +237,28 @@ def test_the_bap_rules_over_the_api(client, api, submitted, officers, ktp):
     r = api_call(client, token, "post", f"/applications/{submitted.uuid}/tasks/{task.id}/approve",
                  {"report": r.json()["uuid"]})
     assert r.status_code == 200
+
+
+# ---------------------------------------------------------------------------- reasons
+
+def test_an_over_long_reason_has_its_own_code_and_changes_nothing(submitted, officers, client, api):
+    fo = officers["dpmptsp:front_office"]
+    task = active(submitted)[0]
+    token = api.token(fo)
+    before = footprint(submitted)
+    with pytest.raises(InvalidInput) as exc:
+        services.task_return(actor=fo, task=task, reason="x" * 2001)
+    assert exc.value.code == "reason_too_long" and "2000" in exc.value.message
+    r = api_call(client, token, "post", f"/applications/{submitted.uuid}/tasks/{task.id}/reject", {"reason": "x" * 2001})
+    assert r.status_code == 400 and r.json()["code"] == "reason_too_long"
+    assert footprint(submitted) == before
+
+
+@pytest.mark.xfail(reason="the applicant's notification refuses a context value over 1,000 characters "
+                          "(notify.events.MAX_VALUE_LENGTH): a reason of 1,001-2,000 is answered invalid_context")
+def test_a_reason_of_the_full_limit_is_accepted(submitted, officers):
+    services.task_return(actor=officers["dpmptsp:front_office"], task=active(submitted)[0], reason="x" * 2000)
+    assert Application.objects.get(pk=submitted.pk).status == Status.RETURNED
 
 
 # ---------------------------------------------------------------------------- the officer's page
