@@ -59,6 +59,16 @@ def application_get(*, actor, uuid) -> Application:
     return app
 
 
+def office_application_get(*, actor, uuid) -> Application:
+    """An application on the officers' pages (/kantor/): officers of an agency that works on it
+    and the mall administrator. Anyone else, its applicant too, finds nothing there, as on the
+    rest of /kantor/."""
+    require_authenticated(actor)
+    if officer_agency_id(actor) is None and not is_mall_admin(actor):
+        raise NotFound(NOT_FOUND, code="application_not_found")
+    return application_get(actor=actor, uuid=uuid)
+
+
 def application_list_mine(*, actor, status: str | None = None, page: int = 1, page_size: int = 20,
                           with_tasks: bool = True):
     """*Permohonan Saya*: the applicant's own applications, newest first; `with_tasks=False` for a

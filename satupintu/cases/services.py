@@ -608,12 +608,12 @@ def task_unclaim(*, actor, task: StageTask, revision: int | None = None) -> Stag
     return task
 
 
-def _clean_reason(reason: str, code: str, message: str) -> str:
+def _clean_reason(reason: str, code: str, message: str, too_long: str | None = None) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(message, code=code)
     if len(reason) > MAX_TEXT:
-        raise InvalidInput(_("Alasan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code="reason_too_long")
+        raise InvalidInput(too_long or _("Alasan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code="reason_too_long")
     return reason
 
 
@@ -640,10 +640,10 @@ def task_approve(*, actor, task: StageTask, note: str = "", report: Document | N
                  revision: int | None = None) -> Application:
     """Pass this agency's part of the stage; when the whole stage has passed, the next stages
     start; when nothing is left, the application is approved."""
+    app, task, tasks = _task_for_decision(actor, task, revision)
     note = (note or "").strip()
     if len(note) > MAX_TEXT:  # as a reason that long is: refused, not cut
         raise InvalidInput(_("Catatan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code="note_too_long")
-    app, task, tasks = _task_for_decision(actor, task, revision)
     _check_report(app, task, report)
     if report is not None:
         task.report = report
@@ -676,8 +676,8 @@ def task_approve(*, actor, task: StageTask, note: str = "", report: Document | N
 @transaction.atomic
 def task_return(*, actor, task: StageTask, reason: str, revision: int | None = None) -> Application:
     """Send the file back to the applicant for correction; the SLA clock pauses until resubmission."""
-    reason = _clean_reason(reason, "reason_missing", _("Tuliskan apa yang harus diperbaiki pemohon."))
     app, task, tasks = _task_for_decision(actor, task, revision)
+    reason = _clean_reason(reason, "reason_missing", _("Tuliskan apa yang harus diperbaiki pemohon."))
     today = clock.today(app.agency.site)
     Pause.objects.create(application=app, started_on=today)
     app.status, app.return_reason = Status.RETURNED, reason
@@ -692,20 +692,26 @@ def task_return(*, actor, task: StageTask, reason: str, revision: int | None = N
 
 
 @transaction.atomic
-def task_reject(*, actor, task: StageTask, reason: str, revision: int | None = None) -> Application:
-    """Refuse the application; the reason must cite its legal ground. One rejection ends it."""
-    reason = _clean_reason(reason, "legal_reason_missing",
-                           _("Penolakan wajib menyebut alasan dan dasar hukumnya (pasal peraturan)."))
+def task_reject(*, actor, task: StageTask, reason: str, legal_basis: str, revision: int | None = None) -> Application:
+    """Refuse the application, giving the reason and its legal basis (the article of the
+    regulation); both reach the applicant in the rejection. One rejection ends it."""
     app, task, tasks = _task_for_decision(actor, task, revision)
-    _decide(task, actor, TaskStatus.REJECTED, reason)
+    reason = _clean_reason(reason, "legal_reason_missing", _("Penolakan wajib menyebut alasannya."))
+    legal_basis = _clean_reason(legal_basis, "legal_basis_missing",
+                                _("Penolakan wajib menyebut dasar hukumnya (pasal peraturan)."),
+                                _("Dasar hukum maksimal %(n)d karakter.") % {"n": MAX_TEXT})
+    # one text, as the applicant reads it on the page, in the notification and through the API
+    stored = f"{reason}\n\nDasar hukum: {legal_basis}"
+    _decide(task, actor, TaskStatus.REJECTED, stored)
     for t in tasks:
         if t.pk != task.pk and t.status in (TaskStatus.WAITING, TaskStatus.ACTIVE):
             t.status = TaskStatus.CANCELLED
             t.save(update_fields=["status"])
-    app.status, app.reject_reason, app.decided_at = Status.REJECTED, reason, timezone.now()
+    app.status, app.reject_reason, app.decided_at = Status.REJECTED, stored, timezone.now()
     _touch(app, "status", "reject_reason", "decided_at")
     audit.record(actor=actor, action="application.rejected", obj=app,
-                 changes={"stage": task.stage_key, "agency": task.agency.slug, "reason": reason})
+                 changes={"stage": task.stage_key, "agency": task.agency.slug, "reason": reason,
+                          "legal_basis": legal_basis})
     events.rejected(app, actor=actor, tasks=tasks)
     return app
 

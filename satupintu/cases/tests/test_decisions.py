@@ -1,5 +1,7 @@
 """Decisions on stages: releasing a claim left by an officer who is away, the field-inspection
-report (BAP) and who may put it into the applicant's vault, and over-long reasons."""
+report (BAP) and who may put it into the applicant's vault, the separate and confirmed rejection,
+over-long reasons, and the officer's application page (who may open it, what it keeps when a
+decision is refused)."""
 
 import json
 
@@ -249,8 +251,12 @@ def test_an_over_long_reason_has_its_own_code_and_changes_nothing(submitted, off
     with pytest.raises(InvalidInput) as exc:
         services.task_return(actor=fo, task=task, reason="x" * 2001)
     assert exc.value.code == "reason_too_long" and "2000" in exc.value.message
-    r = api_call(client, token, "post", f"/applications/{submitted.uuid}/tasks/{task.id}/reject", {"reason": "x" * 2001})
+    r = api_call(client, token, "post", f"/applications/{submitted.uuid}/tasks/{task.id}/reject",
+                 {"reason": "x" * 2001, "legal_basis": "Pasal 1"})
     assert r.status_code == 400 and r.json()["code"] == "reason_too_long"
+    r = api_call(client, token, "post", f"/applications/{submitted.uuid}/tasks/{task.id}/reject",
+                 {"reason": "Bukan kewenangan"})
+    assert r.status_code == 400 and r.json()["code"] == "legal_basis_missing"
     assert footprint(submitted) == before
 
 
@@ -261,7 +267,88 @@ def test_a_reason_of_the_full_limit_is_accepted(submitted, officers):
     assert Application.objects.get(pk=submitted.pk).status == Status.RETURNED
 
 
+def test_a_rejection_gives_the_applicant_its_reason_and_legal_basis(client, api, submitted, officers):
+    fo = officers["dpmptsp:front_office"]
+    task = active(submitted)[0]
+    r = api_call(client, api.token(fo), "post", f"/applications/{submitted.uuid}/tasks/{task.id}/reject",
+                 {"reason": "Lokasi di jalur hijau", "legal_basis": "Pasal 12 Perda 7/2021"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert r.json()["reject_reason"] == "Lokasi di jalur hijau\n\nDasar hukum: Pasal 12 Perda 7/2021"
+    entry = AuditEntry.objects.filter(action="application.rejected").get()
+    assert entry.changes["reason"] == "Lokasi di jalur hijau" and entry.changes["legal_basis"] == "Pasal 12 Perda 7/2021"
+
+
 # ---------------------------------------------------------------------------- the officer's page
+
+def test_only_officers_and_the_mall_administrator_open_the_officer_page(client, submitted, citizen, officers,
+                                                                        mall_admin):
+    url = f"/kantor/permohonan/{submitted.uuid}/"
+    client.force_login(citizen)  # the applicant: their own file, but not the officers' page
+    assert client.get(url).status_code == 404
+    task = active(submitted)[0]
+    before = footprint(submitted)
+    r = client.post(url, {"action": "claim", "task": task.id})
+    assert r.status_code == 404 and footprint(submitted) == before
+    assert client.get(f"/permohonan/{submitted.uuid}/").status_code == 200  # their own page stays
+    for user in (officers["dpmptsp:front_office"], officers["pupr:technical_reviewer"], mall_admin):
+        client.force_login(user)
+        assert client.get(url).status_code == 200, user
+
+
+def test_a_refused_decision_keeps_what_the_officer_typed(client, submitted, officers):
+    fo = officers["dpmptsp:front_office"]
+    task = active(submitted)[0]
+    url = f"/kantor/permohonan/{submitted.uuid}/"
+    client.force_login(fo)
+    stale = Application.objects.get(pk=submitted.pk).revision
+    services.task_claim(actor=fo, task=task)  # the page changed since the form was opened
+    before = footprint(submitted)
+    r = client.post(url, {"action": "return", "task": task.id, "revision": stale, "reason": "Foto KTP buram & terpotong"})
+    assert r.status_code == 409 and "Foto KTP buram &amp; terpotong</textarea>" in r.content.decode()
+    r = client.post(url, {"action": "approve", "task": task.id, "revision": stale, "note": "Lengkap, cek ulang NIB"})
+    assert r.status_code == 409 and "Lengkap, cek ulang NIB</textarea>" in r.content.decode()
+    r = client.post(url, {"action": "reject", "task": task.id, "revision": stale, "confirm": "yes",
+                          "reason": "Bukan kewenangan", "legal_basis": "Pasal 5 ayat 2"})
+    page = r.content.decode()
+    assert r.status_code == 409 and "Bukan kewenangan</textarea>" in page and "Pasal 5 ayat 2</textarea>" in page
+    assert page.count("Bukan kewenangan</textarea>") == 1  # only in the form it was typed into
+    assert footprint(submitted) == before
+
+
+def test_a_bad_bap_file_keeps_the_note_and_stores_nothing(client, submitted, officers):
+    pupr = officers["pupr:technical_reviewer"]
+    task = at_inspection(officers, submitted)
+    client.force_login(pupr)
+    before = footprint(submitted)
+    r = client.post(f"/kantor/permohonan/{submitted.uuid}/",
+                    {"action": "approve", "task": task.id, "note": "Sesuai gambar",
+                     "report": SimpleUploadedFile("bap.pdf", b"<html>bukan pdf</html>")})
+    page = r.content.decode()
+    assert r.status_code == 400 and "Sesuai gambar</textarea>" in page and "pilih berkasnya lagi" in page
+    assert footprint(submitted) == before
+
+
+def test_reject_has_its_own_confirmed_form(client, submitted, officers):
+    fo = officers["dpmptsp:front_office"]
+    task = active(submitted)[0]
+    url = f"/kantor/permohonan/{submitted.uuid}/"
+    client.force_login(fo)
+    page = client.get(url).content.decode()
+    assert 'name="legal_basis"' in page and 'name="confirm" value="yes" required' in page and "btn-danger" in page
+    revision = Application.objects.get(pk=submitted.pk).revision
+    data = {"action": "reject", "task": task.id, "revision": revision, "reason": "Lokasi di jalur hijau",
+            "legal_basis": "Pasal 12 Perda 7/2021"}
+    before = footprint(submitted)
+    r = client.post(url, data)  # no confirmation: refused, and what was typed stays
+    assert r.status_code == 400 and "Saya yakin menolak permohonan ini" in r.content.decode()
+    assert "Lokasi di jalur hijau</textarea>" in r.content.decode() and footprint(submitted) == before
+    r = client.post(url, {**data, "legal_basis": "", "confirm": "yes"})
+    assert r.status_code == 400 and footprint(submitted) == before
+    r = client.post(url, {**data, "confirm": "yes"})
+    assert r.status_code == 302
+    app = Application.objects.get(pk=submitted.pk)
+    assert app.status == Status.REJECTED and "Pasal 12 Perda 7/2021" in app.reject_reason
+
 
 def test_officer_page_query_count(client, submitted, officers, supervisors, django_assert_max_num_queries):
     task = at_inspection(officers, submitted)
