@@ -115,7 +115,8 @@ class RevisionIn(Schema):
 
 class DecisionIn(Schema):
     note: str = ""
-    reason: str = ""
+    reason: str = ""  # return: what to correct; reject: why
+    legal_basis: str = ""  # reject: the article of the regulation the rejection rests on (required)
     report: UUID | None = None  # field inspection: the uploaded BAP (a document UUID)
     revision: int | None = None
 
@@ -356,12 +357,14 @@ DECISIONS = {
     "approve": lambda actor, task, p, report: services.task_approve(actor=actor, task=task, note=p.note, report=report,
                                                                      revision=p.revision),
     "return": lambda actor, task, p, report: services.task_return(actor=actor, task=task, reason=p.reason, revision=p.revision),
-    "reject": lambda actor, task, p, report: services.task_reject(actor=actor, task=task, reason=p.reason, revision=p.revision),
+    "reject": lambda actor, task, p, report: services.task_reject(actor=actor, task=task, reason=p.reason,
+                                                                   legal_basis=p.legal_basis, revision=p.revision),
 }
 
 
 @router.post("/applications/{uuid}/tasks/{task_id}/{decision}", response=ApplicationOut,
-             summary="Keputusan petugas atas satu tahap: claim, unclaim, approve, return, reject")
+             summary="Keputusan petugas atas satu tahap: claim, unclaim (juga oleh kepala, admin instansi, pengelola MPP), "
+                     "approve, return, reject")
 def decide(request, uuid: UUID, task_id: int, decision: str, payload: DecisionIn):
     actor = actor_of(request)
     if decision not in DECISIONS:

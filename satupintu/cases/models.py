@@ -103,6 +103,12 @@ class StageKind(models.TextChoices):
     HANDOVER = "handover", _("Penyerahan")
 
 
+# A stage of these kinds ends in a report uploaded by its officer: the Berita Acara Pemeriksaan
+# (BAP), a catalogue document type added by migration 0002 (code "bap").
+REPORT_KINDS = (StageKind.FIELD_INSPECTION,)
+REPORT_DOCUMENT_TYPE = "bap"
+
+
 class TaskStatus(models.TextChoices):
     WAITING = "waiting", _("Belum dimulai")
     ACTIVE = "active", _("Sedang diproses")
@@ -154,6 +160,32 @@ class StageTask(models.Model):
 
     def __str__(self):
         return f"{self.application_id}:{self.stage_key}@{self.agency_id}"
+
+    @property
+    def takes_report(self) -> bool:
+        return self.kind in REPORT_KINDS
+
+    @property
+    def holder_id(self) -> int | None:
+        """Who holds the stage: its claimer while they can still work it (an active account of
+        the stage's agency and role). The claim of an officer since deactivated or moved holds
+        nobody back. Reads `claimed_by` (select it with the task)."""
+        user = self.claimed_by if self.claimed_by_id is not None else None
+        if user is None or not user.is_active or user.agency_id != self.agency_id or user.role != self.role:
+            return None
+        return user.pk
+
+
+class StageReport(models.Model):
+    """A report (the BAP) an officer of the stage uploaded into the applicant's vault while the
+    stage ran: the only documents `task_approve` accepts as that stage's report."""
+
+    task = models.ForeignKey(StageTask, on_delete=models.CASCADE, related_name="uploaded_reports")
+    document = models.ForeignKey("vault.Document", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "document"], name="report_per_task")]
 
 
 class Pause(models.Model):

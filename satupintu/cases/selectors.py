@@ -17,7 +17,7 @@ from satupintu.core import ids, ratelimit
 from satupintu.core.errors import InvalidInput, NotFound
 from satupintu.core.models import AuditEntry
 from satupintu.core.pagination import paginate
-from satupintu.core.permissions import is_mall_admin, officer_agency_id, require_authenticated
+from satupintu.core.permissions import can_supervise_agency, is_mall_admin, officer_agency_id, require_authenticated
 from satupintu.identity.models import Role
 
 from . import clock, sla
@@ -57,6 +57,16 @@ def application_get(*, actor, uuid) -> Application:
     if app is None:
         raise NotFound(NOT_FOUND, code="application_not_found")
     return app
+
+
+def office_application_get(*, actor, uuid) -> Application:
+    """An application on the officers' pages (/kantor/): officers of an agency that works on it
+    and the mall administrator. Anyone else, its applicant too, finds nothing there, as on the
+    rest of /kantor/."""
+    require_authenticated(actor)
+    if officer_agency_id(actor) is None and not is_mall_admin(actor):
+        raise NotFound(NOT_FOUND, code="application_not_found")
+    return application_get(actor=actor, uuid=uuid)
 
 
 def application_list_mine(*, actor, status: str | None = None, page: int = 1, page_size: int = 20,
@@ -114,6 +124,15 @@ def actionable_tasks(actor, app: Application) -> list[StageTask]:
     if agency_id is None or app.status not in OPEN_STATUSES:
         return []
     return [t for t in app.tasks.all() if t.status == TaskStatus.ACTIVE and t.agency_id == agency_id and t.role == actor.role]
+
+
+def releasable_tasks(actor, app: Application) -> list[StageTask]:
+    """Running stages of `app` claimed by another officer that the actor may release: the
+    agency's head and admin, the mall administrator (uses the prefetch of `_with_tasks`)."""
+    if app.status not in OPEN_STATUSES:
+        return []
+    return [t for t in app.tasks.all() if t.status == TaskStatus.ACTIVE and t.claimed_by_id not in (None, actor.pk)
+            and can_supervise_agency(actor, t.agency_id)]
 
 
 # ---------------------------------------------------------------------------- SLA facts
@@ -237,6 +256,8 @@ ACTION_LABELS = {
     "application.submitted": gettext_lazy("Permohonan diajukan"),
     "application.task_claimed": gettext_lazy("Petugas mengambil tahap"),
     "application.task_unclaimed": gettext_lazy("Petugas melepas tahap"),
+    "application.task_released": gettext_lazy("Tahap yang diambil petugas lain dilepas"),
+    "application.report_uploaded": gettext_lazy("Berita acara pemeriksaan (BAP) diunggah"),
     "application.stage_approved": gettext_lazy("Tahap disetujui"),
     "application.returned": gettext_lazy("Dikembalikan untuk perbaikan"),
     "application.resubmitted": gettext_lazy("Diajukan ulang setelah perbaikan"),

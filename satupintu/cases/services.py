@@ -20,14 +20,16 @@ from satupintu.catalog.models import ApplicantType, Requirement
 from satupintu.catalog.selectors import FilingCatalogue, filing_catalogue, site_calendar
 from satupintu.core import audit, ids
 from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from satupintu.core.permissions import SystemActor, officer_agency_id, require_authenticated, require_mall_admin
+from satupintu.core.permissions import (
+    SystemActor, can_supervise_agency, is_mall_admin, officer_agency_id, require_authenticated, require_mall_admin,
+)
 from satupintu.identity.models import Role, User
 from satupintu.vault.models import Document
 
 from . import clock, events, sla
 from .models import (
-    EDITABLE_STATUSES, FINAL_STATUSES, OPEN_STATUSES, Application, ApplicationDocument, Channel, Pause, StageKind, StageTask, Status,
-    TaskStatus,
+    EDITABLE_STATUSES, FINAL_STATUSES, OPEN_STATUSES, REPORT_DOCUMENT_TYPE, Application, ApplicationDocument, Channel, Pause,
+    StageKind, StageReport, StageTask, Status, TaskStatus,
 )
 
 MAX_TEXT = 2000
@@ -241,11 +243,13 @@ def application_attach(*, actor, application: Application, requirement: Requirem
     return attachment
 
 
+@transaction.atomic
 def application_upload(*, actor, application: Application, document_type, name: str, data: bytes,
                        valid_until: date | None = None) -> Document:
-    """Put a file into the applicant's vault for this application: by the applicant or the
-    walk-in filer while the file is editable, or by an officer holding one of its active field
-    inspections (the BAP report)."""
+    """Put a file into the applicant's vault for this application: any requirement's type by the
+    applicant or the walk-in filer while the file is editable; or, by an officer, the report (BAP)
+    of a stage of theirs that takes one, while it runs: the report is then bound to that stage
+    (`StageReport`), and only such a report is accepted when the stage is approved."""
     from satupintu.vault.services import document_upload
 
     require_authenticated(actor)
@@ -253,11 +257,32 @@ def application_upload(*, actor, application: Application, document_type, name: 
     if _may_edit(actor, app):
         if app.status not in EDITABLE_STATUSES:
             raise Conflict(_("Permohonan yang sedang diproses atau sudah selesai tidak bisa diubah."), code="not_editable")
-    elif not app.tasks.filter(status=TaskStatus.ACTIVE, kind=StageKind.FIELD_INSPECTION,
-                              agency_id=officer_agency_id(actor) or 0, role=actor.role).exists():
+        return document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
+                               valid_until=valid_until, assisted=actor.pk != app.applicant_id)
+    agency_id = officer_agency_id(actor)
+    if agency_id is None and not is_mall_admin(actor):
         raise NotFound(_("Permohonan tidak ditemukan."), code="application_not_found")
-    return document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
-                           valid_until=valid_until, assisted=actor.pk != app.applicant_id)
+    app = _lock(app)  # the stage's state is read under the row lock the decisions take
+    tasks = [t for t in app.tasks.select_related("agency", "claimed_by")
+             if t.status == TaskStatus.ACTIVE and t.takes_report and t.agency_id == agency_id and t.role == actor.role]
+    if not tasks:
+        raise Forbidden(_("Petugas hanya bisa mengunggah berita acara pemeriksaan (BAP) selama tahap tinjau lapangan "
+                          "yang menjadi tugasnya berjalan."), code="no_report_stage")
+    if document_type.code != REPORT_DOCUMENT_TYPE:
+        raise InvalidInput(_("Petugas hanya boleh mengunggah berita acara pemeriksaan (BAP) ke berkas pemohon, bukan "
+                             "%(t)s.") % {"t": document_type.name}, code="report_type_only")
+    if app.status not in OPEN_STATUSES:
+        raise Conflict(_("Permohonan sedang dikembalikan ke pemohon untuk perbaikan."), code="application_returned")
+    tasks = [t for t in tasks if t.holder_id in (None, actor.pk)]
+    if not tasks:
+        raise Conflict(_("Tahap ini sedang ditangani petugas lain."), code="claimed_by_other")
+    doc = document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
+                          valid_until=valid_until, assisted=True)
+    StageReport.objects.bulk_create([StageReport(task=t, document=doc) for t in tasks])
+    audit.record(actor=actor, action="application.report_uploaded", obj=app,
+                 changes={"stage": tasks[0].stage_key, "stages": [t.stage_key for t in tasks],
+                          "agency": tasks[0].agency.slug, "document": str(doc.uuid)})
+    return doc
 
 
 @transaction.atomic
@@ -506,14 +531,21 @@ def application_resubmit(*, actor, application: Application, revision: int | Non
 
 # ---------------------------------------------------------------------------- decisions
 
-def _task_for_decision(actor, task: StageTask, revision: int | None) -> tuple[Application, StageTask, list[StageTask]]:
+def _task_for_decision(actor, task: StageTask, revision: int | None, *,
+                       release: bool = False) -> tuple[Application, StageTask, list[StageTask]]:
+    """Lock the application and find the task the actor decides: an officer of the stage's agency
+    and role, on an open file, at a stage that runs, from a current form, and not held by another
+    officer (a claim of a deactivated or moved officer holds nobody: `StageTask.holder_id`).
+    `release`: the actor releases a claim; the agency's head and admin and the mall administrator
+    may too, whoever holds it."""
     require_authenticated(actor)
     app = _lock(task.application)
-    tasks = list(app.tasks.select_related("agency").order_by("position", "agency_id"))
+    tasks = list(app.tasks.select_related("agency", "claimed_by").order_by("position", "agency_id"))
     task = next((t for t in tasks if t.pk == task.pk), None)
     if task is None:
         raise NotFound(_("Tahap tidak ditemukan."), code="task_not_found")
-    if officer_agency_id(actor) != task.agency_id or actor.role != task.role:
+    works_on = officer_agency_id(actor) == task.agency_id and actor.role == task.role
+    if not works_on and not (release and can_supervise_agency(actor, task.agency_id)):
         raise Forbidden(_("Tahap ini dikerjakan %(role)s %(agency)s; Anda tidak berwenang.")
                         % {"role": Role(task.role).label, "agency": task.agency.short_name}, code="wrong_role")
     if app.status in FINAL_STATUSES:
@@ -524,47 +556,86 @@ def _task_for_decision(actor, task: StageTask, revision: int | None) -> tuple[Ap
         raise Conflict(_("Tahap ini sudah diputuskan atau belum dimulai (%(s)s).") % {"s": task.get_status_display()},
                        code="task_not_active")
     _check_revision(app, revision)
-    if task.claimed_by_id not in (None, actor.pk):
+    if not release and task.holder_id not in (None, actor.pk):
         raise Conflict(_("Tahap ini sedang ditangani petugas lain."), code="claimed_by_other")
     return app, task, tasks
 
 
+def _claimant(user: User) -> dict:
+    """Whose claim was released, as the audit entry names them."""
+    return {"user": str(user.uuid), "name": user.full_name}
+
+
 def _decide(task: StageTask, actor, status: str, note: str) -> None:
     task.status, task.decided_by, task.decided_at, task.note = status, actor, timezone.now(), note
-    if task.claimed_by_id is None:
+    if task.holder_id != actor.pk:  # unclaimed, or claimed by an officer who can no longer work it
         task.claimed_by, task.claimed_at = actor, task.decided_at
     task.save(update_fields=["status", "decided_by", "decided_at", "note", "claimed_by", "claimed_at"])
 
 
 @transaction.atomic
 def task_claim(*, actor, task: StageTask, revision: int | None = None) -> StageTask:
+    """Take the stage. A claim left by an officer since deactivated or moved is taken over (the
+    audit entry names them)."""
     app, task, _tasks = _task_for_decision(actor, task, revision)
+    previous = task.claimed_by if task.claimed_by_id not in (None, actor.pk) else None
     task.claimed_by, task.claimed_at = actor, timezone.now()
     task.save(update_fields=["claimed_by", "claimed_at"])
     _touch(app)
-    audit.record(actor=actor, action="application.task_claimed", obj=app, changes={"stage": task.stage_key})
+    changes = {"stage": task.stage_key, "agency": task.agency.slug}
+    if previous is not None:
+        changes["released"] = _claimant(previous)
+    audit.record(actor=actor, action="application.task_claimed", obj=app, changes=changes)
     return task
 
 
 @transaction.atomic
 def task_unclaim(*, actor, task: StageTask, revision: int | None = None) -> StageTask:
-    app, task, _tasks = _task_for_decision(actor, task, revision)
-    if task.claimed_by_id is None:
+    """Release the stage: by the officer who claimed it; by the agency's head or admin or the
+    mall administrator whoever claimed it (the officer is on leave or gone); by another officer of
+    the stage when the claimer can no longer work it. The audit entry names whose claim it was."""
+    app, task, _tasks = _task_for_decision(actor, task, revision, release=True)
+    holder = task.claimed_by
+    if holder is None:
         raise Conflict(_("Tahap ini belum diambil siapa pun."), code="not_claimed")
+    if holder.pk != actor.pk and task.holder_id is not None and not can_supervise_agency(actor, task.agency_id):
+        raise Conflict(_("Tahap ini sedang ditangani petugas lain."), code="claimed_by_other")
     task.claimed_by, task.claimed_at = None, None
     task.save(update_fields=["claimed_by", "claimed_at"])
     _touch(app)
-    audit.record(actor=actor, action="application.task_unclaimed", obj=app, changes={"stage": task.stage_key})
+    changes = {"stage": task.stage_key, "agency": task.agency.slug}
+    if holder.pk != actor.pk:
+        changes["released"] = _claimant(holder)
+    audit.record(actor=actor, action="application.task_unclaimed" if holder.pk == actor.pk else "application.task_released",
+                 obj=app, changes=changes)
     return task
 
 
-def _clean_reason(reason: str, code: str, message: str) -> str:
+def _clean_reason(reason: str, code: str, message: str, too_long: str | None = None) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(message, code=code)
     if len(reason) > MAX_TEXT:
-        raise InvalidInput(_("Alasan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code=code)
+        raise InvalidInput(too_long or _("Alasan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code="reason_too_long")
     return reason
+
+
+def _check_report(app: Application, task: StageTask, report: Document | None) -> None:
+    """A stage that takes a report gets one of the report type, uploaded for this stage of this
+    application by one of its officers while it ran (`application_upload`); other stages none."""
+    if not task.takes_report:
+        if report is not None:
+            raise InvalidInput(_("Tahap ini tidak memerlukan berita acara pemeriksaan (BAP)."), code="report_not_expected")
+        return
+    if report is None:
+        raise InvalidInput(_("Unggah berita acara pemeriksaan (BAP) tinjau lapangan sebelum menyetujui."),
+                           code="report_missing")
+    if report.document_type.code != REPORT_DOCUMENT_TYPE:
+        raise InvalidInput(_("Dokumen ini bukan berita acara pemeriksaan (BAP): jenisnya %(t)s.")
+                           % {"t": report.document_type.name}, code="report_wrong_type")
+    if report.owner_id != app.applicant_id or not StageReport.objects.filter(task=task, document=report).exists():
+        raise InvalidInput(_("BAP harus diunggah petugas %(agency)s untuk tahap ini pada permohonan ini, setelah "
+                             "tahapnya dimulai.") % {"agency": task.agency.short_name}, code="foreign_report")
 
 
 @transaction.atomic
@@ -572,16 +643,12 @@ def task_approve(*, actor, task: StageTask, note: str = "", report: Document | N
                  revision: int | None = None) -> Application:
     """Pass this agency's part of the stage; when the whole stage has passed, the next stages
     start; when nothing is left, the application is approved."""
+    app, task, tasks = _task_for_decision(actor, task, revision)
     note = (note or "").strip()
     if len(note) > MAX_TEXT:  # as a reason that long is: refused, not cut
         raise InvalidInput(_("Catatan maksimal %(n)d karakter.") % {"n": MAX_TEXT}, code="note_too_long")
-    app, task, tasks = _task_for_decision(actor, task, revision)
-    if task.kind == StageKind.FIELD_INSPECTION:
-        if report is None:
-            raise InvalidInput(_("Unggah berita acara pemeriksaan (BAP) tinjau lapangan sebelum menyetujui."),
-                               code="report_missing")
-        if report.owner_id != app.applicant_id:
-            raise InvalidInput(_("BAP harus diunggah untuk permohonan ini."), code="foreign_report")
+    _check_report(app, task, report)
+    if report is not None:
         task.report = report
         task.save(update_fields=["report"])
     today = clock.today(app.agency.site)
@@ -612,8 +679,8 @@ def task_approve(*, actor, task: StageTask, note: str = "", report: Document | N
 @transaction.atomic
 def task_return(*, actor, task: StageTask, reason: str, revision: int | None = None) -> Application:
     """Send the file back to the applicant for correction; the SLA clock pauses until resubmission."""
-    reason = _clean_reason(reason, "reason_missing", _("Tuliskan apa yang harus diperbaiki pemohon."))
     app, task, tasks = _task_for_decision(actor, task, revision)
+    reason = _clean_reason(reason, "reason_missing", _("Tuliskan apa yang harus diperbaiki pemohon."))
     today = clock.today(app.agency.site)
     Pause.objects.create(application=app, started_on=today)
     app.status, app.return_reason = Status.RETURNED, reason
@@ -628,20 +695,26 @@ def task_return(*, actor, task: StageTask, reason: str, revision: int | None = N
 
 
 @transaction.atomic
-def task_reject(*, actor, task: StageTask, reason: str, revision: int | None = None) -> Application:
-    """Refuse the application; the reason must cite its legal ground. One rejection ends it."""
-    reason = _clean_reason(reason, "legal_reason_missing",
-                           _("Penolakan wajib menyebut alasan dan dasar hukumnya (pasal peraturan)."))
+def task_reject(*, actor, task: StageTask, reason: str, legal_basis: str, revision: int | None = None) -> Application:
+    """Refuse the application, giving the reason and its legal basis (the article of the
+    regulation); both reach the applicant in the rejection. One rejection ends it."""
     app, task, tasks = _task_for_decision(actor, task, revision)
-    _decide(task, actor, TaskStatus.REJECTED, reason)
+    reason = _clean_reason(reason, "legal_reason_missing", _("Penolakan wajib menyebut alasannya."))
+    legal_basis = _clean_reason(legal_basis, "legal_basis_missing",
+                                _("Penolakan wajib menyebut dasar hukumnya (pasal peraturan)."),
+                                _("Dasar hukum maksimal %(n)d karakter.") % {"n": MAX_TEXT})
+    # one text, as the applicant reads it on the page, in the notification and through the API
+    stored = f"{reason}\n\nDasar hukum: {legal_basis}"
+    _decide(task, actor, TaskStatus.REJECTED, stored)
     for t in tasks:
         if t.pk != task.pk and t.status in (TaskStatus.WAITING, TaskStatus.ACTIVE):
             t.status = TaskStatus.CANCELLED
             t.save(update_fields=["status"])
-    app.status, app.reject_reason, app.decided_at = Status.REJECTED, reason, timezone.now()
+    app.status, app.reject_reason, app.decided_at = Status.REJECTED, stored, timezone.now()
     _touch(app, "status", "reject_reason", "decided_at")
     audit.record(actor=actor, action="application.rejected", obj=app,
-                 changes={"stage": task.stage_key, "agency": task.agency.slug, "reason": reason})
+                 changes={"stage": task.stage_key, "agency": task.agency.slug, "reason": reason,
+                          "legal_basis": legal_basis})
     events.rejected(app, actor=actor, tasks=tasks)
     return app
 

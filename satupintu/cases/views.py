@@ -23,7 +23,7 @@ from satupintu.vault.selectors import documents_offered
 from satupintu.vault.services import read_upload
 
 from . import selectors, services
-from .models import EDITABLE_STATUSES, Status
+from .models import EDITABLE_STATUSES, REPORT_DOCUMENT_TYPE, Status
 
 
 def _tell_error(request, exc: DomainError) -> None:
@@ -261,21 +261,37 @@ def office_inbox(request):
 
 @login_required
 def office_detail(request, uuid):
-    app = selectors.application_get(actor=request.user, uuid=uuid)
-    status = 200
+    """The officer's page of one application: its documents, stages and history, and the forms of
+    the stages the officer may decide or release. A refused decision shows the page again with
+    what the officer typed."""
+    app = selectors.office_application_get(actor=request.user, uuid=uuid)
+    status, posted = 200, None
     if request.method == "POST":
         try:
             with transaction.atomic():  # a BAP upload followed by a refused decision keeps neither
                 _officer_action(request, app)
         except DomainError as exc:
             _tell_error(request, exc)
-            status = exc.status
-            app = selectors.application_get(actor=request.user, uuid=uuid)
+            status, posted = exc.status, _posted(request)
+            app = selectors.office_application_get(actor=request.user, uuid=uuid)
         else:
             return redirect("cases:office_detail", app.uuid)
     context = _detail_context(request, app)
     context["actionable"] = selectors.actionable_tasks(request.user, app)
+    context["releasable"] = selectors.releasable_tasks(request.user, app)
+    context["releasable_ids"] = {t.id for t in context["releasable"]}
+    context["actionable_ids"] = {t.id for t in context["actionable"]}
+    context["posted"] = posted
     return render(request, "cases/office_detail.html", context, status=status)
+
+
+def _posted(request) -> dict:
+    """What the officer typed into the form that was refused, to fill it in again."""
+    p = request.POST
+    task = p.get("task", "")
+    return {"task": int(task) if task.isdigit() else None, "action": p.get("action", ""), "note": p.get("note", ""),
+            "reason": p.get("reason", ""), "legal_basis": p.get("legal_basis", ""),
+            "had_report": "report" in request.FILES}
 
 
 def _officer_action(request, app) -> None:
@@ -286,22 +302,31 @@ def _officer_action(request, app) -> None:
         services.task_claim(actor=actor, task=task, revision=revision)
         messages.success(request, _("Tahap diambil."))
     elif action == "unclaim":
+        holder = task.claimed_by
         services.task_unclaim(actor=actor, task=task, revision=revision)
-        messages.success(request, _("Tahap dilepas."))
+        if holder is not None and holder.pk != actor.pk:
+            messages.success(request, _("Tahap yang diambil %(name)s dilepas; petugas lain bisa mengambilnya.")
+                             % {"name": holder.full_name})
+        else:
+            messages.success(request, _("Tahap dilepas."))
     elif action == "approve":
         report = None
         upload = request.FILES.get("report")
         if upload is not None:
-            report = services.application_upload(actor=actor, application=app, document_type=document_type_get("bap"),
-                                                 name=upload.name,
-                                                 data=read_upload(upload))
+            report = services.application_upload(actor=actor, application=app,
+                                                 document_type=document_type_get(REPORT_DOCUMENT_TYPE),
+                                                 name=upload.name, data=read_upload(upload))
         services.task_approve(actor=actor, task=task, note=request.POST.get("note", ""), report=report, revision=revision)
         messages.success(request, _("Tahap disetujui."))
     elif action == "return":
         services.task_return(actor=actor, task=task, reason=request.POST.get("reason", ""), revision=revision)
         messages.success(request, _("Berkas dikembalikan ke pemohon untuk perbaikan."))
     elif action == "reject":
-        services.task_reject(actor=actor, task=task, reason=request.POST.get("reason", ""), revision=revision)
+        if request.POST.get("confirm") != "yes":  # irreversible: the officer says so in the form
+            raise InvalidInput(_("Centang “Saya yakin menolak permohonan ini” untuk menolak: penolakan tidak "
+                                 "bisa dibatalkan."), code="reject_unconfirmed")
+        services.task_reject(actor=actor, task=task, reason=request.POST.get("reason", ""),
+                             legal_basis=request.POST.get("legal_basis", ""), revision=revision)
         messages.success(request, _("Permohonan ditolak."))
     else:
         raise InvalidInput(_("Tindakan tidak dikenal."), code="unknown_action")

@@ -10,6 +10,7 @@ from .errors import Forbidden, NotAuthenticated
 
 MALL_ADMIN = "mall_admin"
 AGENCY_ADMIN = "agency_admin"
+HEAD = "head"
 OFFICER_ROLES = frozenset({"front_office", "verifier", "technical_reviewer", "head", "agency_admin"})
 
 
@@ -33,6 +34,14 @@ def can_manage_agency(actor, agency_id: int) -> bool:
     if is_mall_admin(actor):
         return True
     return is_authenticated(actor) and actor.role == AGENCY_ADMIN and actor.agency_id == agency_id
+
+
+def can_supervise_agency(actor, agency_id: int) -> bool:
+    """Oversee an agency's work on applications (release a stage another officer claimed): the
+    agency's head and agency admin, and the mall administrator."""
+    if is_mall_admin(actor):
+        return True
+    return officer_agency_id(actor) == agency_id and actor.role in (HEAD, AGENCY_ADMIN)
 
 
 def can_read_agency_internals(actor, agency_id: int) -> bool:

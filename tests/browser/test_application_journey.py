@@ -1,7 +1,9 @@
 """The PBG journey in real browsers: a citizen applies online with a document, the file passes
 every agency (front office, back office, PUPR review and field inspection with its BAP, a
 technical team of three agencies, the head's approval, handover), and anyone with the tracking
-number and the applicant's birth date follows it on the public tracking page."""
+number and the applicant's birth date follows it on the public tracking page. And the decision
+forms on the officer's page: a refused decision keeps what was typed, the head releases a claim
+of an officer who is away, and a rejection has its own form that asks to be confirmed."""
 
 import re
 
@@ -51,6 +53,7 @@ def test_pbg_from_submission_to_approval_and_tracking(browser, live_server, citi
         axe_check(page, f"inbox {key}")
         page.get_by_role("link", name=number).click()
         if report:
+            axe_check(page, f"application {key}")  # the decision forms: approve with the BAP, return, reject
             page.get_by_label(re.compile("Berita acara pemeriksaan")).set_input_files(
                 files=[{"name": "bap.pdf", "mimeType": "application/pdf", "buffer": PDF}])
         page.get_by_role("button", name="Setujui tahap ini").click()
@@ -154,3 +157,41 @@ def test_a_draft_keeps_what_was_typed(browser, live_server, citizen, pbg, ktp, a
     from satupintu.cases.models import Application
 
     assert not Application.objects.exists()
+
+
+def test_officer_page_release_kept_text_and_confirmed_rejection(browser, live_server, submitted, officers, axe_check):
+    base = live_server.url
+    url = f"{base}/kantor/permohonan/{submitted.uuid}/"
+    fo = browser.new_context(locale="id-ID", bypass_csp=True).new_page()
+    sign_in(fo, base + "/kantor/", officers["dpmptsp:front_office"].email)
+    fo.goto(url)
+    fo.get_by_role("button", name="Ambil").click()
+    expect(fo.locator(".msg-success")).to_have_text("Tahap diambil.")
+
+    # the head releases the claim (the officer is away); the officer's open page is now out of date
+    head = browser.new_context(locale="id-ID", bypass_csp=True).new_page()
+    sign_in(head, base + "/kantor/", officers["dpmptsp:head"].email)
+    head.goto(url)
+    axe_check(head, "officer page, head")
+    head.get_by_role("button", name="Lepas klaim Petugas front_office").click()
+    expect(head.locator(".msg-success")).to_contain_text("Tahap yang diambil Petugas front_office dilepas")
+    head.context.close()
+
+    reason = "Foto KTP buram; unggah ulang hasil pindai yang jelas."
+    fo.get_by_label("Yang harus diperbaiki pemohon").fill(reason)
+    fo.get_by_role("button", name="Kembalikan ke pemohon").click()
+    expect(fo.locator(".msg-error").first).to_contain_text("sudah berubah")
+    expect(fo.get_by_label("Yang harus diperbaiki pemohon")).to_have_value(reason)  # kept after the 409
+
+    # rejecting: its own fields, and nothing is sent until the officer ticks the confirmation
+    fo.get_by_label("Alasan penolakan (wajib)").fill("Lokasi bangunan berada di jalur hijau.")
+    fo.get_by_label("Dasar hukum penolakan (wajib)").fill("Pasal 12 ayat (2) Perda Kota Pekanbaru 7/2021")
+    axe_check(fo, "officer page, reject form filled")
+    fo.get_by_role("button", name="Tolak permohonan").click()
+    assert fo.get_by_label("Saya yakin menolak permohonan ini").evaluate("el => el.validity.valueMissing")
+    expect(fo.locator(".msg-success")).to_have_count(0)
+    fo.get_by_label("Saya yakin menolak permohonan ini").check()
+    fo.get_by_role("button", name="Tolak permohonan").click()
+    expect(fo.locator(".msg-success")).to_have_text("Permohonan ditolak.")
+    expect(fo.locator(".alert", has_text="Alasan penolakan")).to_contain_text("Dasar hukum: Pasal 12 ayat (2)")
+    axe_check(fo, "officer page, rejected")

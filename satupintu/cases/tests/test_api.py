@@ -157,7 +157,7 @@ def test_decision_on_a_finished_application_is_409(submitted, officers, officer_
     officer = officer_for(officers, task)
     from satupintu.cases import services
 
-    services.task_reject(actor=officer, task=task, reason="Pasal 5 ayat 2: bukan kewenangan daerah")
+    services.task_reject(actor=officer, task=task, reason="Bukan kewenangan daerah", legal_basis="Pasal 5 ayat 2")
     r = officer_client(officer).call("post", f"/applications/{submitted.uuid}/tasks/{task.id}/approve", {})
     assert r.status_code == 409 and r.json()["code"] == "application_final"
 

@@ -49,7 +49,7 @@ def test_two_officers_decide_the_same_stage(submitted, officers, make_officer, a
         task = StageTask.objects.get(application=app, status=TaskStatus.ACTIVE)
         decisions_before = AuditEntry.objects.filter(object_id=str(app.uuid)).count()
         other = (lambda: services.task_approve(actor=colleague, task=task)) if second == "approve" else \
-            (lambda: services.task_reject(actor=colleague, task=task, reason="Pasal 9"))
+            (lambda: services.task_reject(actor=colleague, task=task, reason="Tidak sesuai", legal_basis="Pasal 9"))
         results = race(lambda: services.task_approve(actor=officers["dpmptsp:front_office"], task=task), other)
         # the loser is told the stage (or, after a rejection, the whole application) is decided
         assert results.count("ok") == 1 and set(results) - {"ok"} <= {"task_not_active", "application_final"}, results

@@ -32,7 +32,8 @@ def test_applicant_is_told_at_each_step(submitted, officers, citizen):
     assert note.event == "application.returned" and note.context["reason"] == "Scan KTP terpotong"
     assert note.context["tracking_number"] == submitted.tracking_number and note.link == f"/permohonan/{submitted.uuid}/"
     services.application_resubmit(actor=citizen, application=submitted)
-    services.task_reject(actor=officers["dpmptsp:verifier"], task=task, reason="Pasal 10 Perda 1/2024")
+    services.task_reject(actor=officers["dpmptsp:verifier"], task=task, reason="Bukan kewenangan",
+                         legal_basis="Pasal 10 Perda 1/2024")
     assert events_of(citizen)[-2:] == ["application.resubmitted", "application.rejected"]
 
 

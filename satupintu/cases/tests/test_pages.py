@@ -67,7 +67,8 @@ def test_officer_inbox_and_decision_forms(client, submitted, officers):
     page = client.get(f"/kantor/permohonan/{submitted.uuid}/")
     assert page.status_code == 200 and b'value="approve"' in page.content
     task = active(submitted)[0]
-    r = client.post(f"/kantor/permohonan/{submitted.uuid}/", {"action": "reject", "task": task.id, "reason": ""})
+    r = client.post(f"/kantor/permohonan/{submitted.uuid}/", {"action": "reject", "task": task.id, "reason": "",
+                                                               "legal_basis": "Pasal 1", "confirm": "yes"})
     assert r.status_code == 400 and Application.objects.get().status == Status.SUBMITTED
     # a revision that is not a number is refused, not silently skipped (it guards against stale forms)
     r = client.post(f"/kantor/permohonan/{submitted.uuid}/", {"action": "approve", "task": task.id, "revision": "abc"})

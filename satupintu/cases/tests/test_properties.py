@@ -109,7 +109,7 @@ def test_no_sequence_of_decisions_reaches_an_invalid_state(submitted, officers, 
             elif action == "return":
                 services.task_return(actor=right, task=task, reason="Perbaiki berkas")
             elif action == "reject":
-                services.task_reject(actor=right, task=task, reason="Pasal 3 ayat 1")
+                services.task_reject(actor=right, task=task, reason="Tidak sesuai", legal_basis="Pasal 3 ayat 1")
             elif action == "claim":
                 services.task_claim(actor=right, task=task)
             elif action == "unclaim":

@@ -56,7 +56,7 @@ def test_one_rejection_in_the_team_rejects_and_cancels_the_rest(submitted, offic
     team = active(submitted, "tim-teknis")
     services.task_approve(actor=officer_for(officers, team[0]), task=team[0])
     app = services.task_reject(actor=officer_for(officers, team[1]), task=team[1],
-                               reason="Melanggar Pasal 12 Perda 7/2021: GSB kurang dari 5 m")
+                               reason="GSB kurang dari 5 m", legal_basis="Pasal 12 Perda 7/2021")
     assert app.status == Status.REJECTED
     statuses = dict(StageTask.objects.filter(application=app, stage_key="tim-teknis").values_list("agency__slug", "status"))
     assert sorted(statuses.values()) == ["approved", "cancelled", "rejected"]
@@ -65,12 +65,19 @@ def test_one_rejection_in_the_team_rejects_and_cancels_the_rest(submitted, offic
         services.task_approve(actor=officer_for(officers, team[2]), task=team[2])
 
 
-def test_reject_needs_a_legal_reason_and_changes_nothing_without(submitted, officers):
+@pytest.mark.parametrize("reason, legal_basis, code", [
+    ("  ", "Pasal 12 Perda 7/2021", "legal_reason_missing"),
+    ("GSB kurang dari 5 m", " ", "legal_basis_missing"),
+    ("x" * 2001, "Pasal 12 Perda 7/2021", "reason_too_long"),
+    ("GSB kurang dari 5 m", "x" * 2001, "reason_too_long"),
+])
+def test_reject_needs_a_reason_and_its_legal_basis_and_changes_nothing_without(submitted, officers, reason, legal_basis,
+                                                                              code):
     task = active(submitted)[0]
     before = AuditEntry.objects.count()
     with pytest.raises(InvalidInput) as exc:
-        services.task_reject(actor=officers["dpmptsp:front_office"], task=task, reason="  ")
-    assert exc.value.code == "legal_reason_missing"
+        services.task_reject(actor=officers["dpmptsp:front_office"], task=task, reason=reason, legal_basis=legal_basis)
+    assert exc.value.code == code
     assert Application.objects.get(pk=submitted.pk).status == Status.SUBMITTED
     assert AuditEntry.objects.count() == before
 
