@@ -122,8 +122,16 @@ def stage_passed(app, *, actor, task, started, tasks=None) -> None:
     _webhook(app, "application.stage_passed", tasks)
 
 
+def _excerpt(text: str) -> str:
+    """A reason as a notification carries it: a long one is cut (with "…"); the application's
+    page, which the notification links to, shows it whole."""
+    from satupintu.notify.events import MAX_VALUE_LENGTH
+
+    return text if len(text) <= MAX_VALUE_LENGTH else text[:MAX_VALUE_LENGTH - 1].rstrip() + "…"
+
+
 def returned(app, *, actor, task, tasks=None) -> None:
-    _tell(actor, _message([app.applicant], "application.returned", app, _citizen_link(app), reason=app.return_reason,
+    _tell(actor, _message([app.applicant], "application.returned", app, _citizen_link(app), reason=_excerpt(app.return_reason),
                           stage_name=task.name, agency_name=task.agency.short_name))
     _webhook(app, "application.returned", tasks)
 
@@ -135,7 +143,7 @@ def approved(app, *, actor, tasks=None) -> None:
 
 def rejected(app, *, actor, tasks=None) -> None:
     _tell(actor, _message([app.applicant], "application.rejected", app, _citizen_link(app), final=True,
-                          reason=app.reject_reason))
+                          reason=_excerpt(app.reject_reason)))
     _webhook(app, "application.rejected", tasks)
 
 

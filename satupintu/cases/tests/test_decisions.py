@@ -260,11 +260,21 @@ def test_an_over_long_reason_has_its_own_code_and_changes_nothing(submitted, off
     assert footprint(submitted) == before
 
 
-@pytest.mark.xfail(reason="the applicant's notification refuses a context value over 1,000 characters "
-                          "(notify.events.MAX_VALUE_LENGTH): a reason of 1,001-2,000 is answered invalid_context")
-def test_a_reason_of_the_full_limit_is_accepted(submitted, officers):
+def test_a_reason_of_the_full_limit_is_accepted_and_its_notification_cut(submitted, officers):
+    """The notification's context takes at most 1,000 characters a value: the reason is cut there
+    (the page shows it whole), not the decision refused."""
+    from satupintu.notify.models import Notification
+
     services.task_return(actor=officers["dpmptsp:front_office"], task=active(submitted)[0], reason="x" * 2000)
-    assert Application.objects.get(pk=submitted.pk).status == Status.RETURNED
+    app = Application.objects.get(pk=submitted.pk)
+    assert app.status == Status.RETURNED and app.return_reason == "x" * 2000
+    told = Notification.objects.get(event="application.returned").context["reason"]
+    assert len(told) == 1000 and told.endswith("…")
+    app = services.application_resubmit(actor=app.applicant, application=app)
+    services.task_reject(actor=officers["dpmptsp:front_office"], task=active(app)[0], reason="y" * 2000,
+                         legal_basis="z" * 2000)
+    assert Application.objects.get(pk=submitted.pk).status == Status.REJECTED
+    assert len(Notification.objects.get(event="application.rejected").context["reason"]) == 1000
 
 
 def test_a_rejection_gives_the_applicant_its_reason_and_legal_basis(client, api, submitted, officers):
