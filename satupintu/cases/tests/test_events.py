@@ -132,7 +132,7 @@ def test_the_applicant_reads_a_due_date_only_while_there_is_one_and_never_on_the
     assert "due_on" not in returned.context and "Batas waktu" not in _body(returned)
     assert "Deadline" not in _body(returned, "en")
     services.application_resubmit(actor=citizen, application=submitted)
-    services.task_reject(actor=officers["dpmptsp:verifier"], task=task, reason="Pasal 10 Perda 1/2024")
+    services.task_reject(actor=officers["dpmptsp:verifier"], task=task, reason="Bukan kewenangan", legal_basis="Pasal 10 Perda 1/2024")
     rejected = _latest(citizen)
     assert rejected.event == "application.rejected" and "due_on" not in rejected.context
     assert "Batas waktu" not in _body(rejected)
