@@ -139,11 +139,15 @@ def worker_prepare(target: int) -> dict:
         # statistics for every table, as autovacuum keeps them (a server may run with it off)
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
-    # the officer with the emptiest inbox: fewest active stages (at least one) for a role of an agency
+    # the officer with the emptiest inbox of the measured officer's role (a page may show more to
+    # one role than to another: the front office also sees its walk-in drafts), in another agency:
+    # fewest active stages, at least one
+    _email, role, slug = OFFICERS[0]
     with connection.cursor() as cur:
         cur.execute("""
             SELECT t.agency_id, t.role, count(*) FROM cases_stagetask t JOIN cases_application a ON a.id = t.application_id
-            WHERE t.status = 'active' AND a.status IN ('submitted', 'in_process') GROUP BY 1, 2 ORDER BY 3, 1, 2 LIMIT 1""")
+            WHERE t.status = 'active' AND a.status IN ('submitted', 'in_process') AND t.role = %s AND t.agency_id <> %s
+            GROUP BY 1, 2 ORDER BY 3, 1, 2 LIMIT 1""", [role, agencies[slug].pk])
         quiet_agency, quiet_role, quiet_count = cur.fetchone()
     quiet_email = "sepi@bench.test"
     quiet = User.objects.filter(email=quiet_email).first()
