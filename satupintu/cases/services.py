@@ -231,9 +231,11 @@ def _check_attachable(app: Application, requirement: Requirement, document: Docu
 
 
 @transaction.atomic
-def application_attach(*, actor, application: Application, requirement: Requirement, document: Document) -> ApplicationDocument:
-    """Use a vault document for one requirement (replacing an earlier choice)."""
-    app = _lock_editable(actor, application)
+def application_attach(*, actor, application: Application, requirement: Requirement, document: Document,
+                       revision: int | None = None) -> ApplicationDocument:
+    """Use a vault document for one requirement (replacing an earlier choice). `revision`: the
+    one the caller saw (a form drawn before another change is refused, 409 `stale`)."""
+    app = _lock_editable(actor, application, revision)
     _check_attachable(app, requirement, document, clock.today(app.agency.site))
     attachment, _created = ApplicationDocument.objects.update_or_create(
         application=app, requirement=requirement, defaults={"document": document})

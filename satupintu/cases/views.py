@@ -161,15 +161,15 @@ def _applicant_action(request, app, action: str) -> list[str]:
     changed = {k: request.POST[k] for k in DATA_FIELDS if k in request.POST and request.POST[k] != getattr(app, k)}
     if changed:
         services.application_update(actor=actor, application=app, revision=revision, **changed)
-        revision = None  # checked once: the writes below are this request's own
+        revision = None  # checked by the first write: the writes after it are this request's own
         notes.append(_("Perubahan disimpan."))
     # 2. each requirement's new file, or a stored document other than the one attached
     attached = {a.requirement_id: a.document for a in selectors.attachments(app)}
     for req in app.version.requirements.all():
         doc = _picked_document(request, app, req, attached.get(req.id))
         if doc is not None:
-            services.application_attach(actor=actor, application=app, requirement=req, document=doc)
-            revision = None
+            services.application_attach(actor=actor, application=app, requirement=req, document=doc, revision=revision)
+            revision = None  # checked by the first write: the writes after it are this request's own
             notes.append(_("Dokumen dilampirkan: %(t)s.") % {"t": req.document_type.name})
     # 3. the button's own step
     if action == "attach" and not notes:

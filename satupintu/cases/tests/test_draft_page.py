@@ -113,6 +113,25 @@ def test_a_stale_form_keeps_what_was_typed(client, citizen, draft):
     assert r.status_code == 409 and 'value="CV Maju Jaya"' in r.content.decode()
 
 
+@pytest.mark.parametrize("action", ["attach", "submit"])
+def test_a_page_drawn_before_another_change_does_not_put_back_its_old_choice(client, citizen, draft, pbg, ktp, action):
+    """Tab 1 shows document A attached; tab 2 (or the counter) attaches B. Tab 1's form still
+    names A for the requirement: it is refused as out of date, not attached again (or filed)."""
+    req = pbg.current_version.requirements.get()
+    services.application_attach(actor=citizen, application=draft, requirement=req, document=ktp)
+    drawn = Application.objects.get().revision
+    newer = Document.objects.create(owner=citizen, document_type=ktp.document_type, original_name="ktp-baru.pdf",
+                                    content_type="application/pdf", size=ktp.size, sha256=ktp.sha256, file=ktp.file.name,
+                                    uploaded_by=citizen)
+    services.application_attach(actor=citizen, application=Application.objects.get(), requirement=req, document=newer)
+    client.force_login(citizen)
+    unchanged = {k: getattr(draft, k) for k in ("applicant_type", "business_name", "nib", "npwp", "notes")}
+    r = client.post(url(draft), {"action": action, "revision": drawn, f"document-{req.id}": str(ktp.uuid), **unchanged})
+    assert r.status_code == 409
+    app = Application.objects.get()
+    assert app.status == Status.DRAFT and app.attachments.get().document == newer
+
+
 def test_apply_twice_goes_back_to_the_draft_already_begun(client, citizen, pbg):
     client.force_login(citizen)
     first = client.post("/layanan/dpmptsp/pbg/ajukan/")
