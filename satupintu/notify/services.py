@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -232,12 +232,14 @@ def notification_email_send(*, notification_id: str) -> str:
         return "missing"
     if n.email_status != EmailStatus.PENDING:
         return n.email_status
-    # claim the send: of two runs of the same task, only one sends; a claim older than any send
-    # can take is a stopped worker's (notify_requeue puts it back)
+    # claim the send: of two runs of the same task, only one sends, and only once it is due (a
+    # second run after a failed try leaves it to the retry at its time); a claim older than any
+    # send can take is a stopped worker's (notify_requeue puts it back)
     claimed_at = timezone.now()
-    if not Notification.objects.filter(pk=n.pk, email_status=EmailStatus.PENDING).update(
+    if not Notification.objects.filter(pk=n.pk, email_status=EmailStatus.PENDING).filter(
+            Q(email_due_at__lte=claimed_at) | Q(email_due_at__isnull=True)).update(
             email_status=EmailStatus.SENDING, email_due_at=claimed_at):
-        return EmailStatus.SENDING
+        return Notification.objects.filter(pk=n.pk).values_list("email_status", flat=True).first() or "missing"
     # what this run writes afterwards, only while the claim is still its own: a run that took
     # longer than notify_requeue allows was put back, and the email is another run's now
     mine = Notification.objects.filter(pk=n.pk, email_status=EmailStatus.SENDING, email_due_at=claimed_at)
@@ -585,10 +587,13 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
         return "missing"
     if d.status != DeliveryStatus.PENDING:
         return d.status
-    # claim the send; a claim older than any send can take is a stopped worker's (webhook_requeue
-    # puts it back). `attempts` as read: a run that got in between and already tried it wins
+    # claim the send, once it is due (a second run after a failed try leaves it to the retry at
+    # its time, so the tries keep their backoff); a claim older than any send can take is a
+    # stopped worker's (webhook_requeue puts it back). `attempts` as read: a run that got in
+    # between and already tried it wins
     claimed_at = timezone.now()
-    if not WebhookDelivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING, attempts=d.attempts).update(
+    if not WebhookDelivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING, attempts=d.attempts).filter(
+            Q(next_attempt_at__lte=claimed_at) | Q(next_attempt_at__isnull=True)).update(
             status=DeliveryStatus.SENDING, next_attempt_at=claimed_at):
         return WebhookDelivery.objects.filter(pk=d.pk).values_list("status", flat=True).first() or "missing"
     # what this run writes afterwards, only while the claim is still its own: a run that took

@@ -208,6 +208,11 @@ def test_a_run_that_finds_the_email_claimed_does_not_send(citizen, monkeypatch):
     assert mail.outbox == []
 
 
+def due_now(notification) -> None:
+    """The time of its next try has come (as the worker runs the retry task at its `run_after`)."""
+    Notification.objects.filter(pk=notification.pk).update(email_due_at=timezone.now())
+
+
 def test_email_failure_retries_with_backoff_then_fails(citizen, monkeypatch, settings):
     settings.SATUPINTU_NOTIFY_MAX_ATTEMPTS = 3
 
@@ -223,8 +228,14 @@ def test_email_failure_retries_with_backoff_then_fails(citizen, monkeypatch, set
     retry = email_tasks().get()
     assert retry.run_after >= before + timedelta(seconds=59) and retry.args_kwargs["args"] == [[str(n.uuid)]]
     assert n.email_due_at == retry.run_after  # what notify_requeue measures a lost retry by
+    # a second run of the task now (a duplicate, a requeue beside a late task) leaves it to the retry
+    assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.PENDING
+    n.refresh_from_db()
+    assert n.email_attempts == 1 and email_tasks().count() == 1
+    due_now(n)  # the retry's time comes
     assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.PENDING
     assert email_tasks().order_by("-enqueued_at").first().run_after >= before + timedelta(seconds=119)  # doubled
+    due_now(n)
     assert services.notification_email_send(notification_id=str(n.uuid)) == EmailStatus.FAILED
     n.refresh_from_db()
     assert n.email_status == EmailStatus.FAILED and n.email_attempts == 3 and email_tasks().count() == 2
@@ -263,6 +274,7 @@ def test_the_batch_task_sends_each_and_one_failure_is_retried_alone(citizen, pho
     [retry] = email_tasks()  # the failed one, alone, later
     assert retry.args_kwargs["args"] == [[str(first.uuid)]] and retry.run_after >= before + timedelta(seconds=59)
     monkeypatch.setattr(services.EmailMessage, "send", original)
+    due_now(first)  # the retry's time comes
     assert send_notification_emails.call(*retry.args_kwargs["args"]) == {str(first.uuid): EmailStatus.SENT}
     assert len(mail.outbox) == 2
 

@@ -56,6 +56,11 @@ def deliveries_queued():
     return DBTaskResult.objects.filter(task_path="satupintu.notify.tasks.deliver_webhook")
 
 
+def due_now(delivery) -> None:
+    """The time of its next try has come (as the worker runs the retry task at its `run_after`)."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+
+
 def emit(agency, event="application.approved", payload=PAYLOAD):
     return services.webhook_emit(agency_ids=[agency.pk], event=event, payload=payload)
 
@@ -103,9 +108,14 @@ def test_error_answer_retries_with_backoff_then_fails(admin, agency, receiver, s
     assert delivery.attempts == 1 and delivery.status == "pending" and delivery.last_status_code == 500
     assert delivery.next_attempt_at >= before + timedelta(seconds=29)
     assert deliveries_queued().get().run_after == delivery.next_attempt_at
+    # a second run of the task now (a duplicate, a requeue beside a late task) leaves it to the retry
+    assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "pending"
+    assert len(receiver["requests"]) == 1 and deliveries_queued().count() == 1
+    due_now(delivery)  # the retry's time comes
     services.webhook_delivery_attempt(delivery_id=str(delivery.uuid))
     delivery.refresh_from_db()
     assert delivery.next_attempt_at >= before + timedelta(seconds=59)  # doubled
+    due_now(delivery)
     assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "failed"
     delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.attempts == 3 and delivery.next_attempt_at is None
@@ -343,6 +353,7 @@ def test_https_checks_the_certificate_of_the_name_on_the_pinned_address(admin, a
     assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error and tls_receiver["requests"] == []
     # trusted: delivered, with the name (not the address) as Host and for the certificate check
     monkeypatch.setenv("SSL_CERT_FILE", tls_receiver["cafile"])
+    due_now(delivery)
     assert services.webhook_delivery_attempt(delivery_id=str(delivery.uuid)) == "delivered"
     assert tls_receiver["requests"][0]["Host"] == f"sistem.example:{tls_receiver['port']}"
 
