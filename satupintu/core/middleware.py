@@ -62,8 +62,8 @@ def _lone_surrogate(body: bytes) -> bool:
         return False
     try:
         data = json.loads(body)
-    except ValueError:
-        return False  # not JSON: the API answers that itself
+    except (ValueError, RecursionError):
+        return False  # not JSON, or nested past what the parser takes: the API answers that itself
     stack = [data]
     while stack:
         item = stack.pop()

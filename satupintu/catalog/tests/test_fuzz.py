@@ -135,6 +135,9 @@ def test_half_a_utf16_pair_in_json_is_a_400_and_a_whole_pair_is_text(client, api
                         content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert r.status_code == 201, r.content  # an emoji as a pair, and an escaped backslash before "ud800"
     assert Application.objects.get().notes == "\U0001F600 \\ud800"
+    deep = b"[" * 5000 + b'"\\ud800"' + b"]" * 5000  # past the parser's depth: refused, not a 500
+    r = client.post("/api/v1/auth/login", deep, content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] in ("invalid_json", "invalid_input"), r.content[:200]
 
 
 def test_errors_before_the_api_router_are_json_too(client, api, citizen):
