@@ -190,7 +190,7 @@ class StageReport(models.Model):
 
 class Pause(models.Model):
     """The SLA clock stood still: the file was returned on `started_on` and resubmitted on
-    `ended_on`. Days in (started_on, ended_on] are not counted."""
+    `ended_on`. Days in [started_on, ended_on) are not counted (`sla.paused_days`)."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="pauses")
     started_on = models.DateField()

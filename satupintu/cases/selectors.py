@@ -278,12 +278,20 @@ class HistoryRow:
 
 def history(*, actor, app: Application) -> list[HistoryRow]:
     """What happened to one application, from the audit log (the caller already may read it)."""
-    names = {t.stage_key: t.name for t in app.tasks.all()}
+    tasks = list(app.tasks.all())  # with their agencies (`_with_tasks`)
+    names = {t.stage_key: t.name for t in tasks}
+    team = {t.stage_key for t in tasks if sum(u.stage_key == t.stage_key for u in tasks) > 1}
+    agencies = {t.agency.slug: t.agency.short_name for t in tasks}
     rows = []
     for e in AuditEntry.objects.filter(object_type="cases.application", object_id=str(app.uuid)).order_by("at", "id"):
         c = e.changes or {}
-        rows.append(HistoryRow(e.at, e.action, str(ACTION_LABELS.get(e.action, e.action)),
-                               names.get(c.get("stage", ""), ""), c.get("reason") or c.get("note") or ""))
+        stage = names.get(c.get("stage", ""), "")
+        if c.get("stage") in team and c.get("agency") in agencies:  # which of the team's agencies
+            stage = f"{stage} ({agencies[c['agency']]})"
+        note = c.get("reason") or c.get("note") or ""
+        if c.get("legal_basis"):
+            note = f"{note} — {_('Dasar hukum')}: {c['legal_basis']}"
+        rows.append(HistoryRow(e.at, e.action, str(ACTION_LABELS.get(e.action, e.action)), stage, note))
     return rows
 
 

@@ -63,6 +63,20 @@ def test_one_rejection_in_the_team_rejects_and_cancels_the_rest(submitted, offic
     assert not StageTask.objects.filter(application=app, status__in=["active", "waiting"]).exists()
     with pytest.raises(Conflict):
         services.task_approve(actor=officer_for(officers, team[2]), task=team[2])
+    # the history says which of the team's agencies decided, and the rejection's legal basis
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from satupintu.cases import selectors
+
+    app = selectors.application_get(actor=officer_for(officers, team[0]), uuid=app.uuid)
+    with CaptureQueriesContext(connection) as queries:
+        rows = selectors.history(actor=officer_for(officers, team[0]), app=app)
+    assert len(queries.captured_queries) == 1  # the audit entries; the stages came with the application
+    team_rows = [(r.action, r.stage) for r in rows if r.stage.startswith(team[0].name)]
+    assert team_rows == [("application.stage_approved", f"{team[0].name} ({team[0].agency.short_name})"),
+                         ("application.rejected", f"{team[1].name} ({team[1].agency.short_name})")]
+    assert rows[-1].note == "GSB kurang dari 5 m — Dasar hukum: Pasal 12 Perda 7/2021"
 
 
 @pytest.mark.parametrize("reason, legal_basis, code", [
