@@ -14,7 +14,7 @@ import socket
 import http.client
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -31,7 +31,7 @@ from satupintu.core.permissions import require_authenticated, require_mall_admin
 from satupintu.core.retention import delete_in_batches
 
 from .events import clean_context, event_get, render
-from .models import UNFINISHED_DELIVERY, UNFINISHED_EMAIL, DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
+from .models import UNFINISHED_EMAIL, DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
 from .signing import sign
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,73 @@ def _enqueue(task, key, run_after=None) -> None:
 def _enqueue_all(task, keys: list[str]) -> None:
     for key in keys:
         _enqueue(task, key)
+
+
+@dataclass(frozen=True)
+class _Sends:
+    """How one kind of send (a notification's e-mail, a webhook delivery) keeps its state on its
+    row, so that a task lost or a worker stopped never loses it and a duplicate run never sends
+    twice: `pending` until claimed, `sending` while one run has it, then done. The `due` column is
+    when a pending one is due (written with the row, moved by each retry and requeue) and, while
+    sending, when it was claimed; `attempts` counts the tries."""
+
+    model: type
+    status: str
+    due: str
+    attempts: str
+    error: str
+    pending: str
+    sending: str
+    failed: str
+
+    def claim(self, pk: int, **also) -> datetime | None:
+        """Take the send for this run, once it is due: of two runs of its task only one gets it,
+        and a second run after a failed try leaves it to the retry at its time (the tries keep
+        their backoff). Returns the claim's time (see `mine`), or None when another run has it,
+        it is not due yet or it is done."""
+        now = timezone.now()
+        due = Q(**{f"{self.due}__lte": now}) | Q(**{f"{self.due}__isnull": True})
+        taken = self.model.objects.filter(due, pk=pk, **{self.status: self.pending}, **also).update(
+            **{self.status: self.sending, self.due: now})
+        return now if taken else None
+
+    def mine(self, pk: int, claimed_at: datetime):
+        """The row while the claim is still this run's: a run that took longer than the requeue
+        allows was put back, and the send is another run's now (write the outcome through this)."""
+        return self.model.objects.filter(pk=pk, **{self.status: self.sending, self.due: claimed_at})
+
+    def status_of(self, pk: int) -> str:
+        return self.model.objects.filter(pk=pk).values_list(self.status, flat=True).first() or "missing"
+
+    def put_back_lost(self, *, older_than: timedelta, limit: int, max_attempts: int) -> tuple[list[str], int, int] | None:
+        """The sends still pending `older_than` after they were due (their task was lost) and
+        those still sending `older_than` after they were claimed (the worker stopped during the
+        send: it counts as a try, so one whose sender dies every time ends failed instead of
+        being put back for ever), the oldest first, at most `limit`, locked: each is made pending
+        and due now. Returns (the UUIDs to queue again, how many were stuck sending, how many of
+        those failed), or None when there were none. Runs in the caller's transaction."""
+        now = timezone.now()
+        rows = list(self.model.objects.select_for_update()
+                    .filter(**{f"{self.status}__in": (self.pending, self.sending), f"{self.due}__lt": now - older_than})
+                    .order_by(self.due, "id").values_list("pk", "uuid", self.status, self.attempts)[:limit])
+        if not rows:
+            return None
+        stuck = [(pk, tries + 1) for pk, _u, status, tries in rows if status == self.sending]
+        spent = {pk for pk, tries in stuck if tries >= max_attempts}
+        a_try = {self.attempts: F(self.attempts) + 1, self.error: "stopped during the send"}
+        if spent:
+            self.model.objects.filter(pk__in=spent).update(**{self.status: self.failed, self.due: None}, **a_try)
+        self.model.objects.filter(pk__in=[pk for pk, _t in stuck if pk not in spent]).update(
+            **{self.status: self.pending, self.due: now}, **a_try)
+        self.model.objects.filter(pk__in=[pk for pk, _u, status, _t in rows if status == self.pending]).update(
+            **{self.due: now})
+        return [str(u) for pk, u, _s, _t in rows if pk not in spent], len(stuck), len(spent)
+
+
+EMAILS = _Sends(Notification, "email_status", "email_due_at", "email_attempts", "email_last_error",
+                EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.FAILED)
+DELIVERIES = _Sends(WebhookDelivery, "status", "next_attempt_at", "attempts", "last_error",
+                    DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.FAILED)
 
 
 # --- in-app and email notifications ----------------------------------------------------------
@@ -174,32 +241,16 @@ def notification_emails_requeue(*, actor, older_than: timedelta, limit: int = 10
     require_mall_admin(actor)
     if older_than < timedelta(0):
         raise InvalidInput(_("Umur notifikasi tidak boleh negatif."), code="invalid_age")
-    now = timezone.now()
-    rows = list(Notification.objects.select_for_update()
-                .filter(email_status__in=UNFINISHED_EMAIL, email_due_at__lt=now - older_than)
-                .order_by("email_due_at", "id").values_list("pk", "uuid", "email_status", "email_attempts")[:limit])
-    if not rows:
+    lost = EMAILS.put_back_lost(older_than=older_than, limit=limit, max_attempts=_setting("SATUPINTU_NOTIFY_MAX_ATTEMPTS", 5))
+    if lost is None:
         return 0
+    ids, stuck, spent = lost
     from .tasks import send_notification_emails
 
-    # a send that never finished counts as a try: a message whose sender dies every time ends
-    # `failed` like one the mail server refuses, instead of being put back for ever
-    most = _setting("SATUPINTU_NOTIFY_MAX_ATTEMPTS", 5)
-    stuck = [(pk, u, tries + 1) for pk, u, status, tries in rows if status == EmailStatus.SENDING]
-    spent = [pk for pk, _u, tries in stuck if tries >= most]
-    if spent:
-        Notification.objects.filter(pk__in=spent).update(
-            email_status=EmailStatus.FAILED, email_attempts=F("email_attempts") + 1, email_due_at=None,
-            email_last_error="stopped during the send")
-    Notification.objects.filter(pk__in=[pk for pk, _u, _t in stuck if pk not in spent]).update(
-        email_status=EmailStatus.PENDING, email_attempts=F("email_attempts") + 1, email_due_at=now,
-        email_last_error="stopped during the send")
-    Notification.objects.filter(pk__in=[pk for pk, _u, status, _t in rows if status == EmailStatus.PENDING]).update(email_due_at=now)
-    ids = [str(u) for pk, u, _s, _t in rows if pk not in spent]
     for start in range(0, len(ids), REQUEUE_BATCH):  # in this transaction: queued with the audit entry or not at all
         send_notification_emails.enqueue(ids[start:start + REQUEUE_BATCH])
     audit.record(actor=actor, action="notification.emails_requeued", object_type="notify.notification", object_id="*",
-                 changes={"count": len(ids), "stuck_sending": len(stuck), "failed": len(spent),
+                 changes={"count": len(ids), "stuck_sending": stuck, "failed": spent,
                           "older_than_seconds": int(older_than.total_seconds())})
     return len(ids)
 
@@ -232,17 +283,10 @@ def notification_email_send(*, notification_id: str) -> str:
         return "missing"
     if n.email_status != EmailStatus.PENDING:
         return n.email_status
-    # claim the send: of two runs of the same task, only one sends, and only once it is due (a
-    # second run after a failed try leaves it to the retry at its time); a claim older than any
-    # send can take is a stopped worker's (notify_requeue puts it back)
-    claimed_at = timezone.now()
-    if not Notification.objects.filter(pk=n.pk, email_status=EmailStatus.PENDING).filter(
-            Q(email_due_at__lte=claimed_at) | Q(email_due_at__isnull=True)).update(
-            email_status=EmailStatus.SENDING, email_due_at=claimed_at):
-        return Notification.objects.filter(pk=n.pk).values_list("email_status", flat=True).first() or "missing"
-    # what this run writes afterwards, only while the claim is still its own: a run that took
-    # longer than notify_requeue allows was put back, and the email is another run's now
-    mine = Notification.objects.filter(pk=n.pk, email_status=EmailStatus.SENDING, email_due_at=claimed_at)
+    claimed_at = EMAILS.claim(n.pk)  # a claim older than any send can take is put back by notify_requeue
+    if claimed_at is None:
+        return EMAILS.status_of(n.pk)
+    mine = EMAILS.mine(n.pk, claimed_at)
     user = n.recipient
     if not user.email or not user.is_active:
         mine.update(email_status=EmailStatus.SKIPPED)
@@ -432,33 +476,17 @@ def webhook_deliveries_requeue(*, actor, older_than: timedelta, limit: int = WEB
     require_mall_admin(actor)
     if older_than < timedelta(0):
         raise InvalidInput(_("Umur pengiriman webhook tidak boleh negatif."), code="invalid_age")
-    now = timezone.now()
-    rows = list(WebhookDelivery.objects.select_for_update()
-                .filter(status__in=UNFINISHED_DELIVERY, next_attempt_at__lt=now - older_than)
-                .order_by("next_attempt_at", "id").values_list("pk", "uuid", "status", "attempts")[:limit])
-    if not rows:
+    lost = DELIVERIES.put_back_lost(older_than=older_than, limit=limit,
+                                    max_attempts=_setting("SATUPINTU_WEBHOOK_MAX_ATTEMPTS", 8))
+    if lost is None:
         return 0
+    ids, stuck, spent = lost
     from .tasks import deliver_webhook
 
-    # a POST that never finished counts as a try: a delivery whose sender dies every time ends
-    # `failed` like one the agency's system refuses, instead of being put back for ever
-    most = _setting("SATUPINTU_WEBHOOK_MAX_ATTEMPTS", 8)
-    stuck = [(pk, tries + 1) for pk, _u, status, tries in rows if status == DeliveryStatus.SENDING]
-    spent = {pk for pk, tries in stuck if tries >= most}
-    if spent:
-        WebhookDelivery.objects.filter(pk__in=spent).update(
-            status=DeliveryStatus.FAILED, attempts=F("attempts") + 1, next_attempt_at=None,
-            last_error="stopped during the send")
-    WebhookDelivery.objects.filter(pk__in=[pk for pk, _t in stuck if pk not in spent]).update(
-        status=DeliveryStatus.PENDING, attempts=F("attempts") + 1, next_attempt_at=now,
-        last_error="stopped during the send")
-    WebhookDelivery.objects.filter(pk__in=[pk for pk, _u, status, _t in rows if status == DeliveryStatus.PENDING]).update(
-        next_attempt_at=now)
-    ids = [str(u) for pk, u, _s, _t in rows if pk not in spent]
     for key in ids:  # in this transaction: queued with the audit entry or not at all
         deliver_webhook.enqueue(key)
     audit.record(actor=actor, action="webhook.deliveries_requeued", object_type="notify.webhookdelivery", object_id="*",
-                 changes={"count": len(ids), "stuck_sending": len(stuck), "failed": len(spent),
+                 changes={"count": len(ids), "stuck_sending": stuck, "failed": spent,
                           "older_than_seconds": int(older_than.total_seconds())})
     return len(ids)
 
@@ -587,18 +615,12 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
         return "missing"
     if d.status != DeliveryStatus.PENDING:
         return d.status
-    # claim the send, once it is due (a second run after a failed try leaves it to the retry at
-    # its time, so the tries keep their backoff); a claim older than any send can take is a
-    # stopped worker's (webhook_requeue puts it back). `attempts` as read: a run that got in
-    # between and already tried it wins
-    claimed_at = timezone.now()
-    if not WebhookDelivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING, attempts=d.attempts).filter(
-            Q(next_attempt_at__lte=claimed_at) | Q(next_attempt_at__isnull=True)).update(
-            status=DeliveryStatus.SENDING, next_attempt_at=claimed_at):
-        return WebhookDelivery.objects.filter(pk=d.pk).values_list("status", flat=True).first() or "missing"
-    # what this run writes afterwards, only while the claim is still its own: a run that took
-    # longer than webhook_requeue allows was put back, and the delivery is another run's now
-    mine = WebhookDelivery.objects.filter(pk=d.pk, status=DeliveryStatus.SENDING, next_attempt_at=claimed_at)
+    # a claim older than any send can take is put back by webhook_requeue. `attempts` as read: a
+    # run that got in between and already tried it wins
+    claimed_at = DELIVERIES.claim(d.pk, attempts=d.attempts)
+    if claimed_at is None:
+        return DELIVERIES.status_of(d.pk)
+    mine = DELIVERIES.mine(d.pk, claimed_at)
     endpoint = d.endpoint
     max_attempts = _setting("SATUPINTU_WEBHOOK_MAX_ATTEMPTS", 8)
     code, error, final = None, "", False
