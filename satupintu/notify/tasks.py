@@ -2,8 +2,12 @@
 (with `run_after`). Run the worker with `manage.py db_worker --no-reload`."""
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.tasks import task
+
+from satupintu.core.permissions import SystemActor
 
 from . import services
 
@@ -47,20 +51,12 @@ def deliver_webhook(delivery_id: str) -> str:
 @task()
 def requeue_emails(minutes: int = 15) -> int:
     """Background version of `manage.py notify_requeue` (queued every 15 minutes by `run_schedule`)."""
-    from datetime import timedelta
-
-    from satupintu.core.permissions import SystemActor
-
     return services.notification_emails_requeue(actor=SystemActor("notify_requeue"), older_than=timedelta(minutes=minutes))
 
 
 @task()
 def requeue_webhook_deliveries(minutes: int = 15) -> int:
     """Background version of `manage.py webhook_requeue` (queued every 15 minutes by `run_schedule`)."""
-    from datetime import timedelta
-
-    from satupintu.core.permissions import SystemActor
-
     return services.webhook_deliveries_requeue(actor=SystemActor("webhook_requeue"), older_than=timedelta(minutes=minutes))
 
 
@@ -68,12 +64,6 @@ def requeue_webhook_deliveries(minutes: int = 15) -> int:
 def prune_webhook_deliveries(days: int | None = None) -> int:
     """Background version of `manage.py webhook_prune` (queued daily by `run_schedule`):
     finished deliveries older than `days` (default WEBHOOK_DELIVERY_KEEP_DAYS) are deleted."""
-    from datetime import timedelta
-
-    from django.conf import settings
-
-    from satupintu.core.permissions import SystemActor
-
     days = settings.SATUPINTU_WEBHOOK_DELIVERY_KEEP_DAYS if days is None else days
     return services.webhook_deliveries_prune(actor=SystemActor("webhook_prune"), older_than=timedelta(days=days))
 
@@ -82,11 +72,5 @@ def prune_webhook_deliveries(days: int | None = None) -> int:
 def prune_notifications(days: int | None = None) -> int:
     """Background version of `manage.py notify_prune` (queued daily by `run_schedule`):
     notifications older than `days` (default NOTIFICATION_KEEP_DAYS) are deleted."""
-    from datetime import timedelta
-
-    from django.conf import settings
-
-    from satupintu.core.permissions import SystemActor
-
     days = settings.SATUPINTU_NOTIFICATION_KEEP_DAYS if days is None else days
     return services.notifications_prune(actor=SystemActor("notify_prune"), older_than=timedelta(days=days))

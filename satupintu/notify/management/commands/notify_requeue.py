@@ -1,10 +1,7 @@
-from datetime import timedelta
-
 from django.core.management.base import BaseCommand
 
 from satupintu.core.commands import refusals_as_command_errors
-from satupintu.core.permissions import SystemActor
-from satupintu.notify import services
+from satupintu.notify import tasks
 
 
 class Command(BaseCommand):
@@ -17,6 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, minutes=15, **options):
         with refusals_as_command_errors():
-            count = services.notification_emails_requeue(actor=SystemActor("notify_requeue"),
-                                                         older_than=timedelta(minutes=minutes))
+            count = tasks.requeue_emails.call(minutes=minutes)  # the scheduled task's body, run here
         self.stdout.write(self.style.SUCCESS(f"{count} email notifikasi diantrekan kembali."))

@@ -1,11 +1,7 @@
-from datetime import timedelta
-
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from satupintu.core.commands import refusals_as_command_errors
-from satupintu.core.permissions import SystemActor
-from satupintu.notify import services
+from satupintu.notify import tasks
 
 
 class Command(BaseCommand):
@@ -17,7 +13,6 @@ class Command(BaseCommand):
                             help="keep younger deliveries (default WEBHOOK_DELIVERY_KEEP_DAYS)")
 
     def handle(self, *args, days=None, **options):
-        days = settings.SATUPINTU_WEBHOOK_DELIVERY_KEEP_DAYS if days is None else days
         with refusals_as_command_errors():
-            count = services.webhook_deliveries_prune(actor=SystemActor("webhook_prune"), older_than=timedelta(days=days))
+            count = tasks.prune_webhook_deliveries.call(days=days)  # the scheduled task's body, run here
         self.stdout.write(self.style.SUCCESS(f"{count} pengiriman webhook lama dihapus."))

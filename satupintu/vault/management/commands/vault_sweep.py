@@ -1,10 +1,7 @@
-from datetime import timedelta
-
 from django.core.management.base import BaseCommand
 
 from satupintu.core.commands import refusals_as_command_errors
-from satupintu.core.permissions import SystemActor
-from satupintu.vault import services
+from satupintu.vault import tasks
 
 
 class Command(BaseCommand):
@@ -15,5 +12,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, minutes=60, **options):
         with refusals_as_command_errors():  # a negative age: a typo is not "everything, now"
-            count = services.vault_sweep(actor=SystemActor("vault_sweep"), older_than=timedelta(minutes=minutes))
+            count = tasks.vault_sweep.call(minutes=minutes)  # the scheduled task's body, run here
         self.stdout.write(self.style.SUCCESS(f"{count} berkas tanpa dokumen dihapus dari brankas."))
