@@ -3,6 +3,7 @@ applications their agency works on, and acts on the stages of their agency and r
 administrator sees all. The public sees a timeline without personal data, given the tracking
 number and the applicant's birth date or last four NIK digits."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -280,7 +281,7 @@ def history(*, actor, app: Application) -> list[HistoryRow]:
     """What happened to one application, from the audit log (the caller already may read it)."""
     tasks = list(app.tasks.all())  # with their agencies (`_with_tasks`)
     names = {t.stage_key: t.name for t in tasks}
-    team = {t.stage_key for t in tasks if sum(u.stage_key == t.stage_key for u in tasks) > 1}
+    team = {key for key, n in Counter(t.stage_key for t in tasks).items() if n > 1}  # stages of several agencies
     agencies = {t.agency.slug: t.agency.short_name for t in tasks}
     rows = []
     for e in AuditEntry.objects.filter(object_type="cases.application", object_id=str(app.uuid)).order_by("at", "id"):

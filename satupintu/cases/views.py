@@ -279,8 +279,6 @@ def office_detail(request, uuid):
     context = _detail_context(request, app)
     context["actionable"] = selectors.actionable_tasks(request.user, app)
     context["releasable"] = selectors.releasable_tasks(request.user, app)
-    context["releasable_ids"] = {t.id for t in context["releasable"]}
-    context["actionable_ids"] = {t.id for t in context["actionable"]}
     context["posted"] = posted
     return render(request, "cases/office_detail.html", context, status=status)
 
