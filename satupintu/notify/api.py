@@ -196,4 +196,5 @@ def webhook_redeliver(request, uuid: str, delivery: str):
     endpoint = selectors.webhook_endpoint_get(actor=actor, key=uuid)
     found = selectors.webhook_delivery_get(actor=actor, endpoint=endpoint, key=delivery)
     services.webhook_deliveries_redeliver(actor=actor, endpoint=endpoint, delivery=found)
-    return selectors.webhook_delivery_get(actor=actor, endpoint=endpoint, key=delivery)
+    found.refresh_from_db()  # as the service left it
+    return found
