@@ -613,6 +613,32 @@ def task_unclaim(*, actor, task: StageTask, revision: int | None = None) -> Stag
     return task
 
 
+def officer_claims_release(*, actor, officer: User, why: str) -> int:
+    """Release every running stage `officer` holds, as part of the caller's change to the officer
+    (deactivated, or given another role: their claim would hold nobody but still show as theirs,
+    and the inbox's "unclaimed" filter would miss the stage). Each application is locked as a
+    decision locks it, in one order; one `application.task_released` entry per application, with
+    `why`. The caller checked the permission (`identity.services.officer_update`) and holds the
+    transaction. Returns the number of stages released."""
+    held = StageTask.objects.filter(claimed_by=officer, status=TaskStatus.ACTIVE)
+    app_ids = sorted(set(held.values_list("application_id", flat=True)))
+    if not app_ids:
+        return 0
+    apps = {a.pk: a for a in Application.objects.select_for_update(of=("self",)).filter(pk__in=app_ids).order_by("pk")}
+    tasks = list(held.filter(application_id__in=list(apps)).select_related("agency").order_by("application_id", "position"))
+    StageTask.objects.filter(pk__in=[t.pk for t in tasks]).update(claimed_by=None, claimed_at=None)
+    by_app: dict[int, list[StageTask]] = {}
+    for t in tasks:
+        by_app.setdefault(t.application_id, []).append(t)
+    for app_id, group in by_app.items():
+        app = apps[app_id]
+        _touch(app)
+        audit.record(actor=actor, action="application.task_released", obj=app, changes={
+            "stage": group[0].stage_key, "stages": [t.stage_key for t in group], "agency": group[0].agency.slug,
+            "released": _claimant(officer), "why": why})
+    return len(tasks)
+
+
 def _clean_reason(reason: str, code: str, message: str, too_long: str | None = None) -> str:
     reason = (reason or "").strip()
     if not reason:

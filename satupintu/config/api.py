@@ -152,6 +152,7 @@ def django_error_handler(status: int):
 from satupintu.cases.api import router as cases_router  # noqa: E402
 from satupintu.catalog.api import router as catalog_router  # noqa: E402
 from satupintu.core.api import router as calendar_router  # noqa: E402
+from satupintu.identity.api import officers_router  # noqa: E402
 from satupintu.identity.api import router as identity_router  # noqa: E402
 from satupintu.notify.api import router as notifications_router  # noqa: E402
 from satupintu.notify.api import webhooks_router  # noqa: E402
@@ -159,6 +160,7 @@ from satupintu.queueing.api import router as queue_router  # noqa: E402
 from satupintu.vault.api import router as vault_router  # noqa: E402
 
 api.add_router("/auth", identity_router)
+api.add_router("/officers", officers_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/queue", queue_router)
 api.add_router("/", cases_router)

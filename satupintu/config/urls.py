@@ -13,6 +13,7 @@ urlpatterns = [
     path("akun/", include("satupintu.identity.urls")),
     path("antrian/", include("satupintu.queueing.urls")),
     path("dokumen/", include("satupintu.vault.urls")),
+    path("", include("satupintu.identity.staff_urls")),
     path("", include("satupintu.cases.urls")),
     path("", include("satupintu.notify.urls")),
     path("", include("satupintu.catalog.urls")),

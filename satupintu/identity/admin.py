@@ -8,7 +8,8 @@ from .models import CitizenProfile, User
 
 @admin.register(User)
 class UserAdmin(ScopedAdmin):
-    """Accounts are created by registration and `load_profile`; the admin shows them only."""
+    """Accounts are created by registration, `load_profile` and the staff pages (`/kantor/petugas/`,
+    where officers are also changed and deactivated through `officer_update`); the admin shows them only."""
 
     list_display = ("full_name", "email", "phone", "role", "agency", "is_active")
     list_filter = ("role", ("agency", admin.RelatedOnlyFieldListFilter))

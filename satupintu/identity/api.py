@@ -3,15 +3,17 @@ from uuid import UUID
 
 from django.utils.translation import gettext as _
 from ninja.responses import Status
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from satupintu.config.api import actor_of
 from satupintu.core.errors import NotAuthenticated
 from satupintu.core.http import client_ip
+from satupintu.core.pagination import paginate
 
 from . import selectors, services
 
 router = Router(tags=["auth"])
+officers_router = Router(tags=["officers"])
 
 
 class RegisterIn(Schema):
@@ -109,3 +111,94 @@ def logout(request):
 @router.get("/me", response=MeOut, summary="The signed-in account")
 def me(request):
     return me_out(selectors.user_me(actor=actor_of(request)))
+
+
+# ---------------------------------------------------------------------------- officers
+
+class OfficerOut(Schema):
+    uuid: UUID
+    full_name: str
+    email: str | None
+    phone: str | None
+    role: str
+    role_label: str = Field(..., description="the role in the caller's language")
+    agency: AgencyRef | None = Field(None, description="none for a mall administrator")
+    is_active: bool
+    date_joined: datetime
+    last_login: datetime | None
+
+    @staticmethod
+    def resolve_role_label(obj) -> str:
+        return str(obj.get_role_display())
+
+
+class OfficerChangedOut(OfficerOut):
+    released: int = Field(..., description="running stages the officer held that this change released")
+
+
+class OfficerPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    results: list[OfficerOut]
+
+
+class OfficerIn(Schema):
+    email: str
+    full_name: str
+    role: str = Field(..., description="front_office, verifier, technical_reviewer, head, agency_admin or mall_admin")
+    password: str = Field(..., description="the first password; the officer should change it")
+    agency: str | None = Field(None, description="slug or UUID; default: the agency admin's own (none for mall_admin)")
+
+
+class OfficerPatch(Schema):
+    full_name: str | None = None
+    role: str | None = Field(None, description="another role in the same agency")
+    is_active: bool | None = Field(None, description="false: the account can no longer sign in; its tokens are deleted "
+                                                      "and the stages it claimed are released")
+
+
+def _agency(actor, key: str | None):
+    if not key:
+        return None
+    from satupintu.catalog.selectors import agency_get
+
+    return agency_get(actor=actor, key=key)
+
+
+@officers_router.get("", response=OfficerPage, summary="Officers (agency admin: own agency; mall admin: all)")
+def officer_list(request, agency: str | None = None, role: str = "", active: bool | None = None, q: str = "",
+                 page: int = 1, page_size: int = 20):
+    actor = actor_of(request)
+    qs = selectors.officer_list(actor=actor, agency=_agency(actor, agency), role=role or None, active=active, q=q)
+    result = paginate(qs, page=page, page_size=page_size)
+    return {"count": result.count, "page": result.page, "page_size": result.page_size, "pages": result.pages,
+            "results": result.items}
+
+
+@officers_router.post("", response={201: OfficerOut}, summary="Create an officer account")
+def officer_create(request, payload: OfficerIn):
+    actor = actor_of(request)
+    agency = _agency(actor, payload.agency)
+    if agency is None and payload.role != "mall_admin" and getattr(actor, "agency_id", None) is not None:
+        agency = actor.agency  # an agency admin adds to their own agency
+    officer = services.officer_create(actor=actor, email=payload.email, full_name=payload.full_name, role=payload.role,
+                                      password=payload.password, agency=agency)
+    return Status(201, selectors.officer_get(actor=actor, uuid=officer.uuid))
+
+
+@officers_router.get("/{uuid}", response=OfficerOut, summary="One officer")
+def officer_get(request, uuid: str):
+    return selectors.officer_get(actor=actor_of(request), uuid=uuid)
+
+
+@officers_router.patch("/{uuid}", response=OfficerChangedOut,
+                       summary="Rename, change the role of, deactivate or reactivate an officer")
+def officer_update(request, uuid: str, payload: OfficerPatch):
+    actor = actor_of(request)
+    officer = selectors.officer_get(actor=actor, uuid=uuid)
+    officer, released = services.officer_update(actor=actor, officer=officer, **payload.dict(exclude_none=True))
+    officer = selectors.officer_get(actor=actor, uuid=officer.uuid)
+    officer.released = released
+    return officer

@@ -52,3 +52,54 @@ class ProfileForm(forms.Form):
     full_name = forms.CharField(label=_("Nama lengkap"), max_length=150)
     kk_number = forms.CharField(label=_("Nomor KK (opsional)"), max_length=32, required=False)
 
+
+
+def officer_role_choices(*, mall_admin_too: bool):
+    from .models import OFFICER_ROLES, Role
+
+    roles = [Role(r) for r in sorted(OFFICER_ROLES, key=list(Role.values).index)]
+    return [(r.value, r.label) for r in roles] + ([(Role.MALL_ADMIN.value, Role.MALL_ADMIN.label)] if mall_admin_too else [])
+
+
+class OfficerCreateForm(forms.Form):
+    """A new officer. The mall administrator picks the agency (none for another mall
+    administrator); an agency admin adds to their own agency, so the field is left out."""
+
+    full_name = forms.CharField(label=_("Nama lengkap"), max_length=150)
+    email = forms.CharField(label=_("Email (untuk masuk)"), max_length=254,
+                            widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    role = forms.ChoiceField(label=_("Peran"))
+    agency = forms.ChoiceField(label=_("Instansi"), required=False,
+                               help_text=_("Kosongkan hanya untuk pengelola MPP."))
+    password = forms.CharField(label=_("Kata sandi awal"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                               help_text=_("Sampaikan kepada petugas secara langsung; minta ia menggantinya."))
+
+    def __init__(self, *args, agencies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = officer_role_choices(mall_admin_too=agencies is not None)
+        if agencies is None:
+            del self.fields["agency"]
+        else:
+            self.fields["agency"].choices = [("", _("— pengelola MPP, tanpa instansi —"))] + [
+                (a.slug, a.short_name) for a in agencies]
+
+
+class OfficerEditForm(forms.Form):
+    full_name = forms.CharField(label=_("Nama lengkap"), max_length=150)
+    role = forms.ChoiceField(label=_("Peran"))
+    is_active = forms.TypedChoiceField(
+        label=_("Status akun"), coerce=lambda v: v == "1", widget=forms.RadioSelect,
+        choices=[("1", _("Aktif: bisa masuk dan bekerja")),
+                 ("0", _("Nonaktif: tidak bisa masuk; tahap yang diambilnya dilepas"))])
+
+    def __init__(self, *args, officer, own: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Role
+
+        self.fields["role"].choices = ([(Role.MALL_ADMIN.value, Role.MALL_ADMIN.label)] if officer.agency_id is None
+                                       else officer_role_choices(mall_admin_too=False))
+        if own:  # nobody changes their own role or deactivates themself (the service refuses it too)
+            for name in ("role", "is_active"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Akun Anda sendiri: peran dan status diubah oleh pengelola lain.")

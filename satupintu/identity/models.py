@@ -73,6 +73,8 @@ class User(AbstractBaseUser, PermissionsMixin):
                 | (~Q(role__in=[r.value for r in OFFICER_ROLES]) & Q(agency__isnull=True)),
             ),
         ]
+        # the staff list reads the officers among (at city scale) hundreds of thousands of citizens
+        indexes = [models.Index(fields=["agency", "full_name"], condition=~Q(role="citizen"), name="identity_staff")]
 
     def __str__(self):
         return f"{self.full_name} <{self.email or self.phone}>"

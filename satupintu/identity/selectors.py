@@ -1,10 +1,16 @@
-"""Reads of identity, scoped to the actor: a person sees their own account only."""
+"""Reads of identity, scoped to the actor: a person sees their own account; agency admins and
+the mall administrator see the officers they manage."""
 
+import uuid as uuidlib
+
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from satupintu.core.permissions import require_authenticated
+from satupintu.core.errors import Forbidden, InvalidInput, NotFound
+from satupintu.core.permissions import is_mall_admin, officer_agency_id, require_authenticated
 
-from .models import ApiToken, User
+from .models import ApiToken, Role, User
 from .services import hash_key
 
 
@@ -21,3 +27,42 @@ def user_for_token(key: str) -> User | None:
         .filter(key_hash=hash_key(key), expires_at__gt=timezone.now(), user__is_active=True)[:1]  # unique: no order
     )
     return next((token.user for token in tokens), None)
+
+
+def officer_list(*, actor, agency=None, role: str | None = None, active: bool | None = None, q: str = ""):
+    """The officers the actor manages, by agency then name: every officer and mall administrator
+    for the mall administrator (optionally of one `agency`), their own agency's for an agency
+    admin; anyone else is refused. `q` matches name or email."""
+    require_authenticated(actor)
+    qs = User.objects.exclude(role=Role.CITIZEN).select_related("agency")
+    if is_mall_admin(actor):
+        if agency is not None:
+            qs = qs.filter(agency=agency)
+    elif actor.role == Role.AGENCY_ADMIN and officer_agency_id(actor) is not None:
+        if agency is not None and agency.pk != actor.agency_id:
+            raise Forbidden(_("Anda hanya boleh mengelola petugas instansi Anda sendiri."), code="foreign_agency")
+        qs = qs.filter(agency_id=actor.agency_id)
+    else:
+        raise Forbidden(_("Hanya admin instansi dan pengelola MPP yang mengelola petugas."), code="not_staff_manager")
+    if role:
+        if role not in Role.values or role == Role.CITIZEN:
+            raise InvalidInput(_("Peran petugas tidak dikenal."), code="invalid_role")
+        qs = qs.filter(role=role)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
+    return qs.order_by("agency__position", "agency__name", "full_name", "id")
+
+
+def officer_get(*, actor, uuid) -> User:
+    """One officer the actor manages; anyone else's is "not found"."""
+    try:
+        key = uuidlib.UUID(str(uuid))
+    except ValueError:
+        raise NotFound(_("Petugas tidak ditemukan."), code="officer_not_found") from None
+    officer = officer_list(actor=actor).filter(uuid=key).first()
+    if officer is None:
+        raise NotFound(_("Petugas tidak ditemukan."), code="officer_not_found")
+    return officer

@@ -1,4 +1,4 @@
-"""Every write to identity: citizen registration, profile changes, sign-in, API tokens."""
+"""Every write to identity: citizen registration, profile changes, officers, sign-in, API tokens."""
 
 import hashlib
 import secrets
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from satupintu.core import audit, ratelimit
-from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAuthenticated
+from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from satupintu.core.permissions import require_authenticated
 
 from .backends import find_user
@@ -175,15 +175,27 @@ def hash_key(key: str) -> str:
     return _hash(key)
 
 
+def _require_staff_manager(actor, agency_id: int | None) -> None:
+    """Officers of an agency are managed by its agency admin and by the mall administrator;
+    mall administrator accounts by the mall administrator only."""
+    from satupintu.core.permissions import require_mall_admin, require_manage_agency
+
+    if agency_id is None:
+        require_mall_admin(actor)
+    else:
+        require_manage_agency(actor, agency_id, _("Anda hanya boleh mengelola petugas instansi Anda sendiri."),
+                              code="foreign_agency")
+
+
 @transaction.atomic
 def officer_create(*, actor, email: str, full_name: str, role: str, password: str, agency=None) -> User:
-    """An officer of one agency, or another mall administrator (mall administrator only)."""
-    from satupintu.core.permissions import require_mall_admin
-
-    require_mall_admin(actor)
+    """An officer of one agency (by its agency admin or the mall administrator), or another mall
+    administrator (by the mall administrator)."""
+    require_authenticated(actor)
+    _require_staff_manager(actor, agency.pk if agency is not None else None)
     errors: dict[str, str] = {}
     email = _clean_email(email, errors)
-    if not email:
+    if not email and "email" not in errors:
         errors["email"] = _("Email wajib diisi.")
     full_name = _clean_full_name(full_name, errors)
     if role not in Role.values or role == Role.CITIZEN:
@@ -202,6 +214,60 @@ def officer_create(*, actor, email: str, full_name: str, role: str, password: st
     )
     audit.record(actor=actor, action="officer.created", obj=user, changes={"role": role, "agency": agency.slug if agency else None})
     return user
+
+
+@transaction.atomic
+def officer_update(*, actor, officer: User, full_name: str | None = None, role: str | None = None,
+                   is_active: bool | None = None) -> tuple[User, int]:
+    """Rename an officer, give them another role in their agency, or deactivate (or reactivate)
+    their account: by their agency's admin or the mall administrator; a mall administrator
+    account by the mall administrator. Nobody changes their own role or deactivates themself.
+    A deactivated officer can no longer sign in, their sessions end at their next request and
+    their API tokens are deleted. Deactivated or given another role, the stages they had
+    claimed are released (`cases.services.officer_claims_release`). A change that changes
+    nothing writes nothing. Returns the officer and how many stages were released."""
+    from satupintu.cases.services import officer_claims_release
+
+    require_authenticated(actor)
+    officer = (User.objects.select_for_update(of=("self",)).select_related("agency")
+               .filter(pk=officer.pk).exclude(role=Role.CITIZEN).first())
+    if officer is None:
+        raise NotFound(_("Petugas tidak ditemukan."), code="officer_not_found")
+    _require_staff_manager(actor, officer.agency_id)
+    errors: dict[str, str] = {}
+    changes: dict[str, dict] = {}
+    if full_name is not None:
+        name = _clean_full_name(full_name, errors)
+        if "full_name" not in errors and name != officer.full_name:
+            changes["full_name"] = {"from": officer.full_name, "to": name}
+    if role is not None and role != officer.role:
+        if role not in Role.values or role == Role.CITIZEN:
+            errors["role"] = _("Peran petugas tidak dikenal.")
+        elif (role == Role.MALL_ADMIN) != (officer.agency_id is None):
+            errors["role"] = _("Pengelola MPP tetap pengelola MPP; petugas instansi tetap di instansinya.")
+        else:
+            changes["role"] = {"from": officer.role, "to": role}
+    if is_active is not None and bool(is_active) != officer.is_active:
+        changes["is_active"] = {"from": officer.is_active, "to": bool(is_active)}
+    if errors:
+        raise InvalidInput(_("Data petugas belum benar."), code="invalid_officer", details=errors)
+    if officer.pk == actor.pk and ("role" in changes or "is_active" in changes):
+        raise Forbidden(_("Anda tidak bisa mengubah peran atau menonaktifkan akun Anda sendiri."), code="own_account")
+    if not changes:
+        return officer, 0
+    for field, change in changes.items():
+        setattr(officer, field, change["to"])
+    officer.is_staff = officer.role in (Role.MALL_ADMIN, Role.AGENCY_ADMIN)
+    officer.save(update_fields=[*changes, "is_staff"])
+    released = 0
+    if not officer.is_active:
+        ApiToken.objects.filter(user=officer).delete()
+    if "role" in changes or changes.get("is_active", {}).get("to") is False:
+        released = officer_claims_release(actor=actor, officer=officer,
+                                          why="officer_deactivated" if not officer.is_active else "officer_role_changed")
+    audit.record(actor=actor, action="officer.updated", obj=officer,
+                 changes={**changes, "agency": officer.agency.slug if officer.agency_id else None, "released": released})
+    return officer, released
 
 
 SIGN_IN_CHANNELS = ("web", "api")

@@ -3,12 +3,17 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from satupintu.core.errors import DomainError
+from satupintu.core.http import int_param
+from satupintu.core.pagination import paginate
+from satupintu.core.permissions import is_mall_admin
 
 from . import selectors, services
-from .forms import LoginForm, ProfileForm, RegisterForm
+from .forms import LoginForm, OfficerCreateForm, OfficerEditForm, ProfileForm, RegisterForm
 
 
 def _apply_errors(form, exc: DomainError):
@@ -62,3 +67,91 @@ def profile(request):
             messages.success(request, _("Profil disimpan."))
             return redirect("identity:profile")
     return render(request, "identity/profile.html", {"me": me, "citizen": citizen, "facts": citizen.facts if citizen else None, "form": form}, status=status)
+
+
+# ---------------------------------------------------------------------------- staff (/kantor/petugas/)
+
+STATUS_FILTERS = {"aktif": True, "nonaktif": False}
+
+
+def _agency_named(actor, slug: str | None):
+    if not slug:
+        return None
+    from satupintu.catalog.selectors import agency_get
+
+    return agency_get(actor=actor, key=slug)
+
+
+def _agencies(actor):
+    """The agencies the mall administrator chooses among; None for an agency admin (their own)."""
+    from satupintu.catalog.selectors import agency_choices
+
+    return list(agency_choices(actor=actor)) if is_mall_admin(actor) else None
+
+
+@login_required
+def staff_list(request):
+    actor, g = request.user, request.GET
+    qs = selectors.officer_list(actor=actor, agency=_agency_named(actor, g.get("instansi")), role=g.get("peran") or None,
+                                active=STATUS_FILTERS.get(g.get("status", "")), q=g.get("q", ""))
+    page = paginate(qs, page=int_param(g), page_size=25)
+    from .forms import officer_role_choices
+
+    return render(request, "identity/staff_list.html", {
+        "page": page, "officers": page.items, "filters": g, "agencies": _agencies(actor),
+        "roles": officer_role_choices(mall_admin_too=is_mall_admin(actor)),
+    })
+
+
+@login_required
+def staff_create(request):
+    actor = request.user
+    selectors.officer_list(actor=actor)  # only those who manage officers see the form (403 otherwise)
+    agencies = _agencies(actor)
+    form = OfficerCreateForm(request.POST or None, agencies=agencies)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            agency = _agency_named(actor, data.get("agency")) if agencies is not None else actor.agency
+            officer = services.officer_create(actor=actor, email=data["email"], full_name=data["full_name"],
+                                              role=data["role"], password=data["password"], agency=agency)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Akun petugas %(name)s dibuat. Ia masuk dengan %(email)s.")
+                             % {"name": officer.full_name, "email": officer.email})
+            return redirect("staff:list")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "identity/staff_form.html", {"form": form, "officer": None}, status=status)
+
+
+@login_required
+def staff_edit(request, uuid):
+    actor = request.user
+    officer = selectors.officer_get(actor=actor, uuid=uuid)
+    own = officer.pk == actor.pk
+    initial = {"full_name": officer.full_name, "role": officer.role, "is_active": "1" if officer.is_active else "0"}
+    form = OfficerEditForm(request.POST or None, initial=initial, officer=officer, own=own)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            officer, released = services.officer_update(
+                actor=actor, officer=officer, full_name=data["full_name"],
+                role=None if own else data["role"], is_active=None if own else data["is_active"])
+        except DomainError as exc:
+            _apply_errors(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Data petugas %(name)s disimpan.") % {"name": officer.full_name})
+            if released:
+                messages.info(request, ngettext(
+                    "%(n)d tahap yang diambilnya dilepas dan kembali ke kotak masuk instansi.",
+                    "%(n)d tahap yang diambilnya dilepas dan kembali ke kotak masuk instansi.", released) % {"n": released})
+            return redirect(reverse("staff:edit", args=[officer.uuid]))
+    elif request.method == "POST":
+        status = 400
+    return render(request, "identity/staff_form.html", {"form": form, "officer": officer, "own": own}, status=status)
