@@ -5,7 +5,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
 
@@ -328,6 +328,60 @@ def upload_for_application(request, uuid: UUID, document_type: Form[str], file: 
     doc = services.application_upload(actor=actor, application=app, document_type=document_type_get(document_type), name=file.name,
                                       data=read_upload(file), valid_until=valid_until)
     return HttpStatus(201, document_out(doc))
+
+
+class OfferedOut(Schema):
+    requirement: int
+    document_type: str
+    documents: list[DocumentOut]
+
+
+class OfferedPage(Schema):
+    consent_granted: bool = Field(..., description="a walk-in filer: the applicant let them use all stored documents")
+    results: list[OfferedOut]
+
+
+@router.get("/applications/{uuid}/offered-documents", response=OfferedPage,
+            summary="Dokumen tersimpan yang bisa dilampirkan, per persyaratan (pemohon; petugas loket: dengan izin pemohon)")
+def offered_documents(request, uuid: UUID):
+    actor = actor_of(request)
+    app = _application(request, uuid)
+    requirements = list(app.version.requirements.all())
+    offered, consent = selectors.documents_to_attach(actor=actor, app=app, requirements=requirements)
+    return {"consent_granted": consent, "results": [
+        {"requirement": r.id, "document_type": r.document_type.code,
+         "documents": [document_out(d) for d in offered.get(r.document_type_id, [])]} for r in requirements]}
+
+
+class ConsentRequestedOut(Schema):
+    expires_at: datetime
+    sent_by_email: bool
+
+
+class ConsentIn(Schema):
+    code: str = Field(..., description="the 6 digits the applicant read out")
+
+
+class ConsentOut(Schema):
+    granted_at: datetime
+
+
+@router.post("/applications/{uuid}/vault-consent/request", response={202: ConsentRequestedOut},
+             summary="Petugas loket: kirim kode izin ke pemohon untuk memakai dokumen tersimpannya",
+             description="One code a minute at most (429 otherwise); it is good for 10 minutes.")
+def vault_consent_request(request, uuid: UUID):
+    app = _application(request, uuid)
+    consent = services.vault_consent_request(actor=actor_of(request), application=app)
+    return HttpStatus(202, {"expires_at": consent.expires_at, "sent_by_email": bool(app.applicant.email)})
+
+
+@router.post("/applications/{uuid}/vault-consent", response=ConsentOut,
+             summary="Petugas loket: masukkan kode yang dibacakan pemohon",
+             description="A wrong code answers 400 `consent_code_wrong` with `attempts_left`; after 5 the code is void.")
+def vault_consent_grant(request, uuid: UUID, payload: ConsentIn):
+    consent = services.vault_consent_grant(actor=actor_of(request), application=_application(request, uuid),
+                                           code=payload.code)
+    return {"granted_at": consent.granted_at}
 
 
 @router.post("/applications/{uuid}/submit", response=ApplicationOut)

@@ -130,6 +130,14 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= MAX_VALUE_LENGTH else text[:MAX_VALUE_LENGTH - 1].rstrip() + "…"
 
 
+def consent_requested(app, *, actor, code: str, minutes: int) -> None:
+    """The one-time code a walk-in applicant reads out to let the filing officer use their stored
+    documents: to the applicant only (no webhook: it is nobody else's business)."""
+    _tell(actor, _message([app.applicant], "application.vault_consent_requested", app, _citizen_link(app),
+                          tracking_number=None, code=code, minutes=str(minutes), officer_name=actor.full_name,
+                          agency_name=app.agency.short_name))
+
+
 def returned(app, *, actor, task, tasks=None) -> None:
     _tell(actor, _message([app.applicant], "application.returned", app, _citizen_link(app), reason=_excerpt(app.return_reason),
                           stage_name=task.name, agency_name=task.agency.short_name))

@@ -188,6 +188,24 @@ class StageReport(models.Model):
         constraints = [models.UniqueConstraint(fields=["task", "document"], name="report_per_task")]
 
 
+class VaultConsent(models.Model):
+    """A walk-in citizen lets the front-office officer filing for them use the documents already
+    in their vault (*Dokumen Saya*): the officer asks, the citizen gets a one-time code (in-app
+    and by e-mail) and reads it out at the counter. Until a code is accepted, the filer sees and
+    attaches only the files they scanned themself. Only the code's keyed hash is kept."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="vault_consents")
+    requested_by = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    granted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["application", "-created_at"], name="cases_consent_latest")]
+
+
 class Pause(models.Model):
     """The SLA clock stood still: the file was returned on `started_on` and resubmitted on
     `ended_on`. Days in [started_on, ended_on) are not counted (`sla.paused_days`)."""

@@ -22,7 +22,10 @@ from satupintu.core.permissions import can_supervise_agency, is_mall_admin, offi
 from satupintu.identity.models import Role
 
 from . import clock, sla
-from .models import OPEN_STATUSES, Application, ApplicationDocument, Channel, StageTask, Status, TaskStatus
+from .models import (
+    EDITABLE_STATUSES, OPEN_STATUSES, Application, ApplicationDocument, Channel, StageTask, Status, TaskStatus,
+    VaultConsent,
+)
 
 NOT_FOUND = gettext_lazy("Permohonan tidak ditemukan.")
 
@@ -320,3 +323,28 @@ def tracking_lookup(*, number: str, birth_date: date | None = None, nik_last4: s
         ratelimit.hit(f"track-fail:{code}", window_seconds=fail_window)
         raise NotFound(_("Permohonan tidak ditemukan untuk nomor dan data pemohon itu."), code="tracking_not_found")
     return app
+
+
+def vault_consent_granted(app: Application) -> bool:
+    """Did the applicant let the officer filing for them use their stored documents?"""
+    return VaultConsent.objects.filter(application=app, granted_at__isnull=False).exists()
+
+
+def documents_to_attach(*, actor, app: Application, requirements) -> tuple[dict, bool]:
+    """The stored documents the actor may attach to `app`, per document type (unexpired, newest
+    first), and whether the applicant's consent is in place. The applicant sees all of theirs;
+    the officer filing for them (a walk-in) those they scanned themself, and the rest once the
+    applicant consented (`services.vault_consent_grant`); anyone else is told the application is
+    not found. Nothing is offered once the application is filed."""
+    from satupintu.vault.selectors import documents_offered
+
+    if actor.pk not in (app.applicant_id, app.filed_by_id):
+        raise NotFound(str(NOT_FOUND), code="application_not_found")
+    if app.status not in EDITABLE_STATUSES:
+        return {}, False
+    offered = documents_offered(owner=app.applicant, type_ids={r.document_type_id for r in requirements})
+    if actor.pk == app.applicant_id:
+        return offered, False
+    if vault_consent_granted(app):
+        return offered, True
+    return {t: [d for d in docs if d.uploaded_by_id == actor.pk] for t, docs in offered.items()}, False

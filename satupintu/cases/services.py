@@ -7,10 +7,13 @@ finds the stage already decided and gets a conflict, never a double transition.
 """
 
 import hashlib
+import hmac
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +22,7 @@ from satupintu.catalog import eligibility
 from satupintu.catalog.models import ApplicantType, Requirement
 from satupintu.catalog.selectors import FilingCatalogue, filing_catalogue, site_calendar
 from satupintu.core import audit, ids
-from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from satupintu.core.permissions import (
     SystemActor, can_supervise_agency, is_mall_admin, officer_agency_id, require_authenticated, require_mall_admin,
 )
@@ -27,9 +30,10 @@ from satupintu.identity.models import Role, User
 from satupintu.vault.models import Document
 
 from . import clock, events, sla
+from .selectors import vault_consent_granted
 from .models import (
     EDITABLE_STATUSES, FINAL_STATUSES, OPEN_STATUSES, REPORT_DOCUMENT_TYPE, Application, ApplicationDocument, Channel, Pause,
-    StageKind, StageReport, StageTask, Status, TaskStatus,
+    StageKind, StageReport, StageTask, Status, TaskStatus, VaultConsent,
 )
 
 MAX_TEXT = 2000
@@ -218,11 +222,14 @@ def application_update(*, actor, application: Application, revision: int | None 
     return app
 
 
-def _check_attachable(app: Application, requirement: Requirement, document: Document, today: date) -> None:
+def _check_attachable(actor, app: Application, requirement: Requirement, document: Document, today: date) -> None:
     if requirement.version_id != app.version_id:
         raise InvalidInput(_("Persyaratan ini bukan bagian dari layanan yang dimohon."), code="foreign_requirement")
     if document.owner_id != app.applicant_id:
         raise NotFound(_("Dokumen tidak ditemukan."), code="document_not_found")
+    if not may_use_document(actor, app, document):
+        raise Forbidden(_("Dokumen yang sudah tersimpan di akun warga hanya bisa dipakai setelah warga memberi izin: "
+                          "kirim kode ke warga, lalu masukkan kode yang ia bacakan."), code="vault_consent_required")
     if document.document_type_id != requirement.document_type_id:
         raise InvalidInput(_("Jenis dokumen tidak sesuai: persyaratan ini meminta %(t)s.")
                            % {"t": requirement.document_type.name}, code="wrong_document_type")
@@ -236,7 +243,7 @@ def application_attach(*, actor, application: Application, requirement: Requirem
     """Use a vault document for one requirement (replacing an earlier choice). `revision`: the
     one the caller saw (a form drawn before another change is refused, 409 `stale`)."""
     app = _lock_editable(actor, application, revision)
-    _check_attachable(app, requirement, document, clock.today(app.agency.site))
+    _check_attachable(actor, app, requirement, document, clock.today(app.agency.site))
     attachment, _created = ApplicationDocument.objects.update_or_create(
         application=app, requirement=requirement, defaults={"document": document})
     _touch(app)
@@ -472,7 +479,7 @@ def application_file(*, actor, catalogue: FilingCatalogue, documents: dict[int, 
         app = _new_application(actor, service, applicant, ticket, fields, (key, fingerprint) if key else None, walk_in)
         today = clock.today(app.agency.site)
         requirements = list(catalogue.requirements)
-        attachments = _plan_attachments(app, requirements, documents, today)
+        attachments = _plan_attachments(actor, app, requirements, documents, today)
         _check_before_submit(app, today, {a.requirement_id: a.document for a in attachments}, requirements)
         tasks = _start(app, today, catalogue)
     except DomainError:
@@ -497,7 +504,7 @@ def application_file(*, actor, catalogue: FilingCatalogue, documents: dict[int, 
     return Filing(app, True, tasks, attachments)
 
 
-def _plan_attachments(app: Application, requirements: list[Requirement], documents: dict[int, Document],
+def _plan_attachments(actor, app: Application, requirements: list[Requirement], documents: dict[int, Document],
                       today: date) -> list[ApplicationDocument]:
     """The attachments of a new application (not saved), in requirement order; each checked."""
     reqs = {r.id: r for r in requirements}
@@ -507,7 +514,7 @@ def _plan_attachments(app: Application, requirements: list[Requirement], documen
         if req is None:
             raise InvalidInput(_("Persyaratan %(id)s bukan bagian dari layanan ini.") % {"id": req_id},
                                code="foreign_requirement")
-        _check_attachable(app, req, doc, today)
+        _check_attachable(actor, app, req, doc, today)
         rows.append(ApplicationDocument(application=app, requirement=req, document=doc))
     rows.sort(key=lambda a: (a.requirement.position, a.requirement_id))
     return rows
@@ -529,6 +536,92 @@ def application_resubmit(*, actor, application: Application, revision: int | Non
     audit.record(actor=actor, action="application.resubmitted", obj=app, changes={"due_on": app.due_on})
     events.resubmitted(app, actor=actor, started=[t for t in tasks if t.status == TaskStatus.ACTIVE], tasks=tasks)
     return app
+
+
+# ---------------------------------------------------------------------------- vault consent (walk-in)
+
+CONSENT_MINUTES = 10  # a code is good this long
+CONSENT_ATTEMPTS = 5  # wrong codes before it is void
+CONSENT_RESEND_SECONDS = 60  # between two codes for one application
+
+
+def _consent_hash(app: Application, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"vault-consent:{app.uuid}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def may_use_document(actor, app: Application, document: Document) -> bool:
+    """The applicant uses any of their documents. Someone filing for them (a walk-in at the
+    front office) uses those they scanned themself, and the applicant's other documents only
+    once the applicant let them (`vault_consent_grant`)."""
+    if actor.pk == app.applicant_id or document.uploaded_by_id == actor.pk:
+        return True
+    return app.pk is not None and vault_consent_granted(app)
+
+
+def _lock_walk_in(actor, application: Application) -> Application:
+    app = _lock(application)
+    _require_editable(actor, app)
+    if actor.pk == app.applicant_id:
+        raise InvalidInput(_("Pemohon memakai dokumennya sendiri tanpa izin."), code="own_application")
+    if app.status not in EDITABLE_STATUSES:
+        raise Conflict(_("Permohonan yang sedang diproses atau sudah selesai tidak bisa diubah."), code="not_editable")
+    return app
+
+
+@transaction.atomic
+def vault_consent_request(*, actor, application: Application) -> VaultConsent:
+    """The officer filing for a walk-in citizen asks to use the citizen's stored documents: a
+    6-digit code, good for CONSENT_MINUTES, goes to the citizen (in-app and e-mail), who reads
+    it out at the counter. A new code voids the one before; one a minute at most."""
+    app = _lock_walk_in(actor, application)
+    if vault_consent_granted(app):
+        raise Conflict(_("Pemohon sudah memberi izin untuk permohonan ini."), code="consent_already_granted")
+    now = timezone.now()
+    last = VaultConsent.objects.filter(application=app).order_by("-created_at", "-id").first()
+    if last is not None and (now - last.created_at).total_seconds() < CONSENT_RESEND_SECONDS:
+        raise RateLimited(CONSENT_RESEND_SECONDS - int((now - last.created_at).total_seconds()),
+                          _("Kode baru saja dikirim; tunggu sebentar sebelum meminta kode lagi."))
+    VaultConsent.objects.filter(application=app, granted_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    code = f"{secrets.randbelow(10 ** 6):06d}"
+    consent = VaultConsent.objects.create(application=app, requested_by=actor, code_hash=_consent_hash(app, code),
+                                          expires_at=now + timedelta(minutes=CONSENT_MINUTES))
+    events.consent_requested(app, actor=actor, code=code, minutes=CONSENT_MINUTES)
+    audit.record(actor=actor, action="application.vault_consent_requested", obj=app,
+                 changes={"expires_at": consent.expires_at})
+    return consent
+
+
+def vault_consent_grant(*, actor, application: Application, code: str) -> VaultConsent:
+    """The code the citizen read out: right, the filer may use the citizen's stored documents for
+    this application; wrong, the attempt counts (CONSENT_ATTEMPTS void the code) and is kept
+    even though the call fails."""
+    code = re.sub(r"\s", "", code or "")
+    if not re.fullmatch(r"[0-9]{6}", code):
+        raise InvalidInput(_("Kode izin terdiri dari 6 angka."), code="invalid_consent_code")
+    with transaction.atomic():
+        app = _lock_walk_in(actor, application)
+        now = timezone.now()
+        consent = (VaultConsent.objects.select_for_update().filter(application=app, granted_at__isnull=True)
+                   .order_by("-created_at", "-id").first())
+        if consent is None or consent.expires_at <= now or consent.attempts >= CONSENT_ATTEMPTS:
+            if vault_consent_granted(app):
+                raise Conflict(_("Pemohon sudah memberi izin untuk permohonan ini."), code="consent_already_granted")
+            raise Conflict(_("Tidak ada kode yang berlaku; kirim kode baru ke pemohon."), code="consent_code_expired")
+        right = hmac.compare_digest(consent.code_hash, _consent_hash(app, code))
+        if right:
+            consent.granted_at = now
+            consent.save(update_fields=["granted_at"])
+            audit.record(actor=actor, action="application.vault_consent_granted", obj=app, changes={})
+            return consent
+        consent.attempts += 1
+        consent.save(update_fields=["attempts"])
+        left = CONSENT_ATTEMPTS - consent.attempts
+    # outside the transaction: the counted attempt stays
+    if left <= 0:
+        raise InvalidInput(_("Kode salah. Kode ini tidak berlaku lagi; kirim kode baru ke pemohon."),
+                           code="consent_code_wrong", details={"attempts_left": 0})
+    raise InvalidInput(_("Kode salah. Sisa percobaan: %(n)d.") % {"n": left}, code="consent_code_wrong",
+                       details={"attempts_left": left})
 
 
 # ---------------------------------------------------------------------------- decisions

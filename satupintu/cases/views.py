@@ -19,7 +19,6 @@ from satupintu.core.http import client_ip, int_param
 from satupintu.core.permissions import officer_agency_id
 from satupintu.identity.models import Role
 from satupintu.vault.models import Document
-from satupintu.vault.selectors import documents_offered
 from satupintu.vault.services import read_upload
 
 from . import selectors, services
@@ -75,14 +74,14 @@ def start(request, agency_slug, slug):
 def _detail_context(request, app) -> dict:
     requirements = list(app.version.requirements.all())
     attached = {a.requirement_id: a for a in selectors.attachments(app)}
-    offered = documents_offered(owner=app.applicant, type_ids={r.document_type_id for r in requirements}) \
-        if app.status in EDITABLE_STATUSES and request.user.pk in (app.applicant_id, app.filed_by_id) else {}
+    offered, consent = ({}, False) if request.user.pk not in (app.applicant_id, app.filed_by_id) else \
+        selectors.documents_to_attach(actor=request.user, app=app, requirements=requirements)
     rows = [{"requirement": r, "attachment": attached.get(r.id), "offered": offered.get(r.document_type_id, [])}
             for r in requirements]
     return {
         "app": app, "rows": rows, "deadline": selectors.application_deadline(app),
         "deemed_approved": selectors.deemed_approved(app), "history": selectors.history(actor=request.user, app=app),
-        "tasks": list(app.tasks.all()),
+        "tasks": list(app.tasks.all()), "consent_granted": consent,
     }
 
 
@@ -99,6 +98,9 @@ DRAFT_ACTIONS = ("save", "attach", "submit", "resubmit")
 def detail(request, uuid):
     app = selectors.application_get(actor=request.user, uuid=uuid)
     status, posted, errors = 200, None, {}
+    if request.method == "POST" and request.POST.get("action") in CONSENT_ACTIONS:
+        _consent_action(request, app, request.POST["action"])  # not in the draft's transaction: a wrong code counts
+        return redirect("cases:detail", app.uuid)
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -125,6 +127,27 @@ def detail(request, uuid):
         current = str(row["attachment"].document.uuid) if row["attachment"] else ""
         row["picked"] = posted.get(f"document-{row['requirement'].id}", current) if posted is not None else current
     return render(request, "cases/detail.html", context, status=status)
+
+
+CONSENT_ACTIONS = ("consent_request", "consent_grant")
+
+
+def _consent_action(request, app, action: str) -> None:
+    """A walk-in filer asks the applicant for a code, or enters the code the applicant read out."""
+    try:
+        if action == "consent_request":
+            consent = services.vault_consent_request(actor=request.user, application=app)
+            sent = (_("Kode dikirim ke %(name)s lewat notifikasi di akunnya dan email; berlaku sampai %(time)s. "
+                      "Minta pemohon membacakannya.") if app.applicant.email else
+                    _("Kode dikirim ke %(name)s lewat notifikasi di akunnya; berlaku sampai %(time)s. Minta pemohon "
+                      "membacakannya."))
+            messages.success(request, sent % {"name": app.applicant.full_name,
+                                              "time": date_format(localtime(consent.expires_at), "H:i")})
+        else:
+            services.vault_consent_grant(actor=request.user, application=app, code=request.POST.get("code", ""))
+            messages.success(request, _("Pemohon memberi izin: dokumen yang tersimpan di akunnya kini bisa dipilih."))
+    except DomainError as exc:
+        _tell_error(request, exc)
 
 
 def _files_for_others(user, app) -> bool:

@@ -38,6 +38,7 @@ class Event:
     body: str
     required: tuple[str, ...] = COMMON
     optional: tuple[str, ...] = ALL_OPTIONAL  # which of OPTIONAL_LINES it may show
+    webhook: bool = True  # agencies' systems may subscribe to it
 
 
 EVENTS: dict[str, Event] = {
@@ -91,7 +92,24 @@ EVENTS: dict[str, Event] = {
         ),
         (*COMMON, "stage_name", "agency_name", "due_on"),
     ),
+    # a draft has no tracking number yet; the code is for the applicant alone
+    "application.vault_consent_requested": Event(
+        gettext_lazy("Kode izin memakai dokumen tersimpan"),
+        gettext_lazy("Kode izin dokumen: %(code)s"),
+        gettext_lazy(
+            "%(officer_name)s (%(agency_name)s) sedang mengisi permohonan %(service_name)s atas nama Anda di loket dan "
+            "meminta izin memakai dokumen yang tersimpan di akun Anda. Jika Anda sedang berada di loket, bacakan kode "
+            "%(code)s kepada petugas; kode berlaku %(minutes)s menit. Jika tidak, abaikan pesan ini: tanpa kode, "
+            "dokumen Anda tidak bisa dipakai."
+        ),
+        ("service_name", "code", "minutes", "officer_name", "agency_name"),
+        optional=(),
+        webhook=False,
+    ),
 }
+
+WEBHOOK_EVENTS = {name: event for name, event in EVENTS.items() if event.webhook}
+
 
 def event_get(name: str) -> Event:
     event = EVENTS.get(name)

@@ -30,7 +30,7 @@ from satupintu.core.errors import Conflict, InvalidInput, NotFound
 from satupintu.core.permissions import require_authenticated, require_mall_admin, require_manage_agency
 from satupintu.core.retention import delete_in_batches
 
-from .events import clean_context, event_get, render
+from .events import WEBHOOK_EVENTS, clean_context, event_get, render
 from .models import UNFINISHED_EMAIL, DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
 from .signing import sign
 
@@ -369,7 +369,9 @@ def _check_events(events) -> list[str]:
         raise InvalidInput(_("Daftar kejadian harus berupa daftar teks."), code="invalid_events")
     clean = []
     for e in events or ():
-        event_get(e)
+        if not event_get(e).webhook:
+            raise InvalidInput(_("Kejadian %(e)s tidak dikirim ke webhook.") % {"e": e}, code="unknown_event",
+                               details={"known": sorted(WEBHOOK_EVENTS)})
         if e not in clean:
             clean.append(e)
     return clean

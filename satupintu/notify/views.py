@@ -11,7 +11,7 @@ from satupintu.core.http import int_param
 from satupintu.core.permissions import can_manage_agency, is_mall_admin
 
 from . import selectors, services
-from .events import EVENTS
+from .events import WEBHOOK_EVENTS
 
 SECRET_KEY = "notify_new_secret"
 
@@ -88,7 +88,7 @@ def webhooks(request):
         return redirect(target)
     endpoints = list(selectors.webhook_endpoint_list(actor=actor, agency=agency)[:50])
     deliveries = list(selectors.webhook_delivery_list(actor=actor, agency=agency)[:30])
-    events = [(name, EVENTS[name].label) for name in sorted(EVENTS)]
+    events = [(name, WEBHOOK_EVENTS[name].label) for name in sorted(WEBHOOK_EVENTS)]
     return render(request, "notify/webhooks.html", {
         "agency": agency, "endpoints": endpoints, "deliveries": deliveries,
         "new_secret": request.session.pop(SECRET_KEY, None),
