@@ -279,7 +279,7 @@ def application_upload(*, actor, application: Application, document_type, name: 
     if not tasks:
         raise Conflict(_("Tahap ini sedang ditangani petugas lain."), code="claimed_by_other")
     doc = document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
-                          valid_until=valid_until, assisted=True)
+                          valid_until=valid_until, assisted=True, report=True)
     StageReport.objects.bulk_create([StageReport(task=t, document=doc) for t in tasks])
     audit.record(actor=actor, action="application.report_uploaded", obj=app,
                  changes={"stage": tasks[0].stage_key, "stages": [t.stage_key for t in tasks],
