@@ -145,6 +145,51 @@ def test_apply_twice_goes_back_to_the_draft_already_begun(client, citizen, pbg):
     assert Application.objects.count() == 2
 
 
+def test_the_service_page_leads_a_citizen_back_to_their_draft(client, citizen, pbg, officers):
+    """With a draft of the service begun, the page offers "Lanjutkan draf permohonan" (with the
+    day it was begun) instead of "Ajukan permohonan daring": one read more, for citizens only;
+    anonymous visitors and officers see the page as before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils.formats import date_format
+    from django.utils.timezone import localtime
+
+    def service_page():
+        with CaptureQueriesContext(connection) as captured:
+            r = client.get("/layanan/dpmptsp/pbg/")
+        assert r.status_code == 200
+        return r.content.decode(), [q["sql"] for q in captured.captured_queries if '"cases_application"' in q["sql"]]
+
+    html, reads = service_page()  # anonymous
+    assert "Ajukan permohonan daring" in html and "Lanjutkan draf" not in html and reads == []
+    client.force_login(citizen)
+    html, reads = service_page()  # no draft yet
+    assert "Ajukan permohonan daring" in html and "Lanjutkan draf" not in html and len(reads) == 1
+    app = services.application_create(actor=citizen, service=pbg)
+    html, reads = service_page()
+    assert len(reads) == 1
+    assert "Ajukan permohonan daring" not in html and 'action="/layanan/dpmptsp/pbg/ajukan/"' not in html
+    assert f'href="{url(app)}">Lanjutkan draf permohonan</a>' in html
+    made = date_format(localtime(app.created_at), "j M Y H:i")
+    assert f"Anda sudah punya draf permohonan layanan ini (dibuat {made})." in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html, _reads = service_page()
+    assert "Continue the draft application</a>" in html and "You already have a draft application" in html
+    client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    # an officer, the one who files walk-in drafts of this service too, sees the button and costs no read
+    fo = officers["dpmptsp:front_office"]
+    services.application_create(actor=fo, service=pbg, walk_in={
+        "nik": "1401021203880002", "full_name": "Budi Santoso", "phone": "081298765432", "email": ""})
+    client.force_login(fo)
+    html, reads = service_page()
+    assert "Ajukan permohonan daring" in html and "Lanjutkan draf" not in html and reads == []
+    # once the draft is filed, the citizen gets the button again
+    Application.objects.filter(pk=app.pk).update(status=Status.SUBMITTED, tracking_number="X")
+    client.force_login(citizen)
+    html, _reads = service_page()
+    assert "Ajukan permohonan daring" in html and "Lanjutkan draf" not in html
+
+
 def test_my_applications_says_when_each_one_was_made(client, citizen, draft):
     from django.utils.formats import date_format
     from django.utils.timezone import localtime
