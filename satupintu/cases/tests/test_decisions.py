@@ -191,9 +191,9 @@ def test_the_applicant_and_the_walk_in_filer_cannot_upload_a_bap(client, api, ci
     nothing is stored."""
     bap_type = DocumentType.objects.get(code="bap")
     fo = officers["dpmptsp:front_office"]
-    own = services.application_create(actor=citizen, service=pbg)
+    own = services.application_create(actor=citizen, service=pbg).application
     walk_in = services.application_create(actor=fo, service=pbg, walk_in={
-        "nik": "1401021203880002", "full_name": "Budi Santoso", "phone": "081298765432", "email": ""})
+        "nik": "1401021203880002", "full_name": "Budi Santoso", "phone": "081298765432", "email": ""}).application
     audit_before = AuditEntry.objects.count()
     for actor, app in ((citizen, own), (fo, walk_in)):
         with pytest.raises(InvalidInput) as exc:
