@@ -1,5 +1,5 @@
-"""Applications over HTTP: drafts, submission (idempotent), documents, my applications, the
-officer inbox, stage decisions, history and public tracking."""
+"""Applications over HTTP: drafts and submission (both idempotent with an Idempotency-Key),
+documents, my applications, the officer inbox, stage decisions, history and public tracking."""
 
 from datetime import date, datetime
 from uuid import UUID
@@ -241,7 +241,7 @@ def my_applications(request, status: str = "", page: int = 1, page_size: int = 2
 
 
 @router.post("/applications", response={200: ApplicationOut, 201: ApplicationOut},
-             summary="Buat draf, atau ajukan langsung (submit=true) dengan header Idempotency-Key")
+             summary="Buat draf, atau ajukan langsung (submit=true); header Idempotency-Key untuk keduanya")
 def create_application(request, payload: ApplicationIn):
     actor = actor_of(request)
     agency_slug, _sep, key = payload.service.rpartition("/")
@@ -262,8 +262,12 @@ def create_application(request, payload: ApplicationIn):
     if not payload.submit:
         if payload.documents:
             raise InvalidInput(_("Lampirkan dokumen ke draf lewat /documents/{requirement}."), code="documents_on_draft")
-        app = services.application_create(actor=actor, service=service, walk_in=walk_in, ticket=ticket, **fields)
-        return HttpStatus(201, application_out(selectors.application_get(actor=actor, uuid=app.uuid)))
+        draft = services.application_create(actor=actor, service=service, walk_in=walk_in, ticket=ticket,
+                                            idempotency_key=key, fingerprint=services.request_fingerprint(payload.dict()),
+                                            **fields)
+        # a retried key: the draft the first call made, as it is now
+        return HttpStatus(201 if draft.created else 200,
+                          application_out(selectors.application_get(actor=actor, uuid=draft.application.uuid)))
     documents = _documents(None if walk_in else actor, payload.documents)
     filing = services.application_file(
         actor=actor, catalogue=catalogue, documents=documents, walk_in=walk_in, ticket=ticket, idempotency_key=key,

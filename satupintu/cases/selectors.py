@@ -268,6 +268,8 @@ ACTION_LABELS = {
     "application.approved": gettext_lazy("Permohonan disetujui"),
     "application.rejected": gettext_lazy("Permohonan ditolak"),
     "application.escalated": gettext_lazy("Tahap melewati tenggat: dilaporkan ke pimpinan"),
+    "application.vault_consent_requested": gettext_lazy("Petugas loket meminta izin memakai dokumen tersimpan pemohon"),
+    "application.vault_consent_granted": gettext_lazy("Pemohon mengizinkan dokumen tersimpannya dipakai"),
 }
 
 

@@ -29,8 +29,7 @@ from satupintu.core.permissions import (
 from satupintu.identity.models import Role, User
 from satupintu.vault.models import Document
 
-from . import clock, events, sla
-from .selectors import vault_consent_granted
+from . import clock, events, selectors, sla
 from .models import (
     EDITABLE_STATUSES, FINAL_STATUSES, OPEN_STATUSES, REPORT_DOCUMENT_TYPE, Application, ApplicationDocument, Channel, Pause,
     StageKind, StageReport, StageTask, Status, TaskStatus, VaultConsent,
@@ -81,6 +80,28 @@ def _lock_editable(actor, application: Application, revision: int | None = None)
     _require_editable(actor, app)
     _check_revision(app, revision)
     return app
+
+
+def _idempotency_key(raw: str | None) -> str | None:
+    """An Idempotency-Key as given (stripped): 1–80 characters, or None when there is none."""
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not 1 <= len(key) <= 80:
+        raise InvalidInput(_("Idempotency-Key harus 1–80 karakter."), code="invalid_idempotency_key")
+    return key
+
+
+def _earlier_with_key(actor, key: str, fingerprint: str) -> Application | None:
+    """The application (draft or filed) this actor already made with this key (None: none yet).
+    The same key for a different request is a conflict."""
+    earlier = (Application.objects.filter(filed_by=actor, idempotency_key=key)
+               .values_list("pk", "idempotency_fingerprint").first())
+    if earlier is None:
+        return None
+    if earlier[1] != fingerprint:
+        raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."), code="idempotency_mismatch")
+    return Application.objects.get(pk=earlier[0])
 
 
 def _clean_text(value: str, field: str, errors: dict, max_len: int = 200) -> str:
@@ -146,19 +167,60 @@ def _activate_ready(app: Application, tasks, today: date) -> list[StageTask]:
 
 # ---------------------------------------------------------------------------- drafts
 
+@dataclass
+class Draft:
+    """What `application_create` returns: the draft, and whether this call made it (False: the
+    citizen's draft of the service already begun, with `reuse_draft`; or the draft an earlier
+    call with the same idempotency key made)."""
+
+    application: Application
+    created: bool
+
+
 @transaction.atomic
 def application_create(*, actor, service, applicant: User | None = None, walk_in: dict | None = None, ticket=None,
-                       **fields) -> Application:
+                       reuse_draft: bool = False, idempotency_key: str | None = None, fingerprint: str = "",
+                       **fields) -> Draft:
     """A draft for `service`. A citizen files for themself; a front-office officer of the
     service's agency files for a walk-in `applicant`, or for the person described by `walk_in`
     (nik, full_name, phone, email: found by NIK or given an account in the same transaction),
-    optionally from the queue ticket served."""
-    app = _new_application(actor, service, applicant, ticket, fields, walk_in=walk_in)
-    app.save(force_insert=True)
+    optionally from the queue ticket served.
+
+    `reuse_draft` (the service page's "Ajukan permohonan daring"): a citizen filing for themself
+    who already has a draft of `service` gets that one back, with no new row and no audit entry.
+    Their user row is locked first, so two taps at the same instant make one draft, not two.
+    `idempotency_key` (the API's Idempotency-Key) with the request's `fingerprint`: a retry by the
+    same actor with the same key gets the draft the first call made; the same key for a different
+    request is a conflict (409 `idempotency_mismatch`)."""
+    require_authenticated(actor)
+    key = _idempotency_key(idempotency_key)
+    if reuse_draft and actor.role == Role.CITIZEN and walk_in is None and (applicant is None or applicant.pk == actor.pk):
+        # FOR NO KEY UPDATE: serialises these calls of one citizen; inserts that only reference the row still pass
+        list(User.objects.select_for_update(no_key=True).filter(pk=actor.pk).values_list("pk", flat=True))
+        begun = selectors.draft_of_service(actor=actor, service=service)
+        if begun is not None:
+            return Draft(begun, False)
+    # As in application_file, a retried key is not looked up first: the insert's unique index (or
+    # a check that refuses the retry) finds it.
+    try:
+        app = _new_application(actor, service, applicant, ticket, fields, (key, fingerprint) if key else None, walk_in)
+    except DomainError:
+        earlier = _earlier_with_key(actor, key, fingerprint) if key else None
+        if earlier is None:
+            raise
+        return Draft(earlier, False)
+    try:
+        with transaction.atomic(savepoint=key is not None):
+            app.save(force_insert=True)
+    except IntegrityError:  # the key of an earlier (or a concurrent) call: answer as a retry
+        earlier = _earlier_with_key(actor, key, fingerprint) if key else None
+        if earlier is None:
+            raise
+        return Draft(earlier, False)
     audit.record(actor=actor, action="application.created", obj=app,
                  changes={"service": service.slug, "version": app.version.number, "channel": app.channel,
                           "ticket": ticket.code if ticket else None})
-    return app
+    return Draft(app, True)
 
 
 def _check_open(service) -> None:
@@ -286,7 +348,7 @@ def application_upload(*, actor, application: Application, document_type, name: 
     if not tasks:
         raise Conflict(_("Tahap ini sedang ditangani petugas lain."), code="claimed_by_other")
     doc = document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
-                          valid_until=valid_until, assisted=True)
+                          valid_until=valid_until, assisted=True, report=True)
     StageReport.objects.bulk_create([StageReport(task=t, document=doc) for t in tasks])
     audit.record(actor=actor, action="application.report_uploaded", obj=app,
                  changes={"stage": tasks[0].stage_key, "stages": [t.stage_key for t in tasks],
@@ -446,15 +508,9 @@ class Filing:
 
 
 def _replay(actor, key: str, fingerprint: str) -> Filing | None:
-    """The filing this actor already made with this key (None: none yet). The same key for a
-    different request is a conflict."""
-    earlier = (Application.objects.filter(filed_by=actor, idempotency_key=key)
-               .values_list("pk", "idempotency_fingerprint").first())
-    if earlier is None:
-        return None
-    if earlier[1] != fingerprint:
-        raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda."), code="idempotency_mismatch")
-    return Filing(Application.objects.get(pk=earlier[0]), False)
+    """The filing this actor already made with this key (None: none yet)."""
+    earlier = _earlier_with_key(actor, key, fingerprint)
+    return None if earlier is None else Filing(earlier, False)
 
 
 @transaction.atomic
@@ -466,11 +522,7 @@ def application_file(*, actor, catalogue: FilingCatalogue, documents: dict[int, 
     first write, then each table gets one insert. With an idempotency key a retry returns the
     application the first call created."""
     require_authenticated(actor)
-    key = None
-    if idempotency_key is not None:
-        key = idempotency_key.strip()
-        if not 1 <= len(key) <= 80:
-            raise InvalidInput(_("Idempotency-Key harus 1–80 karakter."), code="invalid_idempotency_key")
+    key = _idempotency_key(idempotency_key)
     # A retried key is not looked up first: the insert's unique index finds it, and so does a
     # check that refuses the retry (a document expired since, a closed service): either way the
     # first call's application is the answer. A first call pays no look-up.
@@ -555,7 +607,7 @@ def may_use_document(actor, app: Application, document: Document) -> bool:
     once the applicant let them (`vault_consent_grant`)."""
     if actor.pk == app.applicant_id or document.uploaded_by_id == actor.pk:
         return True
-    return app.pk is not None and vault_consent_granted(app)
+    return app.pk is not None and selectors.vault_consent_granted(app)
 
 
 def _lock_walk_in(actor, application: Application) -> Application:
@@ -574,7 +626,7 @@ def vault_consent_request(*, actor, application: Application) -> VaultConsent:
     6-digit code, good for CONSENT_MINUTES, goes to the citizen (in-app and e-mail), who reads
     it out at the counter. A new code voids the one before; one a minute at most."""
     app = _lock_walk_in(actor, application)
-    if vault_consent_granted(app):
+    if selectors.vault_consent_granted(app):
         raise Conflict(_("Pemohon sudah memberi izin untuk permohonan ini."), code="consent_already_granted")
     now = timezone.now()
     last = VaultConsent.objects.filter(application=app).order_by("-created_at", "-id").first()
@@ -604,7 +656,7 @@ def vault_consent_grant(*, actor, application: Application, code: str) -> VaultC
         consent = (VaultConsent.objects.select_for_update().filter(application=app, granted_at__isnull=True)
                    .order_by("-created_at", "-id").first())
         if consent is None or consent.expires_at <= now or consent.attempts >= CONSENT_ATTEMPTS:
-            if vault_consent_granted(app):
+            if selectors.vault_consent_granted(app):
                 raise Conflict(_("Pemohon sudah memberi izin untuk permohonan ini."), code="consent_already_granted")
             raise Conflict(_("Tidak ada kode yang berlaku; kirim kode baru ke pemohon."), code="consent_code_expired")
         right = hmac.compare_digest(consent.code_hash, _consent_hash(app, code))

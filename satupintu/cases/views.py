@@ -59,15 +59,14 @@ def start(request, agency_slug, slug):
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(reverse("catalog:service_detail", args=[agency_slug, slug]))
-    draft = selectors.draft_of_service(actor=request.user, service=service)
-    if draft is not None:  # one tap more is not one draft more: back to the one already begun
-        messages.info(request, _("Anda sudah punya draf permohonan layanan ini (dibuat %(d)s). Lanjutkan di sini.")
-                      % {"d": date_format(localtime(draft.created_at), "j M Y H:i")})
-        return redirect("cases:detail", draft.uuid)
-    try:
-        app = services.application_create(actor=request.user, service=service)
+    try:  # one tap more (or two at once) is not one draft more: back to the one already begun
+        draft = services.application_create(actor=request.user, service=service, reuse_draft=True)
     except DomainError as exc:
         return _fail(request, exc, "catalog:service_detail", agency_slug, slug)
+    app = draft.application
+    if not draft.created:
+        messages.info(request, _("Anda sudah punya draf permohonan layanan ini (dibuat %(d)s). Lanjutkan di sini.")
+                      % {"d": date_format(localtime(app.created_at), "j M Y H:i")})
     return redirect("cases:detail", app.uuid)
 
 
@@ -384,7 +383,7 @@ def walk_in(request):
 
                 ticket = ticket_by_code(values["ticket"])
             walk_in = {k: values[k] for k in ("nik", "full_name", "phone", "email")}
-            app = services.application_create(actor=request.user, service=service, walk_in=walk_in, ticket=ticket)
+            app = services.application_create(actor=request.user, service=service, walk_in=walk_in, ticket=ticket).application
         except DomainError as exc:
             _tell_error(request, exc)
             status = exc.status

@@ -1,13 +1,16 @@
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from satupintu.cases.selectors import draft_of_service
 from satupintu.core.clock import site_today
 from satupintu.core.errors import DomainError, InvalidInput
 from satupintu.core.http import int_param
 from satupintu.core.pagination import Page
 
 from . import eligibility, selectors
-from .models import ApplicantType, ServiceKind
+from satupintu.identity.models import Role
+
+from .models import ApplicantType, ServiceKind, VersionStatus
 
 WELL_KNOWN = ["ktp", "akta kelahiran", "kartu keluarga", "izin usaha", "pbg", "skck", "paspor", "bpjs"]
 
@@ -49,12 +52,15 @@ def service_detail(request, agency_slug, slug):
     site = selectors.site_current()
     today = site_today(site)
     due, skipped = selectors.expected_completion(site=site, version=version, start=today)
+    draft = None  # a citizen who began a draft of this service is led back to it (one query, citizens only)
+    if version.status == VersionStatus.PUBLISHED and getattr(request.user, "role", None) == Role.CITIZEN:
+        draft = draft_of_service(actor=request.user, service=service)
     return render(request, "catalog/service_detail.html", {
         "service": service, "version": version, "due": due, "skipped": skipped,
         "stages": selectors.workflow_stages(version=version),
         "versions": selectors.service_versions(actor=request.user, service=service),
         "applicant_types": ApplicantType.choices, "today": today,
-        "can_edit": selectors.can_edit(actor=request.user, service=service),
+        "can_edit": selectors.can_edit(actor=request.user, service=service), "draft": draft,
     })
 
 

@@ -6,6 +6,8 @@ from datetime import date
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from satupintu.cases.models import REPORT_DOCUMENT_TYPE
+from satupintu.catalog.models import DocumentType
 from satupintu.core.errors import NotFound
 from satupintu.core.permissions import is_authenticated, officer_agency_id, require_authenticated
 
@@ -18,6 +20,12 @@ def document_list(*, actor, document_type=None):
     if document_type is not None:
         qs = qs.filter(document_type=document_type)
     return qs
+
+
+def upload_types():
+    """The document types a person chooses from for an upload to their vault: every type but the
+    inspection report (BAP), which only an officer uploads, at the inspection stage."""
+    return DocumentType.objects.exclude(code=REPORT_DOCUMENT_TYPE)
 
 
 def usable(qs, on: date | None = None):

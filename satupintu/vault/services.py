@@ -13,6 +13,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from satupintu.cases.models import REPORT_DOCUMENT_TYPE
 from satupintu.catalog.models import DocumentType
 from satupintu.core import audit
 from satupintu.core.errors import Forbidden, InvalidInput
@@ -40,13 +41,19 @@ def read_upload(upload) -> bytes:
 
 
 def document_upload(*, actor, owner, document_type: DocumentType, name: str, data: bytes,
-                    valid_until: date | None = None, assisted: bool = False) -> Document:
+                    valid_until: date | None = None, assisted: bool = False, report: bool = False) -> Document:
     """Keep a file in `owner`'s vault. The type is read from the content: PDF, JPEG or PNG only.
     `assisted`: an officer uploads for the owner, and the caller (cases) has checked that they
-    work on the owner's application. The file is written first and removed if the row is not stored."""
+    work on the owner's application. `report`: the upload is an inspection report (BAP), and the
+    caller (`cases.services.application_upload`) has checked that the officer's inspection stage
+    runs; the BAP type is refused on every other upload (the owner's own, a walk-in filer's).
+    The file is written first and removed if the row is not stored."""
     require_authenticated(actor)
     if actor.pk != owner.pk and not (assisted and officer_agency_id(actor) is not None):
         raise Forbidden(_("Anda hanya boleh mengunggah ke berkas Anda sendiri."), code="foreign_vault")
+    if document_type.code == REPORT_DOCUMENT_TYPE and not report:
+        raise InvalidInput(_("Berita acara pemeriksaan (BAP) hanya diunggah petugas pada tahap tinjau lapangan; "
+                             "pilih jenis dokumen lain."), code="report_type_reserved")
     limit = settings.SATUPINTU_VAULT_MAX_BYTES
     if not data:
         raise InvalidInput(_("Berkas kosong."), code="file_empty")

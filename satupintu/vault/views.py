@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from satupintu.catalog.models import DocumentType
 from satupintu.catalog.selectors import document_type_get
 from satupintu.core.errors import DomainError, InvalidInput
 from satupintu.core.http import int_param
@@ -40,7 +39,7 @@ def my_documents(request):
             messages.success(request, _("Dokumen disimpan di brankas Anda."))
             return redirect("vault:list")
     page = paginate(selectors.document_list(actor=request.user), page=int_param(request.GET))
-    return render(request, "vault/list.html", {"page": page, "types": DocumentType.objects.all(), "today": date.today(),
+    return render(request, "vault/list.html", {"page": page, "types": selectors.upload_types(), "today": date.today(),
                                                "values": values, "views": selectors.document_views(actor=request.user)},
                   status=status)
 

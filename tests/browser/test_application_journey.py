@@ -133,11 +133,15 @@ def test_a_draft_keeps_what_was_typed(browser, live_server, citizen, pbg, ktp, a
     expect(page.get_by_label("NIB", exact=True)).to_have_value("1234567890123")
     expect(page.get_by_label("Keterangan (opsional)")).to_have_value("Rumah dua lantai")
 
-    # the service page again: back to this draft, not a new one
+    # the service page again: it leads back to this draft, not to a new one
     page.goto(base + "/layanan/dpmptsp/pbg/")
-    page.get_by_role("button", name="Ajukan permohonan daring").click()
+    expect(page.get_by_role("button", name="Ajukan permohonan daring")).to_have_count(0)
+    expect(page.locator(".apply")).to_contain_text("Anda sudah punya draf permohonan layanan ini (dibuat ")
+    resume = page.get_by_role("link", name="Lanjutkan draf permohonan")
+    assert box_height(resume) >= tap - 0.5
+    axe_check(page, "service page with a draft")
+    resume.click()
     assert page.url == draft_url
-    expect(page.get_by_role("status")).to_contain_text("Anda sudah punya draf permohonan layanan ini")
     page.goto(base + "/permohonan/")
     expect(page.locator(".results .result")).to_have_count(1)
     expect(page.locator(".results .result")).to_contain_text("dibuat")

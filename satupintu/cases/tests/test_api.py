@@ -96,6 +96,29 @@ def test_same_key_for_a_different_request_is_a_conflict(as_citizen, pbg, ktp, of
     assert Application.objects.count() == 1
 
 
+def test_a_draft_retried_with_its_idempotency_key_is_the_same_draft(as_citizen, pbg, officers):
+    """Drafts may be several, but the Idempotency-Key holds for them too: a retry returns the
+    draft the first call made (200), the same key for another body is a 409 and stores nothing."""
+    payload = {"service": "dpmptsp/pbg", "notes": "Rumah tinggal"}
+    first = as_citizen.call("post", "/applications", payload, HTTP_IDEMPOTENCY_KEY="d-1")
+    assert first.status_code == 201 and first.json()["status"] == "draft"
+    audit_before = AuditEntry.objects.count()
+    again = as_citizen.call("post", "/applications", payload, HTTP_IDEMPOTENCY_KEY="d-1")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert Application.objects.count() == 1 and AuditEntry.objects.count() == audit_before
+    for other in ({**payload, "notes": "Ruko"}, {**payload, "submit": True}):
+        r = as_citizen.call("post", "/applications", other, HTTP_IDEMPOTENCY_KEY="d-1")
+        assert r.status_code == 409 and r.json()["code"] == "idempotency_mismatch"
+    assert Application.objects.count() == 1 and AuditEntry.objects.count() == audit_before
+    # another key, or none: another draft
+    assert as_citizen.call("post", "/applications", payload, HTTP_IDEMPOTENCY_KEY="d-2").status_code == 201
+    assert as_citizen.call("post", "/applications", payload).status_code == 201
+    assert as_citizen.call("post", "/applications", payload).status_code == 201
+    assert Application.objects.filter(status=Status.DRAFT).count() == 4
+    r = as_citizen.call("post", "/applications", payload, HTTP_IDEMPOTENCY_KEY=" ")
+    assert r.status_code == 400 and r.json()["code"] == "invalid_idempotency_key"
+
+
 def test_missing_mandatory_document_is_400_and_stores_nothing(as_citizen, pbg, officers):
     audit_before = AuditEntry.objects.count()
     r = as_citizen.call("post", "/applications", {"service": str(pbg.uuid), "submit": True}, HTTP_IDEMPOTENCY_KEY="k-3")

@@ -108,3 +108,24 @@ def test_two_walk_in_calls_with_one_key_at_once_register_and_file_once(agency, o
         assert sorted(f.created for f in filings) == [False, True]
         assert filings[0].application.pk == filings[1].application.pk
         assert User.objects.filter(citizen__nik=nik).count() == 1
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks: PostgreSQL (SQLite has one writer)")
+def test_two_taps_at_once_on_apply_online_make_one_draft(citizen, pbg):
+    """The service page's button twice at the same instant: the citizen's user row is locked
+    before the look-up for a draft, so the second call waits, finds the first one's draft and
+    returns it (no second row, no second audit entry)."""
+    for _round in range(5):  # several rounds make the overlap likely
+        Application.objects.filter(applicant=citizen).delete()
+        entries_before = AuditEntry.objects.filter(action="application.created").count()
+        drafts = [None, None]
+
+        def tap(i):
+            drafts[i] = services.application_create(actor=citizen, service=pbg, reuse_draft=True)
+
+        results = race(lambda: tap(0), lambda: tap(1))
+        assert results == ["ok", "ok"], results
+        assert sorted(d.created for d in drafts) == [False, True]
+        assert drafts[0].application.pk == drafts[1].application.pk
+        assert Application.objects.filter(applicant=citizen, status="draft").count() == 1
+        assert AuditEntry.objects.filter(action="application.created").count() == entries_before + 1

@@ -185,6 +185,32 @@ def test_an_officer_uploads_only_the_report_type_and_only_while_their_report_sta
     assert entry.changes["document"] == str(doc.uuid) and entry.changes["stage"] == "tinjau"
 
 
+def test_the_applicant_and_the_walk_in_filer_cannot_upload_a_bap(client, api, citizen, pbg, officers):
+    """Only an officer's running inspection stage takes a BAP: the applicant on their draft, and
+    the front-office officer on the walk-in draft they filed, are refused (service and API), and
+    nothing is stored."""
+    bap_type = DocumentType.objects.get(code="bap")
+    fo = officers["dpmptsp:front_office"]
+    own = services.application_create(actor=citizen, service=pbg).application
+    walk_in = services.application_create(actor=fo, service=pbg, walk_in={
+        "nik": "1401021203880002", "full_name": "Budi Santoso", "phone": "081298765432", "email": ""}).application
+    audit_before = AuditEntry.objects.count()
+    for actor, app in ((citizen, own), (fo, walk_in)):
+        with pytest.raises(InvalidInput) as exc:
+            services.application_upload(actor=actor, application=app, document_type=bap_type, name="bap.pdf", data=PDF)
+        assert exc.value.code == "report_type_reserved"
+        r = client.post(f"/api/v1/applications/{app.uuid}/uploads",
+                        {"document_type": "bap", "file": SimpleUploadedFile("bap.pdf", PDF)},
+                        HTTP_AUTHORIZATION=f"Bearer {api.token(actor)}")
+        assert r.status_code == 400 and r.json()["code"] == "report_type_reserved"
+    assert not Document.objects.exists() and StageReport.objects.count() == 0
+    assert not AuditEntry.objects.filter(action="document.uploaded").exists()
+    # any other type still goes in
+    doc = services.application_upload(actor=citizen, application=own, document_type=DocumentType.objects.get(code="ktp-el"),
+                                      name="ktp.pdf", data=PDF)
+    assert doc.owner == citizen and AuditEntry.objects.count() > audit_before
+
+
 def test_an_officer_cannot_upload_while_the_file_is_with_the_applicant(submitted, officers):
     task = at_inspection(officers, submitted)
     services.task_return(actor=officers["pupr:technical_reviewer"], task=task, reason="Denah tidak terbaca")
@@ -198,7 +224,11 @@ def test_the_report_must_be_a_bap_uploaded_for_this_stage(submitted, officers, c
     pupr = officers["pupr:technical_reviewer"]
     task = at_inspection(officers, submitted)
     bap_type = DocumentType.objects.get(code="bap")
-    own = document_upload(actor=citizen, owner=citizen, document_type=bap_type, name="bap-sendiri.pdf", data=PDF)
+    # a BAP in the applicant's own vault (stored before the vault refused the type to anyone but an inspecting officer)
+    own = document_upload(actor=citizen, owner=citizen, document_type=DocumentType.objects.get(code="ktp-el"),
+                          name="bap-sendiri.pdf", data=PDF)
+    Document.objects.filter(pk=own.pk).update(document_type=bap_type)
+    own.refresh_from_db()
     other = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg),
                                       documents={pbg.current_version.requirements.get().id: ktp}).application
     at_inspection(officers, other)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def draft(citizen, pbg):
     from satupintu.catalog.selectors import service_get
 
-    return services.application_create(actor=citizen, service=service_get(actor=citizen, key="pbg", agency_slug="dpmptsp"))
+    return services.application_create(actor=citizen, service=service_get(actor=citizen, key="pbg", agency_slug="dpmptsp")).application
 
 
 def url(app):
@@ -143,6 +143,73 @@ def test_apply_twice_goes_back_to_the_draft_already_begun(client, citizen, pbg):
     Application.objects.update(status=Status.SUBMITTED, tracking_number="X")
     client.post("/layanan/dpmptsp/pbg/ajukan/")
     assert Application.objects.count() == 2
+
+
+def test_reuse_draft_gives_back_the_citizens_draft_of_the_service(citizen, pbg, officers):
+    """`reuse_draft` (the service page's button): the citizen's draft of the service, with no new
+    row and no audit entry; without it, or for an officer filing walk-ins, a new draft as before."""
+    first = services.application_create(actor=citizen, service=pbg, reuse_draft=True)
+    assert first.created and first.application.status == Status.DRAFT
+    audit_before = AuditEntry.objects.count()
+    again = services.application_create(actor=citizen, service=pbg, reuse_draft=True)
+    assert (again.application.pk, again.created) == (first.application.pk, False)
+    assert Application.objects.count() == 1 and AuditEntry.objects.count() == audit_before
+    # the API's drafts: several are allowed
+    other = services.application_create(actor=citizen, service=pbg)
+    assert other.created and Application.objects.count() == 2
+    # an officer's walk-in drafts are not reused
+    fo = officers["dpmptsp:front_office"]
+    walk_in = {"nik": "1401021203880002", "full_name": "Budi Santoso", "phone": "081298765432", "email": ""}
+    made = [services.application_create(actor=fo, service=pbg, walk_in=dict(walk_in), reuse_draft=True) for _i in range(2)]
+    assert all(d.created for d in made) and made[0].application.pk != made[1].application.pk
+    # a filed draft is no longer one: the next tap begins a new one
+    Application.objects.filter(filed_by=citizen).update(status=Status.SUBMITTED, tracking_number=None)
+    assert services.application_create(actor=citizen, service=pbg, reuse_draft=True).created
+
+
+def test_the_service_page_leads_a_citizen_back_to_their_draft(client, citizen, pbg, officers):
+    """With a draft of the service begun, the page offers "Lanjutkan draf permohonan" (with the
+    day it was begun) instead of "Ajukan permohonan daring": one read more, for citizens only;
+    anonymous visitors and officers see the page as before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils.formats import date_format
+    from django.utils.timezone import localtime
+
+    def service_page():
+        with CaptureQueriesContext(connection) as captured:
+            r = client.get("/layanan/dpmptsp/pbg/")
+        assert r.status_code == 200
+        return r.content.decode(), [q["sql"] for q in captured.captured_queries if '"cases_application"' in q["sql"]]
+
+    html, reads = service_page()  # anonymous
+    assert "Ajukan permohonan daring" in html and "Lanjutkan draf" not in html and reads == []
+    client.force_login(citizen)
+    html, reads = service_page()  # no draft yet
+    assert "Ajukan permohonan daring" in html and "Lanjutkan draf" not in html and len(reads) == 1
+    app = services.application_create(actor=citizen, service=pbg).application
+    html, reads = service_page()
+    assert len(reads) == 1
+    assert "Ajukan permohonan daring" not in html and 'action="/layanan/dpmptsp/pbg/ajukan/"' not in html
+    assert f'href="{url(app)}">Lanjutkan draf permohonan</a>' in html
+    made = date_format(localtime(app.created_at), "j M Y H:i")
+    assert f"Anda sudah punya draf permohonan layanan ini (dibuat {made})." in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html, _reads = service_page()
+    assert "Continue the draft application</a>" in html and "You already have a draft application" in html
+    client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    # an officer, the one who files walk-in drafts of this service too, sees the button and costs no read
+    fo = officers["dpmptsp:front_office"]
+    services.application_create(actor=fo, service=pbg, walk_in={
+        "nik": "1401021203880002", "full_name": "Budi Santoso", "phone": "081298765432", "email": ""})
+    client.force_login(fo)
+    html, reads = service_page()
+    assert "Ajukan permohonan daring" in html and "Lanjutkan draf" not in html and reads == []
+    # once the draft is filed, the citizen gets the button again
+    Application.objects.filter(pk=app.pk).update(status=Status.SUBMITTED, tracking_number="X")
+    client.force_login(citizen)
+    html, _reads = service_page()
+    assert "Ajukan permohonan daring" in html and "Lanjutkan draf" not in html
 
 
 def test_my_applications_says_when_each_one_was_made(client, citizen, draft):

@@ -31,7 +31,8 @@ def fo(officers):
 @pytest.fixture
 def draft(fo, pbg, citizen, ktp):
     """Siti (who keeps her KTP in her vault) comes to the counter; the officer opens a draft for her NIK."""
-    return services.application_create(actor=fo, service=pbg, walk_in={"nik": NIK_PEKANBARU_F, "full_name": "Siti"})
+    return services.application_create(actor=fo, service=pbg,
+                                       walk_in={"nik": NIK_PEKANBARU_F, "full_name": "Siti"}).application
 
 
 def requirement(pbg):
@@ -59,7 +60,7 @@ def test_without_consent_the_citizens_stored_documents_are_neither_offered_nor_a
     assert exc.value.code == "vault_consent_required"
     assert footprint(draft) == before
     # the citizen herself sees her documents on her own applications, as before
-    own = services.application_create(actor=ktp.owner, service=pbg)
+    own = services.application_create(actor=ktp.owner, service=pbg).application
     assert selectors.documents_to_attach(actor=ktp.owner, app=own, requirements=[requirement(pbg)])[0] == {
         ktp.document_type_id: [ktp]}
 
@@ -131,7 +132,7 @@ def test_one_code_a_minute_and_only_the_filer_asks(draft, fo, officers, citizen,
     assert VaultConsent.objects.count() == 1
     with pytest.raises(NotFound):  # another officer of the same agency did not file it
         services.vault_consent_request(actor=officers["dpmptsp:verifier"], application=draft)
-    own = services.application_create(actor=citizen, service=pbg)
+    own = services.application_create(actor=citizen, service=pbg).application
     with pytest.raises(InvalidInput) as exc:
         services.vault_consent_request(actor=citizen, application=own)
     assert exc.value.code == "own_application"
@@ -157,7 +158,6 @@ def test_api_request_grant_and_offered_documents(api, draft, fo, pbg, ktp):
     body = api.get(f"{url}/offered-documents", token=token).json()
     assert body == {"consent_granted": False, "results": [
         {"requirement": requirement(pbg).id, "document_type": "ktp-el", "documents": []}]}
-    r = api.put if hasattr(api, "put") else None
     r = api._call("put", f"{url}/documents/{requirement(pbg).id}", {"document": str(ktp.uuid)}, token=token)
     assert r.status_code == 403 and r.json()["code"] == "vault_consent_required"
     r = api.post(f"{url}/vault-consent/request", token=token)

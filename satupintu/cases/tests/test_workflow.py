@@ -221,7 +221,7 @@ def test_eligibility_is_enforced_at_submission(agency, officers, make_officer):
     kampar = citizen_register(actor=None, full_name="Budi", password="Sandi-Rahasia-2026", nik="1401021203880002",
                               email="budi@example.test")
     doc = document_upload(actor=kampar, owner=kampar, document_type=DocumentType.objects.get(code="ktp-el"), name="k.pdf", data=PDF)
-    app = services.application_create(actor=kampar, service=local_only)
+    app = services.application_create(actor=kampar, service=local_only).application
     services.application_attach(actor=kampar, application=app, requirement=local_only.current_version.requirements.get(), document=doc)
     with pytest.raises(InvalidInput) as exc:
         services.application_submit(actor=kampar, application=app)
@@ -231,7 +231,7 @@ def test_eligibility_is_enforced_at_submission(agency, officers, make_officer):
 
 
 def test_business_applicant_needs_name_and_nib(citizen, pbg, ktp, officers):
-    app = services.application_create(actor=citizen, service=pbg, applicant_type="badan_usaha")
+    app = services.application_create(actor=citizen, service=pbg, applicant_type="badan_usaha").application
     services.application_attach(actor=citizen, application=app, requirement=pbg.current_version.requirements.get(), document=ktp)
     with pytest.raises(InvalidInput) as exc:
         services.application_submit(actor=citizen, application=app)
@@ -262,7 +262,7 @@ def test_a_draft_of_a_retired_service_cannot_be_submitted(citizen, pbg, ktp, off
     from satupintu.catalog import services as catalog_services
     from satupintu.catalog.tests.factories import SYSTEM
 
-    app = services.application_create(actor=citizen, service=pbg)
+    app = services.application_create(actor=citizen, service=pbg).application
     services.application_attach(actor=citizen, application=app, requirement=pbg.current_version.requirements.get(), document=ktp)
     assert str(app).startswith("draf ")  # a draft has no tracking number yet
     catalog_services.service_retire(actor=SYSTEM, service=pbg)
@@ -305,7 +305,7 @@ def test_a_drawn_tracking_number_that_is_taken_is_drawn_again(path, submitted, c
         app = services.application_file(actor=citizen, catalogue=filing_catalogue(pbg), documents={requirement.id: ktp},
                                         idempotency_key="taken-number").application
     else:
-        app = services.application_create(actor=citizen, service=pbg)
+        app = services.application_create(actor=citizen, service=pbg).application
         services.application_attach(actor=citizen, application=app, requirement=requirement, document=ktp)
         before = Application.objects.get(pk=app.pk).revision
         app = services.application_submit(actor=citizen, application=app)
@@ -359,7 +359,7 @@ def test_a_stage_returned_on_its_last_day_is_due_again_the_day_it_resumes(submit
     ("npwp", "01.234.567.8-901.000x"),
 ])
 def test_nib_and_npwp_take_ascii_digits_and_separators_only(citizen, pbg, field, value):
-    app = services.application_create(actor=citizen, service=pbg, applicant_type="badan_usaha")
+    app = services.application_create(actor=citizen, service=pbg, applicant_type="badan_usaha").application
     with pytest.raises(InvalidInput) as exc:
         services.application_update(actor=citizen, application=app, **{field: value})
     assert set(exc.value.details) == {field}
@@ -368,7 +368,7 @@ def test_nib_and_npwp_take_ascii_digits_and_separators_only(citizen, pbg, field,
 
 
 def test_separators_are_dropped_and_an_update_that_changes_nothing_is_no_change(citizen, pbg):
-    app = services.application_create(actor=citizen, service=pbg, applicant_type="badan_usaha")
+    app = services.application_create(actor=citizen, service=pbg, applicant_type="badan_usaha").application
     app = services.application_update(actor=citizen, application=app, npwp="01.234.567.8-901.000", nib="9120 0012 3456 7")
     assert (app.npwp, app.nib, app.revision) == ("012345678901000", "9120001234567", 1)
     for same in ({}, {"npwp": "012345678901000"}, {"applicant_type": "badan_usaha"}):

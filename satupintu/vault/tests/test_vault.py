@@ -160,3 +160,33 @@ def test_a_refused_upload_keeps_the_type_and_date_chosen(client, citizen, site):
     assert r.status_code == 400 and not Document.objects.exists()
     assert '<option value="ktp-el" selected>' in body and 'name="valid_until" value="2031-12-31"' in body
     assert 'role="alert"' in body and "Gagal:" in body
+
+
+def _vault_files():
+    folder = settings.SATUPINTU_VAULT_DIR
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+def test_a_citizen_cannot_upload_an_inspection_report_on_the_page_or_over_the_api(client, api, citizen, site):
+    """The BAP (`bap`) is the inspection officer's report, uploaded at the inspection stage
+    (cases.services.application_upload); the vault page and API refuse it and do not offer it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    assert DocumentType.objects.filter(code="bap").exists()  # added by a migration of cases
+    token = api.token(citizen)
+    client.force_login(citizen)
+    page = client.get("/dokumen/").content.decode()
+    assert '<option value="ktp-el"' in page and '<option value="bap"' not in page
+    audit_before, files_before = AuditEntry.objects.count(), _vault_files()
+    r = client.post("/dokumen/", {"document_type": "bap", "file": SimpleUploadedFile("bap.pdf", PDF)})
+    body = r.content.decode()
+    assert r.status_code == 400 and "hanya diunggah petugas pada tahap tinjau lapangan" in body
+    assert '<option value="bap"' not in body
+    r = client.post("/api/v1/documents", {"document_type": "bap", "file": SimpleUploadedFile("bap.pdf", PDF)},
+                    HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 400 and r.json()["code"] == "report_type_reserved"
+    assert not Document.objects.exists() and AuditEntry.objects.count() == audit_before and _vault_files() == files_before
+    with pytest.raises(InvalidInput) as exc:
+        services.document_upload(actor=citizen, owner=citizen, document_type=DocumentType.objects.get(code="bap"),
+                                 name="bap.pdf", data=PDF)
+    assert exc.value.code == "report_type_reserved" and not Document.objects.exists()
