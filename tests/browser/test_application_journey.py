@@ -199,3 +199,37 @@ def test_officer_page_release_kept_text_and_confirmed_rejection(browser, live_se
     expect(fo.locator(".msg-success")).to_have_text("Permohonan ditolak.")
     expect(fo.locator(".alert", has_text="Alasan penolakan")).to_contain_text("Dasar hukum: Pasal 12 ayat (2)")
     axe_check(fo, "officer page, rejected")
+
+
+def test_walk_in_officer_uses_stored_documents_only_with_the_citizens_code(browser, live_server, citizen, pbg, ktp,
+                                                                           officers, axe_check):
+    """Siti keeps her KTP in her account and comes to the counter: the officer sees it only after
+    Siti reads out the code her phone received, then attaches it and files."""
+    from conftest import NIK_PEKANBARU_F
+    from satupintu.cases import services
+    from satupintu.cases.models import Status
+    from satupintu.notify.models import Notification
+
+    fo = officers["dpmptsp:front_office"]
+    app = services.application_create(actor=fo, service=pbg, walk_in={"nik": NIK_PEKANBARU_F, "full_name": "Siti"}).application
+    page = browser.new_context(locale="id-ID", bypass_csp=True, viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, live_server.url + f"/permohonan/{app.uuid}/", fo.email)
+    expect(page.get_by_role("heading", name="Dokumen yang tersimpan di akun pemohon")).to_be_visible()
+    expect(page.get_by_text("ktp.pdf")).to_have_count(0)
+    page.get_by_role("button", name="Kirim kode ke pemohon").click()
+    expect(page.get_by_role("status")).to_contain_text("Kode dikirim ke Siti Rahmawati")
+    axe_check(page, "walk-in draft, code sent")
+    page.get_by_label("Kode dari pemohon (6 angka)").fill("12345")  # five digits: the server says what it wants
+    page.get_by_role("button", name="Buka dokumen pemohon").click()
+    expect(page.get_by_role("alert")).to_contain_text("6 angka")
+    code = Notification.objects.get(event="application.vault_consent_requested", recipient=citizen).context["code"]
+    page.get_by_label("Kode dari pemohon (6 angka)").fill(code)
+    page.get_by_role("button", name="Buka dokumen pemohon").click()
+    expect(page.get_by_role("status")).to_contain_text("Pemohon memberi izin")
+    page.get_by_label(re.compile("ktp.pdf")).check()
+    page.get_by_role("button", name="Ajukan permohonan").click()
+    expect(page.get_by_role("status")).to_contain_text("Nomor registrasi pemohon")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    axe_check(page, "walk-in application filed")
+    app.refresh_from_db()
+    assert app.status == Status.SUBMITTED and app.attachments.get().document_id == ktp.pk
