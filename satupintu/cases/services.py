@@ -595,6 +595,7 @@ def application_resubmit(*, actor, application: Application, revision: int | Non
 CONSENT_MINUTES = 10  # a code is good this long
 CONSENT_ATTEMPTS = 5  # wrong codes before it is void
 CONSENT_RESEND_SECONDS = 60  # between two codes for one application
+CONSENT_CODES_PER_DAY = 5  # codes for one application in 24 hours: 25 guesses of a million a day at most
 
 
 def _consent_hash(app: Application, code: str) -> str:
@@ -624,15 +625,21 @@ def _lock_walk_in(actor, application: Application) -> Application:
 def vault_consent_request(*, actor, application: Application) -> VaultConsent:
     """The officer filing for a walk-in citizen asks to use the citizen's stored documents: a
     6-digit code, good for CONSENT_MINUTES, goes to the citizen (in-app and e-mail), who reads
-    it out at the counter. A new code voids the one before; one a minute at most."""
+    it out at the counter. A new code voids the one before; one a minute and CONSENT_CODES_PER_DAY
+    a day at most (with CONSENT_ATTEMPTS tries each, a guessed code is a 1-in-40,000 chance a day)."""
     app = _lock_walk_in(actor, application)
     if selectors.vault_consent_granted(app):
         raise Conflict(_("Pemohon sudah memberi izin untuk permohonan ini."), code="consent_already_granted")
     now = timezone.now()
-    last = VaultConsent.objects.filter(application=app).order_by("-created_at", "-id").first()
-    if last is not None and (now - last.created_at).total_seconds() < CONSENT_RESEND_SECONDS:
-        raise RateLimited(CONSENT_RESEND_SECONDS - int((now - last.created_at).total_seconds()),
+    recent = list(VaultConsent.objects.filter(application=app, created_at__gt=now - timedelta(days=1))
+                  .order_by("-created_at", "-id").values_list("created_at", flat=True)[:CONSENT_CODES_PER_DAY])
+    if recent and (now - recent[0]).total_seconds() < CONSENT_RESEND_SECONDS:
+        raise RateLimited(CONSENT_RESEND_SECONDS - int((now - recent[0]).total_seconds()),
                           _("Kode baru saja dikirim; tunggu sebentar sebelum meminta kode lagi."))
+    if len(recent) >= CONSENT_CODES_PER_DAY:
+        raise RateLimited(int((recent[-1] + timedelta(days=1) - now).total_seconds()) + 1,
+                          _("Sudah %(n)d kode dikirim untuk permohonan ini dalam 24 jam. Pakai berkas yang dipindai di "
+                            "loket, atau coba lagi besok.") % {"n": CONSENT_CODES_PER_DAY})
     VaultConsent.objects.filter(application=app, granted_at__isnull=True, expires_at__gt=now).update(expires_at=now)
     code = f"{secrets.randbelow(10 ** 6):06d}"
     consent = VaultConsent.objects.create(application=app, requested_by=actor, code_hash=_consent_hash(app, code),

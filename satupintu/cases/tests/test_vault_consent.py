@@ -230,3 +230,15 @@ def test_the_applicant_is_told_in_their_language(draft, fo, citizen):
     with translation.override("en"):
         title, body = render(note.event, note.context)
     assert note.context["code"] in title and "10 minutes" in body and fo.full_name in body
+
+
+def test_at_most_five_codes_a_day_for_one_application(draft, fo):
+    for i in range(5):
+        VaultConsent.objects.update(created_at=timezone.now() - timedelta(minutes=2))  # past the one-a-minute limit
+        services.vault_consent_request(actor=fo, application=draft)
+    VaultConsent.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+    with pytest.raises(RateLimited) as exc:
+        services.vault_consent_request(actor=fo, application=draft)
+    assert exc.value.retry_after > 23 * 3600 and VaultConsent.objects.count() == 5
+    VaultConsent.objects.update(created_at=timezone.now() - timedelta(days=1, minutes=1))  # a day later
+    services.vault_consent_request(actor=fo, application=draft)
