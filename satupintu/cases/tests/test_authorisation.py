@@ -37,6 +37,9 @@ def endpoints(app, task, doc):
         ("post", f"/applications/{u}/submit", {}),
         ("post", f"/applications/{u}/resubmit", {}),
         ("get", f"/applications/{u}/history", None),
+        ("get", f"/applications/{u}/offered-documents", None),
+        ("post", f"/applications/{u}/vault-consent/request", {}),
+        ("post", f"/applications/{u}/vault-consent", {"code": "123456"}),
         *[("post", f"/applications/{u}/tasks/{task.id}/{d}", {"reason": "Pasal 1", "note": "x"})
           for d in ("claim", "unclaim", "approve", "return", "reject")],
         ("get", f"/documents/{doc.uuid}", None),
