@@ -372,7 +372,8 @@ class ConsentOut(Schema):
 
 @router.post("/applications/{uuid}/vault-consent/request", response={202: ConsentRequestedOut},
              summary="Petugas loket: kirim kode izin ke pemohon untuk memakai dokumen tersimpannya",
-             description="One code a minute at most (429 otherwise); it is good for 10 minutes.")
+             description="One code a minute per application and five a day per applicant at most (429 otherwise, "
+                         "with Retry-After); a code is good for 10 minutes.")
 def vault_consent_request(request, uuid: UUID):
     app = _application(request, uuid)
     consent = services.vault_consent_request(actor=actor_of(request), application=app)
@@ -381,7 +382,8 @@ def vault_consent_request(request, uuid: UUID):
 
 @router.post("/applications/{uuid}/vault-consent", response=ConsentOut,
              summary="Petugas loket: masukkan kode yang dibacakan pemohon",
-             description="A wrong code answers 400 `consent_code_wrong` with `attempts_left`; after 5 the code is void.")
+             description="A wrong code answers 400 `consent_code_wrong` with `attempts_left` (after 5 the code is "
+                         "void; after 10 wrong codes for one applicant in a day, 429). The consent holds for 8 hours.")
 def vault_consent_grant(request, uuid: UUID, payload: ConsentIn):
     consent = services.vault_consent_grant(actor=actor_of(request), application=_application(request, uuid),
                                            code=payload.code)

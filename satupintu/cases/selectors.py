@@ -5,10 +5,11 @@ number and the applicant's birth date or last four NIK digits."""
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -270,6 +271,7 @@ ACTION_LABELS = {
     "application.escalated": gettext_lazy("Tahap melewati tenggat: dilaporkan ke pimpinan"),
     "application.vault_consent_requested": gettext_lazy("Petugas loket meminta izin memakai dokumen tersimpan pemohon"),
     "application.vault_consent_granted": gettext_lazy("Pemohon mengizinkan dokumen tersimpannya dipakai"),
+    "application.vault_consent_failed": gettext_lazy("Kode izin dokumen yang dimasukkan petugas salah"),
 }
 
 
@@ -327,9 +329,22 @@ def tracking_lookup(*, number: str, birth_date: date | None = None, nik_last4: s
     return app
 
 
+def may_edit(actor, app: Application) -> bool:
+    """The applicant; or the officer who filed it for them at the counter, while they are still a
+    front-office officer of the application's agency (moved or deactivated, they are not)."""
+    if actor.pk == app.applicant_id:
+        return True
+    return actor.pk == app.filed_by_id and officer_agency_id(actor) == app.agency_id and actor.role == Role.FRONT_OFFICE
+
+
+CONSENT_VALID_HOURS = 8  # a consent is good for the counter visit it was given in, not for later ones
+
+
 def vault_consent_granted(app: Application) -> bool:
-    """Did the applicant let the officer filing for them use their stored documents?"""
-    return VaultConsent.objects.filter(application=app, granted_at__isnull=False).exists()
+    """Did the applicant let the officer filing for them use their stored documents, in the last
+    CONSENT_VALID_HOURS (a return for correction weeks later needs the applicant's code again)?"""
+    since = timezone.now() - timedelta(hours=CONSENT_VALID_HOURS)
+    return VaultConsent.objects.filter(application=app, granted_at__gt=since).exists()
 
 
 def documents_to_attach(*, actor, app: Application, requirements) -> tuple[dict, bool]:
@@ -340,7 +355,7 @@ def documents_to_attach(*, actor, app: Application, requirements) -> tuple[dict,
     not found. Nothing is offered once the application is filed."""
     from satupintu.vault.selectors import documents_offered
 
-    if actor.pk not in (app.applicant_id, app.filed_by_id):
+    if not may_edit(actor, app):
         raise NotFound(str(NOT_FOUND), code="application_not_found")
     if app.status not in EDITABLE_STATUSES:
         return {}, False

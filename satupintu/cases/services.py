@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from satupintu.catalog import eligibility
 from satupintu.catalog.models import ApplicantType, Requirement
 from satupintu.catalog.selectors import FilingCatalogue, filing_catalogue, site_calendar
-from satupintu.core import audit, ids
+from satupintu.core import audit, ids, ratelimit
 from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from satupintu.core.permissions import (
     SystemActor, can_supervise_agency, is_mall_admin, officer_agency_id, require_authenticated, require_mall_admin,
@@ -63,7 +63,7 @@ def _touch(app: Application, *fields: str) -> None:
 
 
 def _may_edit(actor, app: Application) -> bool:
-    return actor.pk in (app.applicant_id, app.filed_by_id)
+    return selectors.may_edit(actor, app)
 
 
 def _require_editable(actor, app: Application) -> None:
@@ -595,7 +595,9 @@ def application_resubmit(*, actor, application: Application, revision: int | Non
 CONSENT_MINUTES = 10  # a code is good this long
 CONSENT_ATTEMPTS = 5  # wrong codes before it is void
 CONSENT_RESEND_SECONDS = 60  # between two codes for one application
-CONSENT_CODES_PER_DAY = 5  # codes for one application in 24 hours: 25 guesses of a million a day at most
+CONSENT_CODES_PER_DAY = 5  # codes for one applicant a day, whatever the application: 25 guesses at most
+CONSENT_WRONG_PER_DAY = 10  # wrong codes one officer may enter for one applicant a day
+DAY = 86400
 
 
 def _consent_hash(app: Application, code: str) -> str:
@@ -625,21 +627,23 @@ def _lock_walk_in(actor, application: Application) -> Application:
 def vault_consent_request(*, actor, application: Application) -> VaultConsent:
     """The officer filing for a walk-in citizen asks to use the citizen's stored documents: a
     6-digit code, good for CONSENT_MINUTES, goes to the citizen (in-app and e-mail), who reads
-    it out at the counter. A new code voids the one before; one a minute and CONSENT_CODES_PER_DAY
-    a day at most (with CONSENT_ATTEMPTS tries each, a guessed code is a 1-in-40,000 chance a day)."""
+    it out at the counter. A new code voids the one before. One a minute per application, and
+    CONSENT_CODES_PER_DAY a day per applicant whatever the application (drafts opened and
+    deleted again do not give new ones): with CONSENT_ATTEMPTS tries a code, at most 25 guesses
+    of a million a day (counted per calendar day: 50 across midnight)."""
     app = _lock_walk_in(actor, application)
     if selectors.vault_consent_granted(app):
         raise Conflict(_("Pemohon sudah memberi izin untuk permohonan ini."), code="consent_already_granted")
     now = timezone.now()
-    recent = list(VaultConsent.objects.filter(application=app, created_at__gt=now - timedelta(days=1))
-                  .order_by("-created_at", "-id").values_list("created_at", flat=True)[:CONSENT_CODES_PER_DAY])
-    if recent and (now - recent[0]).total_seconds() < CONSENT_RESEND_SECONDS:
-        raise RateLimited(CONSENT_RESEND_SECONDS - int((now - recent[0]).total_seconds()),
+    last = VaultConsent.objects.filter(application=app).order_by("-created_at", "-id").values_list("created_at", flat=True).first()
+    if last is not None and (now - last).total_seconds() < CONSENT_RESEND_SECONDS:
+        raise RateLimited(CONSENT_RESEND_SECONDS - int((now - last).total_seconds()),
                           _("Kode baru saja dikirim; tunggu sebentar sebelum meminta kode lagi."))
-    if len(recent) >= CONSENT_CODES_PER_DAY:
-        raise RateLimited(int((recent[-1] + timedelta(days=1) - now).total_seconds()) + 1,
-                          _("Sudah %(n)d kode dikirim untuk permohonan ini dalam 24 jam. Pakai berkas yang dipindai di "
-                            "loket, atau coba lagi besok.") % {"n": CONSENT_CODES_PER_DAY})
+    try:  # counted with this transaction: a request refused later does not use up the applicant's codes
+        ratelimit.check(f"consent-code:{app.applicant_id}", limit=CONSENT_CODES_PER_DAY, window_seconds=DAY)
+    except RateLimited as exc:
+        raise RateLimited(exc.retry_after, _("Sudah %(n)d kode dikirim untuk pemohon ini hari ini. Pakai berkas yang "
+                                             "dipindai di loket, atau coba lagi besok.") % {"n": CONSENT_CODES_PER_DAY}) from None
     VaultConsent.objects.filter(application=app, granted_at__isnull=True, expires_at__gt=now).update(expires_at=now)
     code = f"{secrets.randbelow(10 ** 6):06d}"
     consent = VaultConsent.objects.create(application=app, requested_by=actor, code_hash=_consent_hash(app, code),
@@ -652,13 +656,16 @@ def vault_consent_request(*, actor, application: Application) -> VaultConsent:
 
 def vault_consent_grant(*, actor, application: Application, code: str) -> VaultConsent:
     """The code the citizen read out: right, the filer may use the citizen's stored documents for
-    this application; wrong, the attempt counts (CONSENT_ATTEMPTS void the code) and is kept
-    even though the call fails."""
+    this application (for `selectors.CONSENT_VALID_HOURS`); wrong, the attempt is counted on the
+    code (CONSENT_ATTEMPTS void it) and for this officer and applicant (CONSENT_WRONG_PER_DAY),
+    and written to the audit log, all kept although the call fails."""
     code = re.sub(r"\s", "", code or "")
     if not re.fullmatch(r"[0-9]{6}", code):
         raise InvalidInput(_("Kode izin terdiri dari 6 angka."), code="invalid_consent_code")
     with transaction.atomic():
         app = _lock_walk_in(actor, application)
+        guesses = f"consent-guess:{actor.pk}:{app.applicant_id}"
+        ratelimit.ensure_allowed(guesses, limit=CONSENT_WRONG_PER_DAY, window_seconds=DAY)
         now = timezone.now()
         consent = (VaultConsent.objects.select_for_update().filter(application=app, granted_at__isnull=True)
                    .order_by("-created_at", "-id").first())
@@ -666,16 +673,18 @@ def vault_consent_grant(*, actor, application: Application, code: str) -> VaultC
             if selectors.vault_consent_granted(app):
                 raise Conflict(_("Pemohon sudah memberi izin untuk permohonan ini."), code="consent_already_granted")
             raise Conflict(_("Tidak ada kode yang berlaku; kirim kode baru ke pemohon."), code="consent_code_expired")
-        right = hmac.compare_digest(consent.code_hash, _consent_hash(app, code))
-        if right:
+        if hmac.compare_digest(consent.code_hash, _consent_hash(app, code)):
             consent.granted_at = now
             consent.save(update_fields=["granted_at"])
-            audit.record(actor=actor, action="application.vault_consent_granted", obj=app, changes={})
+            audit.record(actor=actor, action="application.vault_consent_granted", obj=app,
+                         changes={"code_sent_at": consent.created_at})
             return consent
         consent.attempts += 1
         consent.save(update_fields=["attempts"])
         left = CONSENT_ATTEMPTS - consent.attempts
-    # outside the transaction: the counted attempt stays
+        ratelimit.hit(guesses, window_seconds=DAY)
+        audit.record(actor=actor, action="application.vault_consent_failed", obj=app, changes={"attempts_left": left})
+    # raised after the commit: the counted attempt and its audit entry stay
     if left <= 0:
         raise InvalidInput(_("Kode salah. Kode ini tidak berlaku lagi; kirim kode baru ke pemohon."),
                            code="consent_code_wrong", details={"attempts_left": 0})

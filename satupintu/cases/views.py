@@ -73,7 +73,7 @@ def start(request, agency_slug, slug):
 def _detail_context(request, app) -> dict:
     requirements = list(app.version.requirements.all())
     attached = {a.requirement_id: a for a in selectors.attachments(app)}
-    offered, consent = ({}, False) if request.user.pk not in (app.applicant_id, app.filed_by_id) else \
+    offered, consent = ({}, False) if not selectors.may_edit(request.user, app) else \
         selectors.documents_to_attach(actor=request.user, app=app, requirements=requirements)
     rows = [{"requirement": r, "attachment": attached.get(r.id), "offered": offered.get(r.document_type_id, [])}
             for r in requirements]
@@ -117,7 +117,7 @@ def detail(request, uuid):
                 return redirect("cases:inbox" if _files_for_others(request.user, app) else "cases:mine")
             return redirect("cases:detail", app.uuid)
     context = _detail_context(request, app)
-    context["editable"] = app.status in EDITABLE_STATUSES and request.user.pk in (app.applicant_id, app.filed_by_id)
+    context["editable"] = app.status in EDITABLE_STATUSES and selectors.may_edit(request.user, app)
     context["for_other"] = request.user.pk != app.applicant_id  # a front-office officer's walk-in file
     context["errors"] = errors
     context["values"] = {k: (posted.get(k, getattr(app, k)) if posted is not None else getattr(app, k))

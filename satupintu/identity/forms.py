@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RegisterForm(forms.Form):
@@ -54,11 +55,14 @@ class ProfileForm(forms.Form):
 
 
 
-def officer_role_choices(*, mall_admin_too: bool):
+def officer_role_choices(*, mall_admin: bool):
+    """The roles the actor may give: every officer role and the mall administrator's for the
+    mall administrator; the working roles (`services.AGENCY_ADMIN_ASSIGNS`) for an agency admin."""
     from .models import OFFICER_ROLES, Role
+    from .services import AGENCY_ADMIN_ASSIGNS
 
-    roles = [Role(r) for r in sorted(OFFICER_ROLES, key=list(Role.values).index)]
-    return [(r.value, r.label) for r in roles] + ([(Role.MALL_ADMIN.value, Role.MALL_ADMIN.label)] if mall_admin_too else [])
+    allowed = set(OFFICER_ROLES) | {Role.MALL_ADMIN} if mall_admin else AGENCY_ADMIN_ASSIGNS
+    return [(r.value, r.label) for r in Role if r in allowed]
 
 
 class OfficerCreateForm(forms.Form):
@@ -69,7 +73,7 @@ class OfficerCreateForm(forms.Form):
     email = forms.CharField(label=_("Email (untuk masuk)"), max_length=254,
                             widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     role = forms.ChoiceField(label=_("Peran"))
-    agency = forms.ChoiceField(label=_("Instansi"), required=False,
+    agency = forms.ChoiceField(label=pgettext_lazy("satu instansi", "Instansi"), required=False,
                                help_text=_("Kosongkan hanya untuk pengelola MPP."))
     password = forms.CharField(label=_("Kata sandi awal"), strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -77,7 +81,7 @@ class OfficerCreateForm(forms.Form):
 
     def __init__(self, *args, agencies=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = officer_role_choices(mall_admin_too=agencies is not None)
+        self.fields["role"].choices = officer_role_choices(mall_admin=agencies is not None)
         if agencies is None:
             del self.fields["agency"]
         else:
@@ -93,12 +97,12 @@ class OfficerEditForm(forms.Form):
         choices=[("1", _("Aktif: bisa masuk dan bekerja")),
                  ("0", _("Nonaktif: tidak bisa masuk; tahap yang diambilnya dilepas"))])
 
-    def __init__(self, *args, officer, own: bool, **kwargs):
+    def __init__(self, *args, officer, own: bool, mall_admin: bool, **kwargs):
         super().__init__(*args, **kwargs)
         from .models import Role
 
         self.fields["role"].choices = ([(Role.MALL_ADMIN.value, Role.MALL_ADMIN.label)] if officer.agency_id is None
-                                       else officer_role_choices(mall_admin_too=False))
+                                       else [c for c in officer_role_choices(mall_admin=mall_admin) if c[0] != Role.MALL_ADMIN])
         if own:  # nobody changes their own role or deactivates themself (the service refuses it too)
             for name in ("role", "is_active"):
                 self.fields[name].disabled = True

@@ -175,24 +175,42 @@ def hash_key(key: str) -> str:
     return _hash(key)
 
 
-def _require_staff_manager(actor, agency_id: int | None) -> None:
-    """Officers of an agency are managed by its agency admin and by the mall administrator;
-    mall administrator accounts by the mall administrator only."""
-    from satupintu.core.permissions import require_mall_admin, require_manage_agency
+# What an agency admin may give and manage: the working roles. Heads (who sign permits) and agency
+# admins are appointed and changed by the mall administrator, so that no agency admin can make
+# themself a second signer or take over a peer admin's account.
+AGENCY_ADMIN_ASSIGNS = frozenset({Role.FRONT_OFFICE, Role.VERIFIER, Role.TECHNICAL_REVIEWER})
+
+
+def _require_staff_manager(actor, agency_id: int | None, *roles: str) -> None:
+    """Officers of an agency in the working roles are managed by its agency admin and by the mall
+    administrator; heads, agency admins and mall administrators by the mall administrator only.
+    `roles`: the officer's role now and the one given."""
+    from satupintu.core.permissions import is_mall_admin, require_mall_admin, require_manage_agency
 
     if agency_id is None:
         require_mall_admin(actor)
-    else:
-        require_manage_agency(actor, agency_id, _("Anda hanya boleh mengelola petugas instansi Anda sendiri."),
-                              code="foreign_agency")
+        return
+    require_manage_agency(actor, agency_id, _("Anda hanya boleh mengelola petugas instansi Anda sendiri."),
+                          code="foreign_agency")
+    if not is_mall_admin(actor) and any(r not in AGENCY_ADMIN_ASSIGNS for r in roles if r in Role.values):
+        raise Forbidden(_("Kepala instansi dan admin instansi diangkat dan diubah oleh pengelola MPP."),
+                        code="role_reserved")
+
+
+def can_manage_officer(actor, officer: User) -> bool:
+    try:
+        _require_staff_manager(actor, officer.agency_id, officer.role)
+    except DomainError:
+        return False
+    return True
 
 
 @transaction.atomic
 def officer_create(*, actor, email: str, full_name: str, role: str, password: str, agency=None) -> User:
-    """An officer of one agency (by its agency admin or the mall administrator), or another mall
-    administrator (by the mall administrator)."""
+    """An officer of one agency in a working role (by its agency admin or the mall administrator),
+    a head or agency admin of one agency, or another mall administrator (by the mall administrator)."""
     require_authenticated(actor)
-    _require_staff_manager(actor, agency.pk if agency is not None else None)
+    _require_staff_manager(actor, agency.pk if agency is not None else None, role)
     errors: dict[str, str] = {}
     email = _clean_email(email, errors)
     if not email and "email" not in errors:
@@ -220,8 +238,8 @@ def officer_create(*, actor, email: str, full_name: str, role: str, password: st
 def officer_update(*, actor, officer: User, full_name: str | None = None, role: str | None = None,
                    is_active: bool | None = None) -> tuple[User, int]:
     """Rename an officer, give them another role in their agency, or deactivate (or reactivate)
-    their account: by their agency's admin or the mall administrator; a mall administrator
-    account by the mall administrator. Nobody changes their own role or deactivates themself.
+    their account: by their agency's admin (officers in the working roles) or the mall
+    administrator (anyone). Nobody changes their own role or deactivates themself.
     A deactivated officer can no longer sign in, their sessions end at their next request and
     their API tokens are deleted. Deactivated or given another role, the stages they had
     claimed are released (`cases.services.officer_claims_release`). A change that changes
@@ -229,11 +247,13 @@ def officer_update(*, actor, officer: User, full_name: str | None = None, role: 
     from satupintu.cases.services import officer_claims_release
 
     require_authenticated(actor)
-    officer = (User.objects.select_for_update(of=("self",)).select_related("agency")
+    # no_key: a decision of this officer running at the same time (its `decided_by` takes a key
+    # share of this row) neither waits for this lock nor deadlocks with the claims' release
+    officer = (User.objects.select_for_update(no_key=True, of=("self",)).select_related("agency")
                .filter(pk=officer.pk).exclude(role=Role.CITIZEN).first())
     if officer is None:
         raise NotFound(_("Petugas tidak ditemukan."), code="officer_not_found")
-    _require_staff_manager(actor, officer.agency_id)
+    _require_staff_manager(actor, officer.agency_id, officer.role, *([role] if role else []))
     errors: dict[str, str] = {}
     changes: dict[str, dict] = {}
     if full_name is not None:

@@ -14,6 +14,7 @@ from satupintu.core.permissions import is_mall_admin
 
 from . import selectors, services
 from .forms import LoginForm, OfficerCreateForm, OfficerEditForm, ProfileForm, RegisterForm
+from .models import Role
 
 
 def _apply_errors(form, exc: DomainError):
@@ -95,11 +96,9 @@ def staff_list(request):
     qs = selectors.officer_list(actor=actor, agency=_agency_named(actor, g.get("instansi")), role=g.get("peran") or None,
                                 active=STATUS_FILTERS.get(g.get("status", "")), q=g.get("q", ""))
     page = paginate(qs, page=int_param(g), page_size=25)
-    from .forms import officer_role_choices
-
+    roles = [(r.value, r.label) for r in Role if r != Role.CITIZEN and (r != Role.MALL_ADMIN or is_mall_admin(actor))]
     return render(request, "identity/staff_list.html", {
-        "page": page, "officers": page.items, "filters": g, "agencies": _agencies(actor),
-        "roles": officer_role_choices(mall_admin_too=is_mall_admin(actor)),
+        "page": page, "officers": page.items, "filters": g, "agencies": _agencies(actor), "roles": roles,
     })
 
 
@@ -133,8 +132,13 @@ def staff_edit(request, uuid):
     actor = request.user
     officer = selectors.officer_get(actor=actor, uuid=uuid)
     own = officer.pk == actor.pk
+    if not services.can_manage_officer(actor, officer):  # an agency admin looking at their head: read only
+        if request.method == "POST":
+            services.officer_update(actor=actor, officer=officer)  # refuses, with the reason (403)
+        return render(request, "identity/staff_form.html", {"form": None, "officer": officer, "own": own})
     initial = {"full_name": officer.full_name, "role": officer.role, "is_active": "1" if officer.is_active else "0"}
-    form = OfficerEditForm(request.POST or None, initial=initial, officer=officer, own=own)
+    form = OfficerEditForm(request.POST or None, initial=initial, officer=officer, own=own,
+                           mall_admin=is_mall_admin(actor))
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

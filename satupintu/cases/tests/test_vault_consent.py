@@ -102,10 +102,12 @@ def test_wrong_codes_count_and_the_fifth_voids_the_code(draft, fo):
             services.vault_consent_grant(actor=fo, application=draft, code=wrong)
         assert exc.value.code == "consent_code_wrong" and exc.value.details == {"attempts_left": left}
     assert VaultConsent.objects.get(application=draft).attempts == 5  # counted, though each call failed
+    failed = AuditEntry.objects.filter(action="application.vault_consent_failed").order_by("id")
+    assert [e.changes["attempts_left"] for e in failed] == [4, 3, 2, 1, 0]  # audited, though each call failed
     with pytest.raises(Conflict) as exc:  # void now, even the right code
         services.vault_consent_grant(actor=fo, application=draft, code=right)
     assert exc.value.code == "consent_code_expired"
-    assert AuditEntry.objects.count() == audit and not selectors.vault_consent_granted(draft)
+    assert AuditEntry.objects.count() == audit + 5 and not selectors.vault_consent_granted(draft)
 
 
 def test_an_expired_code_is_refused_and_a_new_one_voids_the_old(draft, fo):
@@ -166,6 +168,10 @@ def test_api_request_grant_and_offered_documents(api, draft, fo, pbg, ktp):
     assert r.status_code == 429 and r.json()["code"] == "rate_limited"
     r = api.post(f"{url}/vault-consent", {"code": "12"}, token=token)
     assert r.status_code == 400 and r.json()["code"] == "invalid_consent_code"
+    wrong = "000000" if code_sent(draft) != "000000" else "111111"
+    r = api.post(f"{url}/vault-consent", {"code": wrong}, token=token)
+    assert r.status_code == 400 and r.json()["details"] == {"attempts_left": 4}
+    assert VaultConsent.objects.get(application=draft).attempts == 1  # kept, though the call failed
     r = api.post(f"{url}/vault-consent", {"code": code_sent(draft)}, token=token)
     assert r.status_code == 200 and r.json()["granted_at"]
     body = api.get(f"{url}/offered-documents", token=token).json()
@@ -201,6 +207,10 @@ def test_draft_page_asks_for_the_code_and_then_offers_the_stored_documents(clien
     assert "Kode dikirim ke" in r.content.decode()
     r = client.post(page, {"action": "consent_grant", "code": "99999x"}, follow=True)
     assert "6 angka" in r.content.decode() and not selectors.vault_consent_granted(draft)
+    wrong = "000000" if code_sent(draft) != "000000" else "111111"
+    r = client.post(page, {"action": "consent_grant", "code": wrong}, follow=True)
+    assert "Sisa percobaan: 4" in r.content.decode()
+    assert VaultConsent.objects.get(application=draft).attempts == 1  # kept, though the call failed
     r = client.post(page, {"action": "consent_grant", "code": code_sent(draft)}, follow=True)
     body = r.content.decode()
     assert "Pemohon memberi izin" in body and str(ktp.uuid) in body and "Kirim kode ke pemohon" not in body
@@ -232,13 +242,62 @@ def test_the_applicant_is_told_in_their_language(draft, fo, citizen):
     assert note.context["code"] in title and "10 minutes" in body and fo.full_name in body
 
 
-def test_at_most_five_codes_a_day_for_one_application(draft, fo):
+def test_at_most_five_codes_a_day_for_one_applicant_whatever_the_draft(draft, fo, pbg):
+    """Drafts opened (and deleted) again for the same visitor give no new codes: the day's five
+    are the applicant's."""
     for i in range(5):
         VaultConsent.objects.update(created_at=timezone.now() - timedelta(minutes=2))  # past the one-a-minute limit
         services.vault_consent_request(actor=fo, application=draft)
     VaultConsent.objects.update(created_at=timezone.now() - timedelta(minutes=2))
     with pytest.raises(RateLimited) as exc:
         services.vault_consent_request(actor=fo, application=draft)
-    assert exc.value.retry_after > 23 * 3600 and VaultConsent.objects.count() == 5
-    VaultConsent.objects.update(created_at=timezone.now() - timedelta(days=1, minutes=1))  # a day later
+    assert "5 kode" in exc.value.message and VaultConsent.objects.count() == 5
+    again = services.application_create(actor=fo, service=pbg,
+                                        walk_in={"nik": NIK_PEKANBARU_F, "full_name": "Siti"}).application
+    services.application_draft_delete(actor=fo, application=draft)  # its codes go with it, the count stays
+    with pytest.raises(RateLimited):
+        services.vault_consent_request(actor=fo, application=again)
+    assert not VaultConsent.objects.exists()
+
+
+def test_ten_wrong_codes_a_day_for_one_officer_and_applicant(draft, fo):
+    from satupintu.core import ratelimit
+
+    for _round in range(2):
+        VaultConsent.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+        services.vault_consent_request(actor=fo, application=draft)
+        right = code_sent(draft)
+        for _i in range(5):
+            with pytest.raises(InvalidInput):
+                services.vault_consent_grant(actor=fo, application=draft, code="000000" if right != "000000" else "111111")
+    VaultConsent.objects.update(created_at=timezone.now() - timedelta(minutes=2))
     services.vault_consent_request(actor=fo, application=draft)
+    with pytest.raises(RateLimited):  # even the right code: no more guesses today
+        services.vault_consent_grant(actor=fo, application=draft, code=code_sent(draft))
+    assert ratelimit.count(f"consent-guess:{fo.pk}:{draft.applicant_id}", window_seconds=86400) == 10
+
+
+def test_a_consent_holds_for_the_visit_not_for_a_return_weeks_later(draft, fo, pbg, ktp):
+    services.vault_consent_request(actor=fo, application=draft)
+    services.vault_consent_grant(actor=fo, application=draft, code=code_sent(draft))
+    assert selectors.vault_consent_granted(draft)
+    VaultConsent.objects.update(granted_at=timezone.now() - timedelta(hours=9))
+    assert not selectors.vault_consent_granted(draft)
+    with pytest.raises(Forbidden):
+        services.application_attach(actor=fo, application=draft, requirement=requirement(pbg), document=ktp)
+
+
+def test_a_filer_no_longer_at_the_front_office_cannot_continue_the_draft(draft, fo, pbg, ktp, agency, make_officer):
+    from satupintu.identity.services import officer_update
+
+    services.vault_consent_request(actor=fo, application=draft)
+    services.vault_consent_grant(actor=fo, application=draft, code=code_sent(draft))
+    admin = make_officer(agency, role="agency_admin", email="admin.dpmptsp@example.test")
+    officer_update(actor=admin, officer=fo, role="verifier")
+    fo.refresh_from_db()
+    with pytest.raises(NotFound):
+        services.application_attach(actor=fo, application=draft, requirement=requirement(pbg), document=ktp)
+    with pytest.raises(NotFound):
+        selectors.documents_to_attach(actor=fo, app=draft, requirements=[requirement(pbg)])
+    with pytest.raises(NotFound):
+        services.vault_consent_request(actor=fo, application=draft)

@@ -7,7 +7,7 @@ import pytest
 from conftest import PASSWORD
 from satupintu.cases import services as cases
 from satupintu.cases.models import StageTask, TaskStatus
-from satupintu.core.errors import Forbidden, InvalidInput, NotFound
+from satupintu.core.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from satupintu.core.models import AuditEntry
 from satupintu.identity import selectors, services
 from satupintu.identity.models import ApiToken, User
@@ -93,7 +93,7 @@ def test_deactivating_ends_sign_in_tokens_and_sessions_and_releases_claims(clien
     assert not ApiToken.objects.filter(user=fo).exists()
     assert client.get("/kantor/").status_code == 302  # the session ends at the next request
     assert client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
-    with pytest.raises(Exception):
+    with pytest.raises(NotAuthenticated):
         services.user_sign_in(identifier=fo.email, password=PASSWORD, channel="web", ip="127.0.0.1")
     entry = AuditEntry.objects.filter(action="officer.updated").latest("id")
     assert entry.changes["is_active"] == {"from": True, "to": False} and entry.changes["released"] == 1
@@ -119,15 +119,41 @@ def test_a_new_role_releases_the_stages_the_old_one_claimed(submitted, officers,
     assert AuditEntry.objects.filter(action="application.task_released").latest("id").changes["why"] == "officer_role_changed"
 
 
-def test_nobody_changes_their_own_role_or_deactivates_themself(admin, mall_admin):
+def test_nobody_changes_their_own_role_or_deactivates_themself(mall_admin, agency):
+    second = services.officer_create(actor=mall_admin, email="mpp2@example.test", full_name="Pengelola Dua",
+                                     role="mall_admin", password=PASSWORD)
     before = footprint()
-    for actor, change in ((admin, {"role": "head"}), (admin, {"is_active": False}), (mall_admin, {"is_active": False})):
+    for change in ({"is_active": False}, {"role": "mall_admin", "is_active": False}):
         with pytest.raises(Forbidden) as exc:
-            services.officer_update(actor=actor, officer=actor, **change)
+            services.officer_update(actor=mall_admin, officer=mall_admin, **change)
         assert exc.value.code == "own_account"
     assert footprint() == before
-    services.officer_update(actor=admin, officer=admin, full_name="Nama Baru")  # a name is fine
-    assert User.objects.get(pk=admin.pk).full_name == "Nama Baru"
+    services.officer_update(actor=mall_admin, officer=mall_admin, full_name="Nama Baru")  # a name is fine
+    assert User.objects.get(pk=mall_admin.pk).full_name == "Nama Baru"
+    services.officer_update(actor=second, officer=mall_admin, is_active=False)  # another one may
+    assert not User.objects.get(pk=mall_admin.pk).is_active
+
+
+def test_heads_and_agency_admins_are_the_mall_administrators_to_appoint(admin, clerk, agency, mall_admin, officers):
+    head = officers["dpmptsp:head"]
+    before = footprint()
+    for call in (
+        lambda: services.officer_create(actor=admin, email="kepala2@example.test", full_name="Kepala Dua", role="head",
+                                        password=PASSWORD, agency=agency),
+        lambda: services.officer_create(actor=admin, email="admin2@example.test", full_name="Admin Dua",
+                                        role="agency_admin", password=PASSWORD, agency=agency),
+        lambda: services.officer_update(actor=admin, officer=clerk, role="head"),  # no second signer of their own
+        lambda: services.officer_update(actor=admin, officer=head, is_active=False),
+        lambda: services.officer_update(actor=admin, officer=head, full_name="Diganti"),
+        lambda: services.officer_update(actor=admin, officer=admin, role="verifier"),
+    ):
+        with pytest.raises(Forbidden) as exc:
+            call()
+        assert exc.value.code == "role_reserved"
+    assert footprint() == before
+    assert services.can_manage_officer(admin, clerk) and not services.can_manage_officer(admin, head)
+    services.officer_update(actor=mall_admin, officer=clerk, role="head")  # the mall administrator appoints
+    assert User.objects.get(pk=clerk.pk).role == "head"
 
 
 def test_a_change_that_changes_nothing_writes_nothing(admin, clerk):
@@ -213,7 +239,7 @@ def test_api_refusals(api, admin, other_admin, clerk, citizen):
     r = api.patch(f"/officers/{clerk.uuid}", {"role": "wizard"}, token=token)
     assert r.status_code == 400 and r.json()["details"]["role"]
     r = api.patch(f"/officers/{admin.uuid}", {"is_active": False}, token=token)
-    assert r.status_code == 403 and r.json()["code"] == "own_account"
+    assert r.status_code == 403 and r.json()["code"] == "role_reserved"  # not even their own
     r = api.post("/officers", {"email": "bukan-email", "full_name": "", "role": "verifier", "password": "1"}, token=token)
     assert r.status_code == 400 and {"email", "full_name", "password"} <= set(r.json()["details"])
     r = api.post("/officers", {"email": clerk.email.upper(), "full_name": "Kembar", "role": "verifier",
@@ -246,11 +272,11 @@ def test_pages_list_create_and_edit(client, admin, clerk, agency):
     page = client.get("/kantor/petugas/")
     assert page.status_code == 200 and clerk.full_name in page.content.decode()
     r = client.post("/kantor/petugas/baru/", {"full_name": "Rina Putri", "email": "rina@example.test",
-                                              "role": "head", "password": PASSWORD})
+                                              "role": "verifier", "password": PASSWORD})
     assert r.status_code == 302
     rina = User.objects.get(email="rina@example.test")
-    assert (rina.agency_id, rina.role) == (agency.pk, "head")
-    r = client.post(f"/kantor/petugas/{rina.uuid}/", {"full_name": "Rina Putri", "role": "head", "is_active": "0"})
+    assert (rina.agency_id, rina.role) == (agency.pk, "verifier")
+    r = client.post(f"/kantor/petugas/{rina.uuid}/", {"full_name": "Rina Putri", "role": "verifier", "is_active": "0"})
     assert r.status_code == 302
     assert not User.objects.get(pk=rina.pk).is_active
     listed = client.get("/kantor/petugas/?status=nonaktif").content.decode()
@@ -260,15 +286,27 @@ def test_pages_list_create_and_edit(client, admin, clerk, agency):
 def test_page_refusals_keep_what_was_typed_and_store_nothing(client, admin, clerk):
     client.force_login(admin)
     before = footprint()
-    r = client.post("/kantor/petugas/baru/", {"full_name": "Rina Putri", "email": clerk.email, "role": "head",
+    r = client.post("/kantor/petugas/baru/", {"full_name": "Rina Putri", "email": clerk.email, "role": "verifier",
                                               "password": PASSWORD})
     assert r.status_code == 409 and 'value="Rina Putri"' in r.content.decode()
     r = client.post(f"/kantor/petugas/{admin.uuid}/", {"full_name": admin.full_name, "role": "head", "is_active": "0"})
-    assert r.status_code == 302  # own role and status are disabled fields: ignored, and nothing else changed
+    assert r.status_code == 403  # an agency admin's own account is the mall administrator's to change
     assert footprint()[0] == before[0]
     client.force_login(clerk)
     assert client.get("/kantor/petugas/").status_code == 403
     assert client.get(f"/kantor/petugas/{admin.uuid}/").status_code == 403
+
+
+def test_an_agency_admin_sees_their_head_read_only(client, admin, officers):
+    head = officers["dpmptsp:head"]
+    client.force_login(admin)
+    body = client.get(f"/kantor/petugas/{head.uuid}/").content.decode()
+    assert head.full_name in body and "<form method=\"post\" novalidate>" not in body
+    assert "diangkat dan diubah oleh pengelola MPP" in body
+    r = client.post(f"/kantor/petugas/{head.uuid}/", {"full_name": "X", "role": "verifier", "is_active": "0"})
+    assert r.status_code == 403 and User.objects.get(pk=head.pk).is_active
+    create = client.get("/kantor/petugas/baru/").content.decode()
+    assert 'value="front_office"' in create and 'value="head"' not in create and 'value="agency_admin"' not in create
 
 
 def test_list_page_queries_do_not_grow_with_officers(client, mall_admin, agency, other_agency, make_officer,
