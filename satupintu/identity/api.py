@@ -147,7 +147,8 @@ class OfficerPage(Schema):
 class OfficerIn(Schema):
     email: str
     full_name: str
-    role: str = Field(..., description="front_office, verifier, technical_reviewer, head, agency_admin or mall_admin")
+    role: str = Field(..., description="front_office, verifier or technical_reviewer; head, agency_admin and "
+                                       "mall_admin by the mall administrator only (403 role_reserved)")
     password: str = Field(..., description="the first password; the officer should change it")
     agency: str | None = Field(None, description="slug or UUID; default: the agency admin's own (none for mall_admin)")
 
