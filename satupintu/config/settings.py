@@ -268,6 +268,12 @@ SATUPINTU_WEBHOOK_TIMEOUT = 5
 SATUPINTU_WEBHOOK_DELIVERY_KEEP_DAYS = int(os.environ.get("WEBHOOK_DELIVERY_KEEP_DAYS", "30"))
 if SATUPINTU_WEBHOOK_DELIVERY_KEEP_DAYS < 0:
     raise ImproperlyConfigured("WEBHOOK_DELIVERY_KEEP_DAYS must be 0 or more.")
+# An endpoint whose deliveries have all been given up on for this long is switched off (its
+# agency admins are told); 0 never switches one off. A dead endpoint otherwise costs the task
+# worker up to WEBHOOK_MAX_ATTEMPTS timed-out POSTs for every event, ahead of the e-mails.
+SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "72"))
+if SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS < 0:
+    raise ImproperlyConfigured("WEBHOOK_DISABLE_AFTER_HOURS must be 0 or more.")
 # Notifications (in-app, with their e-mail done) are deleted after this many days.
 SATUPINTU_NOTIFICATION_KEEP_DAYS = int(os.environ.get("NOTIFICATION_KEEP_DAYS", "180"))
 if SATUPINTU_NOTIFICATION_KEEP_DAYS < 0:

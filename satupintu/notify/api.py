@@ -84,6 +84,15 @@ class EndpointOut(Schema):
     events: list[str]
     is_active: bool
     created_at: datetime
+    failing_since: datetime | None = Field(None, description="the first delivery given up on since the last one "
+                                                            "delivered; none while deliveries get through")
+    disabled_at: datetime | None
+    disabled_by_failures: bool = Field(..., description="switched off by SatuPintu after failing for "
+                                                        "WEBHOOK_DISABLE_AFTER_HOURS (default 72)")
+
+
+class EndpointPatch(Schema):
+    is_active: bool
 
 
 class EndpointCreatedOut(EndpointOut):
@@ -161,6 +170,14 @@ def webhook_delete(request, uuid: str):
     actor = actor_of(request)
     services.webhook_endpoint_delete(actor=actor, endpoint=selectors.webhook_endpoint_get(actor=actor, key=uuid))
     return Status(204, None)
+
+
+@webhooks_router.patch("/{uuid}", response=EndpointOut, summary="Switch a webhook endpoint off or on again")
+def webhook_patch(request, uuid: str, payload: EndpointPatch):
+    actor = actor_of(request)
+    endpoint = selectors.webhook_endpoint_get(actor=actor, key=uuid)
+    services.webhook_endpoint_set_active(actor=actor, endpoint=endpoint, active=payload.is_active)
+    return selectors.webhook_endpoint_get(actor=actor, key=uuid)
 
 
 @webhooks_router.post("/{uuid}/rotate-secret", response=SecretOut, summary="Replace an endpoint's signing secret")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from satupintu.core.errors import InvalidInput
 
 COMMON = ("tracking_number", "service_name")
-DATE_KEYS = frozenset({"due_on"})
+DATE_KEYS = frozenset({"due_on", "since"})
 MAX_VALUE_LENGTH = 1000
 
 
@@ -103,6 +103,17 @@ EVENTS: dict[str, Event] = {
             "dokumen Anda tidak bisa dipakai."
         ),
         ("service_name", "code", "minutes", "officer_name", "agency_name"),
+        optional=(),
+        webhook=False,
+    ),
+    "webhook.endpoint_disabled": Event(
+        gettext_lazy("Webhook dinonaktifkan karena gagal terus"),
+        gettext_lazy("Webhook %(agency_name)s dinonaktifkan"),
+        gettext_lazy(
+            "Pengiriman ke %(url)s gagal terus sejak %(since)s, jadi SatuPintu berhenti mengirim ke alamat itu. Setelah "
+            "sistem penerima pulih, aktifkan lagi di halaman Webhook lalu kirim ulang pengiriman yang gagal."
+        ),
+        ("url", "agency_name", "since"),
         optional=(),
         webhook=False,
     ),

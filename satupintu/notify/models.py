@@ -70,6 +70,10 @@ class WebhookEndpoint(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # the first delivery given up on since the last one delivered (none: the last one got through)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_by_failures = models.BooleanField(default=False)  # by SatuPintu, after failing too long
 
     class Meta:
         verbose_name = _("webhook")

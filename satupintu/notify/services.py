@@ -423,6 +423,74 @@ def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> str:
     return endpoint.secret
 
 
+@transaction.atomic
+def webhook_endpoint_set_active(*, actor, endpoint: WebhookEndpoint, active: bool) -> WebhookEndpoint:
+    """Switch an endpoint off (nothing is queued for it; deliveries already queued fail at once)
+    or on again (after its system is back, or after SatuPintu switched it off for failing: the
+    failures are forgotten; send the failed deliveries again with `webhook_deliveries_redeliver`).
+    No change, no write."""
+    _require_manage(actor, endpoint.agency_id)
+    ep = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if ep.is_active == bool(active):
+        return ep
+    ep.is_active = bool(active)
+    ep.disabled_at = None if ep.is_active else timezone.now()
+    ep.disabled_by_failures = False
+    if ep.is_active:
+        ep.failing_since = None
+    ep.save(update_fields=["is_active", "disabled_at", "disabled_by_failures", "failing_since"])
+    audit.record(actor=actor, action="webhook.enabled" if ep.is_active else "webhook.disabled", obj=ep,
+                 changes={"url": ep.url, "automatic": False})
+    return ep
+
+
+def _endpoint_outcome(endpoint: WebhookEndpoint, delivered: bool, now: datetime) -> None:
+    """A delivery to `endpoint` ended: delivered, its failure streak ends; given up on, the streak
+    starts (or goes on), and an endpoint failing for SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS is
+    switched off (`webhook_endpoint_disable_failing`). One UPDATE, and only when it changes
+    something."""
+    if delivered:
+        if endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        return
+    if endpoint.failing_since is None:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+        return
+    hours = _setting("SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS", 72)
+    if hours and now - endpoint.failing_since >= timedelta(hours=hours):
+        webhook_endpoint_disable_failing(endpoint_id=endpoint.pk)
+
+
+@transaction.atomic
+def webhook_endpoint_disable_failing(*, endpoint_id: int) -> bool:
+    """Switch off an endpoint whose deliveries have been given up on for
+    SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS (none delivered since), and tell its agency's admins
+    (the mall administrators when it has none). By SatuPintu itself (`SystemActor`), once:
+    a second call finds it off. Returns whether it switched it off."""
+    from django.urls import reverse
+
+    from satupintu.core.permissions import SystemActor
+    from satupintu.identity.models import Role, User
+
+    hours = _setting("SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS", 72)
+    now = timezone.now()
+    ep = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("agency").filter(
+        pk=endpoint_id, is_active=True, failing_since__isnull=False).first()
+    if not hours or ep is None or now - ep.failing_since < timedelta(hours=hours):
+        return False
+    ep.is_active, ep.disabled_at, ep.disabled_by_failures = False, now, True
+    ep.save(update_fields=["is_active", "disabled_at", "disabled_by_failures"])
+    system = SystemActor("webhook")
+    audit.record(actor=system, action="webhook.disabled", obj=ep,
+                 changes={"url": ep.url, "automatic": True, "failing_since": ep.failing_since})
+    admins = list(User.objects.filter(is_active=True, role=Role.AGENCY_ADMIN, agency_id=ep.agency_id).order_by("id")) \
+        or list(User.objects.filter(is_active=True, role=Role.MALL_ADMIN).order_by("id"))
+    notify_users(actor=system, recipients=admins, event="webhook.endpoint_disabled", obj=ep,
+                 link=reverse("notify:webhooks"),
+                 context={"url": ep.url, "agency_name": ep.agency.short_name, "since": ep.failing_since.date()})
+    return True
+
+
 REDELIVER_LIMIT = 1_000  # failed deliveries sent again per call (the oldest first)
 
 
@@ -668,6 +736,8 @@ def webhook_delivery_attempt(*, delivery_id: str) -> str:
         logger.warning("notify: webhook %s ended (%s) after its claim was taken back; left to the run that has it",
                        d.uuid, changes["status"])
         return DeliveryStatus.DELIVERED if changes["status"] == DeliveryStatus.DELIVERED else DeliveryStatus.PENDING
+    if changes["status"] in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED) and endpoint.is_active:
+        _endpoint_outcome(endpoint, changes["status"] == DeliveryStatus.DELIVERED, now)
     if retry_at is not None:  # a lost retry is due at `retry_at`: webhook_requeue finds it
         from .tasks import deliver_webhook
 

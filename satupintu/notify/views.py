@@ -63,9 +63,13 @@ def webhooks(request):
                     actor=actor, agency=agency, url=request.POST.get("url", ""), events=request.POST.getlist("events"))
                 request.session[SECRET_KEY] = {"url": endpoint.url, "secret": secret}
                 messages.success(request, _("Webhook ditambahkan."))
-            elif action in ("delete", "rotate", "redeliver"):
+            elif action in ("delete", "rotate", "redeliver", "enable", "disable"):
                 endpoint = selectors.webhook_endpoint_get(actor=actor, key=request.POST.get("endpoint", ""))
-                if action == "delete":
+                if action in ("enable", "disable"):
+                    services.webhook_endpoint_set_active(actor=actor, endpoint=endpoint, active=action == "enable")
+                    messages.success(request, _("Webhook diaktifkan lagi; kirim ulang pengiriman yang gagal bila perlu.")
+                                     if action == "enable" else _("Webhook dinonaktifkan; tidak ada yang dikirim ke alamat itu."))
+                elif action == "delete":
                     services.webhook_endpoint_delete(actor=actor, endpoint=endpoint)
                     messages.success(request, _("Webhook dihapus."))
                 elif action == "rotate":

@@ -80,3 +80,23 @@ def test_agency_admin_registers_a_webhook(page, live_server, agency, make_office
     expect(page.locator(".deliveries").get_by_role("button")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     axe_check(page, "webhooks, after sending again")
+    # SatuPintu switched the first endpoint off after it failed for three days: the admin sees why
+    # and switches it on again once the system is back
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from satupintu.notify.models import WebhookEndpoint
+
+    long_url = "https://sistem.dpmptsp.example/hooks/satupintu/long/path"
+    WebhookEndpoint.objects.filter(url=long_url).update(
+        is_active=False, disabled_by_failures=True, disabled_at=timezone.now(),
+        failing_since=timezone.now() - timedelta(days=3))
+    page.reload()
+    expect(page.get_by_text("Dinonaktifkan otomatis")).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Aktifkan lagi")).click()
+    expect(page.get_by_role("status")).to_contain_text("Webhook diaktifkan lagi")
+    expect(page.get_by_role("button", name=re.compile(r"^Nonaktifkan.*long.path"))).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    axe_check(page, "webhooks, switched on again")
+    assert WebhookEndpoint.objects.get(url=long_url).is_active

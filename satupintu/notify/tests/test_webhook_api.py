@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from satupintu.core.models import AuditEntry
 from satupintu.notify import services
@@ -204,3 +207,27 @@ def test_a_delivery_being_sent_shows_its_status_on_the_page_and_in_the_api(clien
     assert (row["status"], row["status_label"]) == ("sending", "Sedang dikirim")
     with translation.override("en"):
         assert WebhookDelivery.objects.get().get_status_display() == "Sending"
+
+
+def test_switch_an_endpoint_off_and_on_over_the_api_and_the_page(client, api, people, agency):
+    endpoint, _ = services.webhook_endpoint_create(actor=people["admin"], agency=agency, url="https://sistem.example/a")
+    token = api.token(people["admin"])
+    r = api.patch(f"/webhooks/{endpoint.uuid}", {"is_active": False}, token=token)
+    assert r.status_code == 200 and r.json()["is_active"] is False and r.json()["disabled_at"]
+    assert r.json()["disabled_by_failures"] is False
+    r = api.patch(f"/webhooks/{endpoint.uuid}", {"is_active": "bukan"}, token=token)
+    assert r.status_code == 422
+    r = api.patch(f"/webhooks/{endpoint.uuid}", {"is_active": True}, token=api.token(people["fo"]))
+    assert r.status_code == 403 and not WebhookEndpoint.objects.get(pk=endpoint.pk).is_active
+    r = api.patch(f"/webhooks/{endpoint.uuid}", {"is_active": True}, token=api.token(people["foreign"]))
+    assert r.status_code in (403, 404) and not WebhookEndpoint.objects.get(pk=endpoint.pk).is_active
+    client.force_login(people["admin"])
+    html = client.get("/kantor/webhook/").content.decode()
+    assert 'value="enable"' in html and 'value="disable"' not in html
+    r = client.post("/kantor/webhook/", {"action": "enable", "endpoint": str(endpoint.uuid)}, follow=True)
+    assert "Webhook diaktifkan lagi" in r.content.decode() and WebhookEndpoint.objects.get(pk=endpoint.pk).is_active
+    # switched off by SatuPintu: the page says why and since when
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        is_active=False, disabled_by_failures=True, disabled_at=timezone.now(),
+        failing_since=timezone.now() - timedelta(days=3))
+    assert "Dinonaktifkan otomatis" in client.get("/kantor/webhook/").content.decode()

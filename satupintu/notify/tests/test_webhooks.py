@@ -809,3 +809,82 @@ def test_the_requeue_index_has_the_status_as_a_column():
     assert index["index"] and index["columns"] == ["status", "next_attempt_at"]
     index_def = next(i for i in WebhookDelivery._meta.indexes if i.name == "notify_delivery_unfinished")
     assert index_def.condition is None
+
+
+# ---------------------------------------------------------------------------- an endpoint that keeps failing
+
+def _give_up_one(agency):
+    """One event, its delivery tried once and given up on (MAX_ATTEMPTS = 1)."""
+    emit(agency)
+    delivery = WebhookDelivery.objects.filter(status="pending").latest("id")
+    return services.webhook_delivery_attempt(delivery_id=str(delivery.uuid))
+
+
+def test_an_endpoint_failing_for_three_days_is_switched_off_and_its_admins_are_told(admin, agency, receiver, settings):
+    from satupintu.notify.models import Notification
+
+    settings.SATUPINTU_WEBHOOK_MAX_ATTEMPTS = 1
+    receiver["status"] = 503
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    assert _give_up_one(agency) == "failed"
+    endpoint.refresh_from_db()
+    started = endpoint.failing_since
+    assert started is not None and endpoint.is_active
+    assert _give_up_one(agency) == "failed"  # the streak goes on from its start
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since == started and endpoint.is_active
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - timedelta(hours=73))
+    assert _give_up_one(agency) == "failed"
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active and endpoint.disabled_by_failures and endpoint.disabled_at is not None
+    entry = AuditEntry.objects.filter(action="webhook.disabled").get()
+    assert entry.changes["automatic"] is True and entry.actor_label == "system:webhook"
+    note = Notification.objects.get(event="webhook.endpoint_disabled")
+    assert note.recipient_id == admin.pk and note.context["url"] == receiver["url"] and note.link == "/kantor/webhook/"
+    assert emit(agency) == 0  # nothing is queued for it any more
+    # the agency's system is back: the admin switches it on again; the streak is forgotten
+    services.webhook_endpoint_set_active(actor=admin, endpoint=endpoint, active=True)
+    endpoint.refresh_from_db()
+    assert endpoint.is_active and endpoint.failing_since is None and not endpoint.disabled_by_failures
+    assert AuditEntry.objects.filter(action="webhook.enabled").count() == 1
+
+
+def test_one_delivery_that_gets_through_ends_the_streak(admin, agency, receiver, settings):
+    settings.SATUPINTU_WEBHOOK_MAX_ATTEMPTS = 1
+    receiver["status"] = 500
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    _give_up_one(agency)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - timedelta(hours=100))
+    receiver["status"] = 200
+    assert _give_up_one(agency) == "delivered"
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is None and endpoint.is_active
+
+
+def test_zero_hours_never_switches_an_endpoint_off(admin, agency, receiver, settings):
+    settings.SATUPINTU_WEBHOOK_MAX_ATTEMPTS = 1
+    settings.SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS = 0
+    receiver["status"] = 500
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    _give_up_one(agency)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - timedelta(days=30))
+    _give_up_one(agency)
+    endpoint.refresh_from_db()
+    assert endpoint.is_active and not AuditEntry.objects.filter(action="webhook.disabled").exists()
+
+
+def test_switching_off_and_on_by_hand(admin, agency, other_agency, make_officer):
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url="https://sistem.example/a")
+    strangers = (make_officer(agency, role="front_office"), make_officer(other_agency, role="agency_admin"))
+    audit = AuditEntry.objects.count()
+    services.webhook_endpoint_set_active(actor=admin, endpoint=endpoint, active=True)  # already on: nothing written
+    assert AuditEntry.objects.count() == audit
+    for stranger in strangers:
+        with pytest.raises(Forbidden):
+            services.webhook_endpoint_set_active(actor=stranger, endpoint=endpoint, active=False)
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).is_active and AuditEntry.objects.count() == audit
+    services.webhook_endpoint_set_active(actor=admin, endpoint=endpoint, active=False)
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active and not endpoint.disabled_by_failures
+    assert AuditEntry.objects.filter(action="webhook.disabled").get().changes["automatic"] is False
+    assert emit(agency) == 0
