@@ -108,6 +108,38 @@ def logout(request):
     return Status(204, None)
 
 
+class PasswordIn(Schema):
+    current_password: str
+    new_password: str
+
+
+class PasswordResetIn(Schema):
+    email: str
+
+
+class AcceptedOut(Schema):
+    detail: str
+
+
+@router.post("/password", response={204: None}, summary="Change the signed-in account's password",
+             description="Other sessions end and every other API token of the account is deleted; the token of this "
+                         "call keeps working. Wrong current passwords: 400, then 429 after 5 in 15 minutes.")
+def password_change(request, payload: PasswordIn):
+    header = request.headers.get("Authorization", "")
+    services.password_change(actor=actor_of(request), current_password=payload.current_password,
+                             new_password=payload.new_password,
+                             keep_token=header[7:].strip() if header.lower().startswith("bearer ") else None)
+    return Status(204, None)
+
+
+@router.post("/password-reset", response={202: AcceptedOut}, auth=None,
+             summary="E-mail a link to set a new password (the same answer whether or not the address has an account)")
+def password_reset(request, payload: PasswordResetIn):
+    services.password_reset_request(email=payload.email, ip=client_ip(request), domain=request.get_host(),
+                                    use_https=request.is_secure())
+    return Status(202, {"detail": _("Jika alamat itu terdaftar, tautan untuk membuat kata sandi baru sudah dikirim.")})
+
+
 @router.get("/me", response=MeOut, summary="The signed-in account")
 def me(request):
     return me_out(selectors.user_me(actor=actor_of(request)))

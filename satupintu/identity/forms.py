@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -107,3 +107,49 @@ class OfficerEditForm(forms.Form):
             for name in ("role", "is_active"):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Akun Anda sendiri: peran dan status diubah oleh pengelola lain.")
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(label=_("Kata sandi sekarang"), strip=False,
+                                       widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password = forms.CharField(label=_("Kata sandi baru"), strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                   help_text=_("Minimal 8 karakter, jangan hanya angka."))
+    new_password_again = forms.CharField(label=_("Ulangi kata sandi baru"), strip=False,
+                                         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password_again") and data["new_password"] != data["new_password_again"]:
+            self.add_error("new_password_again", _("Kedua kata sandi baru tidak sama."))
+        return data
+
+
+class ResetRequestForm(PasswordResetForm):
+    """Django's reset request, for accounts opened at a counter too: they have no password yet
+    (unusable), and a reset link is how their owner sets one. Inactive accounts get none."""
+
+    email = forms.EmailField(label=_("Email akun Anda"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+    def get_users(self, email):
+        from .models import User
+
+        return (u for u in User.objects.filter(email__iexact=email, is_active=True) if u.email.lower() == email.lower())
+
+
+class ResetSetPasswordForm(SetPasswordForm):
+    """Django's new-password form from a reset link, saved through `services.password_reset_complete`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Kata sandi baru")  # the words of our other password forms
+        self.fields["new_password1"].help_text = _("Minimal 8 karakter, jangan hanya angka.")
+        self.fields["new_password2"].label = _("Ulangi kata sandi baru")
+
+    def save(self, commit=True):
+        from .services import password_reset_complete
+
+        password_reset_complete(user=self.user, new_password=self.cleaned_data["new_password1"])
+        self.user.refresh_from_db()
+        return self.user

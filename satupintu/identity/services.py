@@ -290,6 +290,72 @@ def officer_update(*, actor, officer: User, full_name: str | None = None, role: 
     return officer, released
 
 
+# ---------------------------------------------------------------------------- passwords
+
+PASSWORD_CHANGE_FAILURES = 5  # wrong current passwords per account per 15 minutes
+RESET_PER_ADDRESS = 10  # reset e-mails asked for per client address per hour
+RESET_PER_EMAIL = 3  # and per e-mail address per hour
+
+
+def password_change(*, actor, current_password: str, new_password: str, keep_token: str | None = None) -> int:
+    """The signed-in person replaces their password, giving the current one. Their other
+    sessions end (Django's session hash follows the password) and their API tokens are deleted
+    but `keep_token` (the one the API call came with). Wrong current passwords are counted
+    (PASSWORD_CHANGE_FAILURES per 15 minutes, then 429). Returns the tokens deleted."""
+    require_authenticated(actor)
+    key = f"password-change:{actor.pk}"
+    ratelimit.ensure_allowed(key, limit=PASSWORD_CHANGE_FAILURES, window_seconds=900)
+    user = User.objects.get(pk=actor.pk)
+    errors: dict[str, str] = {}
+    if not user.check_password(current_password or ""):
+        ratelimit.hit(key, window_seconds=900)  # outside any transaction: the count stays
+        errors["current_password"] = _("Kata sandi sekarang tidak cocok.")
+    _collect(errors, "new_password", lambda: validate_password(new_password or "", user=user))
+    if errors:
+        raise InvalidInput(_("Kata sandi belum diganti."), code="invalid_password", details=errors)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=actor.pk)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        tokens = ApiToken.objects.filter(user=user)
+        if keep_token:
+            tokens = tokens.exclude(key_hash=_hash(keep_token))
+        deleted, _n = tokens.delete()
+        audit.record(actor=user, action="auth.password_changed", obj=user, changes={"tokens_deleted": deleted})
+    ratelimit.reset(key)
+    return deleted
+
+
+def password_reset_request(*, email: str, ip: str, domain: str, use_https: bool) -> None:
+    """E-mail a link to set a new password to the account with `email`, if there is one (the
+    answer is the same either way: nobody learns which addresses have accounts). Accounts opened
+    at a counter, which have no password yet, get one too: that is how their owner sets one.
+    Limited per client address and per e-mail address (429). Django's token: good for
+    PASSWORD_RESET_TIMEOUT, and only until the password changes or the person signs in."""
+    from .forms import ResetRequestForm
+
+    ratelimit.check(f"password-reset:{ip}", limit=RESET_PER_ADDRESS, window_seconds=3600)
+    form = ResetRequestForm({"email": email})
+    if not form.is_valid():
+        raise InvalidInput(_("Isi alamat email yang valid."), code="invalid_email", details={"email": form.errors["email"][0]})
+    ratelimit.check(f"password-reset-email:{form.cleaned_data['email'].lower()}", limit=RESET_PER_EMAIL,
+                    window_seconds=3600)
+    form.save(domain_override=domain, use_https=use_https, subject_template_name="identity/password_reset_subject.txt",
+              email_template_name="identity/password_reset_email.txt")
+
+
+@transaction.atomic
+def password_reset_complete(*, user: User, new_password: str) -> None:
+    """The new password from a valid reset link (checked by Django's token, and by the validators
+    in the form). Every API token of the account is deleted; sessions end with the old password."""
+    validate_password(new_password, user=user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    deleted, _n = ApiToken.objects.filter(user=user).delete()
+    audit.record(actor=user, action="auth.password_reset", obj=user, changes={"tokens_deleted": deleted})
+
+
 SIGN_IN_CHANNELS = ("web", "api")
 
 

@@ -1,19 +1,22 @@
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from satupintu.core.errors import DomainError
-from satupintu.core.http import int_param
+from satupintu.core.http import client_ip, int_param
 from satupintu.core.pagination import paginate
 from satupintu.core.permissions import is_mall_admin
 
 from . import selectors, services
-from .forms import LoginForm, OfficerCreateForm, OfficerEditForm, ProfileForm, RegisterForm
+from .forms import (
+    LoginForm, OfficerCreateForm, OfficerEditForm, PasswordChangeForm, ProfileForm, RegisterForm, ResetRequestForm,
+    ResetSetPasswordForm,
+)
 from .models import Role
 
 
@@ -68,6 +71,56 @@ def profile(request):
             messages.success(request, _("Profil disimpan."))
             return redirect("identity:profile")
     return render(request, "identity/profile.html", {"me": me, "citizen": citizen, "facts": citizen.facts if citizen else None, "form": form}, status=status)
+
+
+# ---------------------------------------------------------------------------- passwords
+
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(actor=request.user, current_password=form.cleaned_data["current_password"],
+                                     new_password=form.cleaned_data["new_password"])
+        except DomainError as exc:
+            _apply_errors(form, exc)
+            status = exc.status
+        else:
+            request.user.refresh_from_db()
+            update_session_auth_hash(request, request.user)  # this session stays; the others end
+            messages.success(request, _("Kata sandi diganti. Sesi lain akun ini berakhir."))
+            return redirect("identity:profile")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "identity/password_change.html", {"form": form}, status=status)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """"Lupa kata sandi": the link goes by e-mail (`services.password_reset_request`)."""
+
+    template_name = "identity/password_reset.html"
+    form_class = ResetRequestForm
+    success_url = reverse_lazy("identity:password_reset_done")
+
+    def form_valid(self, form):
+        services.password_reset_request(email=form.cleaned_data["email"], ip=client_ip(self.request),
+                                        domain=self.request.get_host(), use_https=self.request.is_secure())
+        return redirect(self.success_url)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "identity/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "identity/password_reset_confirm.html"
+    form_class = ResetSetPasswordForm
+    success_url = reverse_lazy("identity:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "identity/password_reset_complete.html"
 
 
 # ---------------------------------------------------------------------------- staff (/kantor/petugas/)

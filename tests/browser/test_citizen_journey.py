@@ -78,3 +78,33 @@ def test_search_detail_eligibility_register(page, live_server, catalogue, axe_ch
     from satupintu.identity.models import User
 
     assert User.objects.filter(email=f"siti.{width}@example.test", citizen__nik=NIK_PEKANBARU_F).exists()
+
+
+def test_forgotten_password_on_a_phone(page, live_server, citizen, axe_check):
+    """Siti forgot her password: the sign-in page leads to an e-mailed link, the link to a new
+    password, and the new password signs her in."""
+    import re as _re
+
+    from django.core import mail
+
+    new = "Sandi-Baru-Sekali-2026"
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/akun/masuk/")
+    page.get_by_role("link", name="Lupa kata sandi?").click()
+    page.get_by_label("Email akun Anda").fill("siti@example.test")
+    axe_check(page, "forgotten password")
+    page.get_by_role("button", name="Kirim tautan").click()
+    expect(page.get_by_role("heading", name="Periksa email Anda")).to_be_visible()
+    link = _re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    page.get_by_label("Kata sandi baru", exact=True).fill(new)
+    page.get_by_label("Ulangi kata sandi baru").fill(new)
+    axe_check(page, "new password")
+    page.get_by_role("button", name="Simpan kata sandi").click()
+    expect(page.get_by_role("heading", name="Kata sandi tersimpan")).to_be_visible()
+    page.get_by_role("link", name="Masuk", exact=True).last.click()
+    page.get_by_label("Email atau nomor HP").fill("siti@example.test")
+    page.get_by_label("Kata sandi").fill(new)
+    page.get_by_role("button", name="Masuk").click()
+    expect(page.get_by_role("link", name="Permohonan Saya")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
