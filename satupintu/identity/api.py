@@ -126,17 +126,22 @@ class AcceptedOut(Schema):
                          "call keeps working. Wrong current passwords: 400, then 429 after 5 in 15 minutes.")
 def password_change(request, payload: PasswordIn):
     header = request.headers.get("Authorization", "")
-    services.password_change(actor=actor_of(request), current_password=payload.current_password,
-                             new_password=payload.new_password,
-                             keep_token=header[7:].strip() if header.lower().startswith("bearer ") else None)
+    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    actor = actor_of(request)
+    services.password_change(actor=actor, current_password=payload.current_password,
+                             new_password=payload.new_password, keep_token=bearer)
+    if bearer is None:  # called from a browser session: that session stays, as on the page
+        from django.contrib.auth import update_session_auth_hash
+
+        actor.refresh_from_db()
+        update_session_auth_hash(request, actor)
     return Status(204, None)
 
 
 @router.post("/password-reset", response={202: AcceptedOut}, auth=None,
              summary="E-mail a link to set a new password (the same answer whether or not the address has an account)")
 def password_reset(request, payload: PasswordResetIn):
-    services.password_reset_request(email=payload.email, ip=client_ip(request), domain=request.get_host(),
-                                    use_https=request.is_secure())
+    services.password_reset_request(email=payload.email, ip=client_ip(request))
     return Status(202, {"detail": _("Jika alamat itu terdaftar, tautan untuk membuat kata sandi baru sudah dikirim.")})
 
 

@@ -146,6 +146,29 @@ class ResetSetPasswordForm(SetPasswordForm):
         self.fields["new_password1"].label = _("Kata sandi baru")  # the words of our other password forms
         self.fields["new_password1"].help_text = _("Minimal 8 karakter, jangan hanya angka.")
         self.fields["new_password2"].label = _("Ulangi kata sandi baru")
+        # An account opened at a counter never had a password, and nobody confirmed the e-mail
+        # address typed there: its first password also takes the owner's NIK, which a stranger
+        # who got the link by a typo does not know (wrong NIKs are limited, RESET_NIK_FAILURES).
+        self.first_password = self.user is not None and not self.user.has_usable_password()
+        if self.first_password:
+            self.fields["nik"] = forms.CharField(
+                label=_("NIK Anda (16 digit)"), max_length=32,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+                help_text=_("Akun ini dibuat petugas di loket: isi NIK pemiliknya untuk membuat kata sandi pertama."))
+
+    def clean_nik(self):
+        from satupintu.core import ratelimit
+
+        from .services import RESET_NIK_FAILURES
+
+        key = f"reset-nik:{self.user.pk}"
+        ratelimit.ensure_allowed(key, limit=RESET_NIK_FAILURES, window_seconds=3600)
+        nik = "".join(ch for ch in self.cleaned_data["nik"] if ch.isdigit())
+        citizen = getattr(self.user, "citizen", None)
+        if citizen is None or nik != citizen.nik:
+            ratelimit.hit(key, window_seconds=3600)
+            raise forms.ValidationError(_("NIK tidak cocok dengan akun ini."))
+        return nik
 
     def save(self, commit=True):
         from .services import password_reset_complete

@@ -295,6 +295,7 @@ def officer_update(*, actor, officer: User, full_name: str | None = None, role: 
 PASSWORD_CHANGE_FAILURES = 5  # wrong current passwords per account per 15 minutes
 RESET_PER_ADDRESS = 10  # reset e-mails asked for per client address per hour
 RESET_PER_EMAIL = 3  # and per e-mail address per hour
+RESET_NIK_FAILURES = 5  # wrong NIKs per account per hour when a counter-opened account sets its first password
 
 
 def password_change(*, actor, current_password: str, new_password: str, keep_token: str | None = None) -> int:
@@ -326,22 +327,46 @@ def password_change(*, actor, current_password: str, new_password: str, keep_tok
     return deleted
 
 
-def password_reset_request(*, email: str, ip: str, domain: str, use_https: bool) -> None:
-    """E-mail a link to set a new password to the account with `email`, if there is one (the
-    answer is the same either way: nobody learns which addresses have accounts). Accounts opened
-    at a counter, which have no password yet, get one too: that is how their owner sets one.
-    Limited per client address and per e-mail address (429). Django's token: good for
-    PASSWORD_RESET_TIMEOUT, and only until the password changes or the person signs in."""
+def password_reset_request(*, email: str, ip: str) -> None:
+    """Queue the e-mail with a link to set a new password for the account with `email`, if there
+    is one (`tasks.send_password_reset`): the answer, and the time it takes, are the same either
+    way, so nobody learns which addresses have accounts. Accounts opened at a counter, which have
+    no password yet, get one too: that is how their owner sets one (`ResetSetPasswordForm` then
+    asks for the NIK as well). Limited per client address and per e-mail address (429)."""
+    from django.utils.translation import get_language
+
     from .forms import ResetRequestForm
+    from .tasks import send_password_reset
 
     ratelimit.check(f"password-reset:{ip}", limit=RESET_PER_ADDRESS, window_seconds=3600)
     form = ResetRequestForm({"email": email})
     if not form.is_valid():
         raise InvalidInput(_("Isi alamat email yang valid."), code="invalid_email", details={"email": form.errors["email"][0]})
-    ratelimit.check(f"password-reset-email:{form.cleaned_data['email'].lower()}", limit=RESET_PER_EMAIL,
-                    window_seconds=3600)
-    form.save(domain_override=domain, use_https=use_https, subject_template_name="identity/password_reset_subject.txt",
-              email_template_name="identity/password_reset_email.txt")
+    address = form.cleaned_data["email"]
+    ratelimit.check(f"password-reset-email:{address.lower()}", limit=RESET_PER_EMAIL, window_seconds=3600)
+    send_password_reset.enqueue(address, get_language() or settings.LANGUAGE_CODE)
+
+
+def password_reset_send(*, email: str, language: str) -> int:
+    """The reset e-mail itself (the task's body): Django's token, made now, in a link on
+    SATUPINTU_PUBLIC_URL (never on the Host header of the request that asked). Good for
+    PASSWORD_RESET_TIMEOUT, and only until the password changes or the person signs in."""
+    from urllib.parse import urlsplit
+
+    from django.utils import translation
+
+    from .forms import ResetRequestForm
+
+    public = urlsplit(settings.SATUPINTU_PUBLIC_URL)
+    form = ResetRequestForm({"email": email})
+    if not form.is_valid():
+        return 0
+    sent = len(list(form.get_users(form.cleaned_data["email"])))
+    with translation.override(language):
+        form.save(domain_override=public.netloc, use_https=public.scheme == "https",
+                  subject_template_name="identity/password_reset_subject.txt",
+                  email_template_name="identity/password_reset_email.txt")
+    return sent
 
 
 @transaction.atomic
@@ -350,6 +375,8 @@ def password_reset_complete(*, user: User, new_password: str) -> None:
     in the form). Every API token of the account is deleted; sessions end with the old password."""
     validate_password(new_password, user=user)
     user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:  # a link e-mailed before the account was deactivated
+        raise Forbidden(_("Akun ini tidak aktif."), code="account_inactive")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     deleted, _n = ApiToken.objects.filter(user=user).delete()

@@ -104,8 +104,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("identity:password_reset_done")
 
     def form_valid(self, form):
-        services.password_reset_request(email=form.cleaned_data["email"], ip=client_ip(self.request),
-                                        domain=self.request.get_host(), use_https=self.request.is_secure())
+        services.password_reset_request(email=form.cleaned_data["email"], ip=client_ip(self.request))
         return redirect(self.success_url)
 
 
@@ -117,6 +116,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "identity/password_reset_confirm.html"
     form_class = ResetSetPasswordForm
     success_url = reverse_lazy("identity:password_reset_complete")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None  # deactivated since the link was sent
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

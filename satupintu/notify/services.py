@@ -446,18 +446,15 @@ def webhook_endpoint_set_active(*, actor, endpoint: WebhookEndpoint, active: boo
 
 def _endpoint_outcome(endpoint: WebhookEndpoint, delivered: bool, now: datetime) -> None:
     """A delivery to `endpoint` ended: delivered, its failure streak ends; given up on, the streak
-    starts (or goes on), and an endpoint failing for SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS is
-    switched off (`webhook_endpoint_disable_failing`). One UPDATE, and only when it changes
-    something."""
+    starts, or, going on, may switch the endpoint off (`webhook_endpoint_disable_failing`, which
+    checks the streak's age again under the row lock). Conditional updates, not the row as the
+    task read it: another delivery may have ended in between."""
     if delivered:
-        if endpoint.failing_since is not None:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(failing_since=None)
         return
-    if endpoint.failing_since is None:
-        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
-        return
-    hours = _setting("SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS", 72)
-    if hours and now - endpoint.failing_since >= timedelta(hours=hours):
+    if WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now):
+        return  # the streak starts now
+    if _setting("SATUPINTU_WEBHOOK_DISABLE_AFTER_HOURS", 72):
         webhook_endpoint_disable_failing(endpoint_id=endpoint.pk)
 
 
@@ -487,7 +484,8 @@ def webhook_endpoint_disable_failing(*, endpoint_id: int) -> bool:
         or list(User.objects.filter(is_active=True, role=Role.MALL_ADMIN).order_by("id"))
     notify_users(actor=system, recipients=admins, event="webhook.endpoint_disabled", obj=ep,
                  link=reverse("notify:webhooks"),
-                 context={"url": ep.url, "agency_name": ep.agency.short_name, "since": ep.failing_since.date()})
+                 context={"url": ep.url, "agency_name": ep.agency.short_name,
+                          "since": timezone.localdate(ep.failing_since)})
     return True
 
 

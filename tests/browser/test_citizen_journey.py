@@ -80,13 +80,18 @@ def test_search_detail_eligibility_register(page, live_server, catalogue, axe_ch
     assert User.objects.filter(email=f"siti.{width}@example.test", citizen__nik=NIK_PEKANBARU_F).exists()
 
 
-def test_forgotten_password_on_a_phone(page, live_server, citizen, axe_check):
+def test_forgotten_password_on_a_phone(page, live_server, citizen, axe_check, settings):
     """Siti forgot her password: the sign-in page leads to an e-mailed link, the link to a new
     password, and the new password signs her in."""
     import re as _re
 
     from django.core import mail
 
+    from django_tasks_db.models import DBTaskResult
+
+    from satupintu.identity.tasks import send_password_reset
+
+    settings.SATUPINTU_PUBLIC_URL = live_server.url  # the links e-mails carry
     new = "Sandi-Baru-Sekali-2026"
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(live_server.url + "/akun/masuk/")
@@ -95,6 +100,8 @@ def test_forgotten_password_on_a_phone(page, live_server, citizen, axe_check):
     axe_check(page, "forgotten password")
     page.get_by_role("button", name="Kirim tautan").click()
     expect(page.get_by_role("heading", name="Periksa email Anda")).to_be_visible()
+    [queued] = DBTaskResult.objects.filter(task_path="satupintu.identity.tasks.send_password_reset")
+    assert send_password_reset.call(*queued.args_kwargs["args"]) == 1  # the worker sends it
     link = _re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
     page.goto(link)
     page.get_by_label("Kata sandi baru", exact=True).fill(new)

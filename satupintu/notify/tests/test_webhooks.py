@@ -888,3 +888,20 @@ def test_switching_off_and_on_by_hand(admin, agency, other_agency, make_officer)
     assert not endpoint.is_active and not endpoint.disabled_by_failures
     assert AuditEntry.objects.filter(action="webhook.disabled").get().changes["automatic"] is False
     assert emit(agency) == 0
+
+
+def test_the_streak_is_judged_on_the_row_now_not_as_the_task_read_it(admin, agency, receiver, settings):
+    """Two deliveries end at about the same time: the one that got through ends a streak the
+    other started after this one had read the endpoint; an inactive endpoint's give-ups never count."""
+    settings.SATUPINTU_WEBHOOK_MAX_ATTEMPTS = 1
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])
+    stale = WebhookEndpoint.objects.get(pk=endpoint.pk)  # read before the other delivery failed
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now())
+    services._endpoint_outcome(stale, True, timezone.now())
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).failing_since is None
+    # switched off by hand: its queued deliveries fail at once, and start no streak
+    receiver["status"] = 500
+    emit(agency)
+    services.webhook_endpoint_set_active(actor=admin, endpoint=endpoint, active=False)
+    assert services.webhook_delivery_attempt(delivery_id=str(WebhookDelivery.objects.get().uuid)) == "failed"
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).failing_since is None and receiver["requests"] == []
