@@ -259,19 +259,19 @@ def create_application(request, payload: ApplicationIn):
     fields = {"applicant_type": payload.applicant_type, "business_name": payload.business_name, "nib": payload.nib,
               "npwp": payload.npwp, "notes": payload.notes}
     key = request.headers.get("Idempotency-Key")
+    fingerprint = services.request_fingerprint(payload.dict())
     if not payload.submit:
         if payload.documents:
             raise InvalidInput(_("Lampirkan dokumen ke draf lewat /documents/{requirement}."), code="documents_on_draft")
         draft = services.application_create(actor=actor, service=service, walk_in=walk_in, ticket=ticket,
-                                            idempotency_key=key, fingerprint=services.request_fingerprint(payload.dict()),
-                                            **fields)
+                                            idempotency_key=key, fingerprint=fingerprint, **fields)
         # a retried key: the draft the first call made, as it is now
         return HttpStatus(201 if draft.created else 200,
                           application_out(selectors.application_get(actor=actor, uuid=draft.application.uuid)))
     documents = _documents(None if walk_in else actor, payload.documents)
     filing = services.application_file(
         actor=actor, catalogue=catalogue, documents=documents, walk_in=walk_in, ticket=ticket, idempotency_key=key,
-        fingerprint=services.request_fingerprint(payload.dict()), **fields)
+        fingerprint=fingerprint, **fields)
     if not filing.created:  # a retried key: the application as it is now
         return HttpStatus(200, application_out(selectors.application_get(actor=actor, uuid=filing.application.uuid)))
     return HttpStatus(201, application_out(filing.application, tasks=filing.tasks, attachments=filing.attachments,

@@ -618,8 +618,6 @@ def _lock_walk_in(actor, application: Application) -> Application:
     _require_editable(actor, app)
     if actor.pk == app.applicant_id:
         raise InvalidInput(_("Pemohon memakai dokumennya sendiri tanpa izin."), code="own_application")
-    if app.status not in EDITABLE_STATUSES:
-        raise Conflict(_("Permohonan yang sedang diproses atau sudah selesai tidak bisa diubah."), code="not_editable")
     return app
 
 

@@ -179,12 +179,13 @@ def _applicant_action(request, app, action: str) -> list[str]:
     if action not in DRAFT_ACTIONS:
         raise InvalidInput(_("Tindakan tidak dikenal."), code="unknown_action")
     notes = []
-    # 1. the data typed (only what changed: an unchanged form is no write and no audit entry)
-    changed = {k: request.POST[k] for k in DATA_FIELDS if k in request.POST and request.POST[k] != getattr(app, k)}
-    if changed:
-        services.application_update(actor=actor, application=app, revision=revision, **changed)
-        revision = None  # checked by the first write: the writes after it are this request's own
-        notes.append(_("Perubahan disimpan."))
+    # 1. the data typed: the service writes (and audits) only what its cleaning finds changed
+    typed = {k: request.POST[k] for k in DATA_FIELDS if k in request.POST}
+    if typed:
+        updated = services.application_update(actor=actor, application=app, revision=revision, **typed)
+        revision = None  # checked by this first write: the writes after it are this request's own
+        if updated.revision != app.revision:
+            notes.append(_("Perubahan disimpan."))
     # 2. each requirement's new file, or a stored document other than the one attached
     attached = {a.requirement_id: a.document for a in selectors.attachments(app)}
     for req in app.version.requirements.all():

@@ -261,7 +261,9 @@ def test_the_officer_who_filed_a_walk_in_draft_is_led_back_to_the_inbox(client, 
     body = r.content.decode()
     assert app.status == Status.SUBMITTED and f"Nomor registrasi pemohon: {app.tracking_number}" in body
     assert "Nomor registrasi Anda" not in body
-    assert f'href="{url(app)}"' not in client.get("/kantor/").content.decode()  # no longer a draft to finish
+    inbox = client.get("/kantor/")
+    assert inbox.status_code == 200 and "Kotak masuk" in inbox.content.decode()
+    assert f'href="{url(app)}"' not in inbox.content.decode()  # no longer a draft to finish
     assert Document.objects.filter(owner=app.applicant).count() == 1
 
 
@@ -297,7 +299,8 @@ def test_inbox_with_walk_in_drafts_query_count(client, agency, pbg, officers, dj
     assert len(twelve) == len(one)  # one read for the list, however long
     assert r.status_code == 200 and r.content.decode().count('href="/permohonan/') == 12
     client.force_login(other)  # another officer's drafts are not theirs to finish
-    assert 'href="/permohonan/' not in client.get("/kantor/").content.decode()
+    inbox = client.get("/kantor/")
+    assert inbox.status_code == 200 and 'href="/permohonan/' not in inbox.content.decode()
 
 
 def test_english_names_one_service_in_the_singular(client, pbg, officers):
@@ -316,3 +319,16 @@ def test_the_officer_page_says_when_the_deadline_started_counting(client, submit
     client.force_login(officers["dpmptsp:front_office"])
     body = client.get(f"/kantor/permohonan/{submitted.uuid}/").content.decode()
     assert "Tenggat mulai dihitung" in body and "Jam SLA" not in body
+
+
+def test_a_form_whose_data_cleans_to_what_is_stored_says_nothing_was_saved(client, citizen, pbg):
+    from satupintu.cases import services
+
+    app = services.application_create(actor=citizen, service=pbg).application
+    services.application_update(actor=citizen, application=app, notes="Rumah tinggal")
+    app.refresh_from_db()
+    client.force_login(citizen)
+    r = client.post(url(app), {"action": "save", "revision": app.revision, "notes": "  Rumah tinggal  "}, follow=True)
+    body = r.content.decode()
+    assert "Perubahan disimpan" not in body and "Tidak ada perubahan untuk disimpan" in body
+    assert Application.objects.get(pk=app.pk).revision == app.revision
