@@ -130,6 +130,15 @@ def event_get(name: str) -> Event:
     return event
 
 
+def webhook_event_get(name: str) -> Event:
+    """An event agencies' systems may receive: subscribed to, and emitted to every endpoint."""
+    event = event_get(name)
+    if not event.webhook:
+        raise InvalidInput(_("Kejadian %(e)s tidak dikirim ke webhook.") % {"e": name}, code="unknown_event",
+                           details={"known": sorted(WEBHOOK_EVENTS)})
+    return event
+
+
 def clean_context(name: str, context: dict) -> dict:
     """The context as stored: strings only (dates as ISO text), every key the event needs present."""
     event = event_get(name)

@@ -905,3 +905,10 @@ def test_the_streak_is_judged_on_the_row_now_not_as_the_task_read_it(admin, agen
     services.webhook_endpoint_set_active(actor=admin, endpoint=endpoint, active=False)
     assert services.webhook_delivery_attempt(delivery_id=str(WebhookDelivery.objects.get().uuid)) == "failed"
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).failing_since is None and receiver["requests"] == []
+
+
+def test_an_event_for_people_only_is_never_emitted_to_endpoints(admin, agency, receiver):
+    services.webhook_endpoint_create(actor=admin, agency=agency, url=receiver["url"])  # every event
+    with pytest.raises(InvalidInput) as exc:
+        services.webhook_emit(agency_ids=[agency.pk], event="webhook.endpoint_disabled", payload={})
+    assert exc.value.code == "unknown_event" and not WebhookDelivery.objects.exists()
