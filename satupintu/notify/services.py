@@ -30,7 +30,7 @@ from satupintu.core.errors import Conflict, InvalidInput, NotFound
 from satupintu.core.permissions import require_authenticated, require_mall_admin, require_manage_agency
 from satupintu.core.retention import delete_in_batches
 
-from .events import clean_context, event_get, render, webhook_event_get
+from .events import clean_context, render, webhook_event_get
 from .models import UNFINISHED_EMAIL, DeliveryStatus, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
 from .signing import sign
 
