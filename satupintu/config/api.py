@@ -60,16 +60,22 @@ api = SatuPintuAPI(
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+def bearer_key(request) -> str | None:
+    """The API token of an `Authorization: Bearer …` header (None without one)."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
 def actor_of(request):
     """Who is calling: a bearer token's user, the session's user, or anonymous."""
     if hasattr(request, "_satupintu_actor"):
         return request._satupintu_actor
     from satupintu.identity.selectors import user_for_token
 
-    header = request.headers.get("Authorization", "")
+    key = bearer_key(request)
     user = AnonymousUser()
-    if header.lower().startswith("bearer "):
-        user = user_for_token(header[7:].strip()) or AnonymousUser()
+    if key is not None:
+        user = user_for_token(key) or AnonymousUser()
     elif getattr(request, "user", None) is not None and request.user.is_authenticated:
         if request.method not in SAFE_METHODS:
             reason = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})

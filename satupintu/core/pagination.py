@@ -31,6 +31,11 @@ class Page:
         return self.page > 1
 
 
+def page_body(page: Page) -> dict:
+    """A page as the API's `{count, page, page_size, pages, results}` schemas declare it."""
+    return {"count": page.count, "page": page.page, "page_size": page.page_size, "pages": page.pages, "results": page.items}
+
+
 def check_page(page: int, page_size: int) -> tuple[int, int]:
     if not 1 <= page <= MAX_PAGE:
         raise InvalidInput(_("Nomor halaman harus 1–%(n)d.") % {"n": MAX_PAGE}, code="invalid_page")

@@ -5,10 +5,10 @@ from django.utils.translation import gettext as _
 from ninja.responses import Status
 from ninja import Field, Router, Schema
 
-from satupintu.config.api import actor_of
+from satupintu.config.api import actor_of, bearer_key
 from satupintu.core.errors import NotAuthenticated
 from satupintu.core.http import client_ip
-from satupintu.core.pagination import paginate
+from satupintu.core.pagination import page_body, paginate
 
 from . import selectors, services
 
@@ -99,10 +99,9 @@ def login(request, payload: LoginIn):
 
 @router.post("/logout", response={204: None}, summary="Revoke the bearer token used for this call")
 def logout(request):
-    actor = actor_of(request)
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        services.api_token_revoke(actor=actor, key=header[7:].strip())
+    actor, key = actor_of(request), bearer_key(request)
+    if key is not None:
+        services.api_token_revoke(actor=actor, key=key)
     elif not actor.is_authenticated:
         raise NotAuthenticated(_("Silakan masuk terlebih dahulu."))
     return Status(204, None)
@@ -125,8 +124,7 @@ class AcceptedOut(Schema):
              description="Other sessions end and every other API token of the account is deleted; the token of this "
                          "call keeps working. Wrong current passwords: 400, then 429 after 5 in 15 minutes.")
 def password_change(request, payload: PasswordIn):
-    header = request.headers.get("Authorization", "")
-    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    bearer = bearer_key(request)
     actor = actor_of(request)
     services.password_change(actor=actor, current_password=payload.current_password,
                              new_password=payload.new_password, keep_token=bearer)
@@ -197,33 +195,22 @@ class OfficerPatch(Schema):
                                                       "and the stages it claimed are released")
 
 
-def _agency(actor, key: str | None):
-    if not key:
-        return None
-    from satupintu.catalog.selectors import agency_get
-
-    return agency_get(actor=actor, key=key)
-
-
 @officers_router.get("", response=OfficerPage, summary="Officers (agency admin: own agency; mall admin: all)")
 def officer_list(request, agency: str | None = None, role: str = "", active: bool | None = None, q: str = "",
                  page: int = 1, page_size: int = 20):
     actor = actor_of(request)
-    qs = selectors.officer_list(actor=actor, agency=_agency(actor, agency), role=role or None, active=active, q=q)
-    result = paginate(qs, page=page, page_size=page_size)
-    return {"count": result.count, "page": result.page, "page_size": result.page_size, "pages": result.pages,
-            "results": result.items}
+    qs = selectors.officer_list(actor=actor, agency=selectors.agency_named(actor=actor, key=agency), role=role or None,
+                                active=active, q=q)
+    return page_body(paginate(qs, page=page, page_size=page_size))
 
 
 @officers_router.post("", response={201: OfficerOut}, summary="Create an officer account")
 def officer_create(request, payload: OfficerIn):
     actor = actor_of(request)
-    agency = _agency(actor, payload.agency)
-    if agency is None and payload.role != "mall_admin" and getattr(actor, "agency_id", None) is not None:
-        agency = actor.agency  # an agency admin adds to their own agency
     officer = services.officer_create(actor=actor, email=payload.email, full_name=payload.full_name, role=payload.role,
-                                      password=payload.password, agency=agency)
-    return Status(201, selectors.officer_get(actor=actor, uuid=officer.uuid))
+                                      password=payload.password,
+                                      agency=selectors.agency_named(actor=actor, key=payload.agency))
+    return Status(201, officer)
 
 
 @officers_router.get("/{uuid}", response=OfficerOut, summary="One officer")
@@ -237,6 +224,5 @@ def officer_update(request, uuid: str, payload: OfficerPatch):
     actor = actor_of(request)
     officer = selectors.officer_get(actor=actor, uuid=uuid)
     officer, released = services.officer_update(actor=actor, officer=officer, **payload.dict(exclude_none=True))
-    officer = selectors.officer_get(actor=actor, uuid=officer.uuid)
-    officer.released = released
+    officer.released = released  # the service's row, its agency read with it
     return officer

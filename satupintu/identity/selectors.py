@@ -66,3 +66,12 @@ def officer_get(*, actor, uuid) -> User:
     if officer is None:
         raise NotFound(_("Petugas tidak ditemukan."), code="officer_not_found")
     return officer
+
+
+def agency_named(*, actor, key: str | None):
+    """The agency a staff request names (slug or UUID), as the actor may see it; None if none is named."""
+    if not key:
+        return None
+    from satupintu.catalog.selectors import agency_get
+
+    return agency_get(actor=actor, key=key)

@@ -197,9 +197,20 @@ def _require_staff_manager(actor, agency_id: int | None, *roles: str) -> None:
                         code="role_reserved")
 
 
+def _is_staff(role: str) -> bool:
+    """Reaches the (scoped) admin site."""
+    return role in (Role.MALL_ADMIN, Role.AGENCY_ADMIN)
+
+
+def require_manage_officer(actor, officer: User) -> None:
+    """The actor may change `officer` (403 with the reason otherwise)."""
+    require_authenticated(actor)
+    _require_staff_manager(actor, officer.agency_id, officer.role)
+
+
 def can_manage_officer(actor, officer: User) -> bool:
     try:
-        _require_staff_manager(actor, officer.agency_id, officer.role)
+        require_manage_officer(actor, officer)
     except DomainError:
         return False
     return True
@@ -208,8 +219,11 @@ def can_manage_officer(actor, officer: User) -> bool:
 @transaction.atomic
 def officer_create(*, actor, email: str, full_name: str, role: str, password: str, agency=None) -> User:
     """An officer of one agency in a working role (by its agency admin or the mall administrator),
-    a head or agency admin of one agency, or another mall administrator (by the mall administrator)."""
+    a head or agency admin of one agency, or another mall administrator (by the mall administrator).
+    An agency admin who names no agency adds to their own."""
     require_authenticated(actor)
+    if agency is None and actor.role == Role.AGENCY_ADMIN:
+        agency = actor.agency
     _require_staff_manager(actor, agency.pk if agency is not None else None, role)
     errors: dict[str, str] = {}
     email = _clean_email(email, errors)
@@ -228,7 +242,7 @@ def officer_create(*, actor, email: str, full_name: str, role: str, password: st
         raise Conflict(_("Email ini sudah terdaftar."), code="duplicate_account")
     user = User.objects.create_user(
         email=email, password=password, full_name=full_name, role=role, agency=agency,
-        is_staff=role in (Role.MALL_ADMIN, Role.AGENCY_ADMIN),
+        is_staff=_is_staff(role),
     )
     audit.record(actor=actor, action="officer.created", obj=user, changes={"role": role, "agency": agency.slug if agency else None})
     return user
@@ -277,10 +291,10 @@ def officer_update(*, actor, officer: User, full_name: str | None = None, role: 
         return officer, 0
     for field, change in changes.items():
         setattr(officer, field, change["to"])
-    officer.is_staff = officer.role in (Role.MALL_ADMIN, Role.AGENCY_ADMIN)
+    officer.is_staff = _is_staff(officer.role)
     officer.save(update_fields=[*changes, "is_staff"])
     released = 0
-    if not officer.is_active:
+    if changes.get("is_active", {}).get("to") is False:
         ApiToken.objects.filter(user=officer).delete()
     if "role" in changes or changes.get("is_active", {}).get("to") is False:
         released = officer_claims_release(actor=actor, officer=officer,
@@ -373,7 +387,10 @@ def password_reset_send(*, email: str, language: str) -> int:
 def password_reset_complete(*, user: User, new_password: str) -> None:
     """The new password from a valid reset link (checked by Django's token, and by the validators
     in the form). Every API token of the account is deleted; sessions end with the old password."""
-    validate_password(new_password, user=user)
+    errors: dict[str, str] = {}
+    _collect(errors, "new_password", lambda: validate_password(new_password or "", user=user))
+    if errors:
+        raise InvalidInput(_("Kata sandi belum diganti."), code="invalid_password", details=errors)
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.is_active:  # a link e-mailed before the account was deactivated
         raise Forbidden(_("Akun ini tidak aktif."), code="account_inactive")

@@ -131,14 +131,6 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 STATUS_FILTERS = {"aktif": True, "nonaktif": False}
 
 
-def _agency_named(actor, slug: str | None):
-    if not slug:
-        return None
-    from satupintu.catalog.selectors import agency_get
-
-    return agency_get(actor=actor, key=slug)
-
-
 def _agencies(actor):
     """The agencies the mall administrator chooses among; None for an agency admin (their own)."""
     from satupintu.catalog.selectors import agency_choices
@@ -149,7 +141,7 @@ def _agencies(actor):
 @login_required
 def staff_list(request):
     actor, g = request.user, request.GET
-    qs = selectors.officer_list(actor=actor, agency=_agency_named(actor, g.get("instansi")), role=g.get("peran") or None,
+    qs = selectors.officer_list(actor=actor, agency=selectors.agency_named(actor=actor, key=g.get("instansi")), role=g.get("peran") or None,
                                 active=STATUS_FILTERS.get(g.get("status", "")), q=g.get("q", ""))
     page = paginate(qs, page=int_param(g), page_size=25)
     roles = [(r.value, r.label) for r in Role if r != Role.CITIZEN and (r != Role.MALL_ADMIN or is_mall_admin(actor))]
@@ -168,7 +160,7 @@ def staff_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            agency = _agency_named(actor, data.get("agency")) if agencies is not None else actor.agency
+            agency = selectors.agency_named(actor=actor, key=data.get("agency"))
             officer = services.officer_create(actor=actor, email=data["email"], full_name=data["full_name"],
                                               role=data["role"], password=data["password"], agency=agency)
         except DomainError as exc:
@@ -190,7 +182,7 @@ def staff_edit(request, uuid):
     own = officer.pk == actor.pk
     if not services.can_manage_officer(actor, officer):  # an agency admin looking at their head: read only
         if request.method == "POST":
-            services.officer_update(actor=actor, officer=officer)  # refuses, with the reason (403)
+            services.require_manage_officer(actor, officer)  # refuses, with the reason (403)
         return render(request, "identity/staff_form.html", {"form": None, "officer": officer, "own": own})
     initial = {"full_name": officer.full_name, "role": officer.role, "is_active": "1" if officer.is_active else "0"}
     form = OfficerEditForm(request.POST or None, initial=initial, officer=officer, own=own,

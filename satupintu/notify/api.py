@@ -9,7 +9,7 @@ from ninja.responses import Status
 
 from satupintu.config.api import actor_of
 from satupintu.core.errors import InvalidInput
-from satupintu.core.pagination import paginate
+from satupintu.core.pagination import page_body, paginate
 
 from . import selectors, services
 
@@ -143,16 +143,11 @@ class DeliveryPage(Schema):
     results: list[DeliveryOut]
 
 
-def _page(result) -> dict:
-    return {"count": result.count, "page": result.page, "page_size": result.page_size, "pages": result.pages,
-            "results": result.items}
-
-
 @webhooks_router.get("", response=EndpointPage, summary="Webhook endpoints (officers: own agency)")
 def webhook_list(request, agency: str | None = None, page: int = 1, page_size: int = 20):
     actor = actor_of(request)
     target = selectors.webhook_agency(actor=actor, key=agency)
-    return _page(paginate(selectors.webhook_endpoint_list(actor=actor, agency=target), page=page, page_size=page_size))
+    return page_body(paginate(selectors.webhook_endpoint_list(actor=actor, agency=target), page=page, page_size=page_size))
 
 
 @webhooks_router.post("", response={201: EndpointCreatedOut}, summary="Register a webhook endpoint (agency admin)")
@@ -191,7 +186,7 @@ def webhook_rotate(request, uuid: str):
 def webhook_deliveries(request, uuid: str, page: int = 1, page_size: int = 20):
     actor = actor_of(request)
     endpoint = selectors.webhook_endpoint_get(actor=actor, key=uuid)
-    return _page(paginate(selectors.webhook_delivery_list(actor=actor, endpoint=endpoint), page=page, page_size=page_size))
+    return page_body(paginate(selectors.webhook_delivery_list(actor=actor, endpoint=endpoint), page=page, page_size=page_size))
 
 
 class RedeliveredOut(Schema):

@@ -180,3 +180,11 @@ def test_reset_requests_are_limited_per_address_and_per_email(citizen):
     assert send_queued() == 3 and len(mail.outbox) == 3
     with pytest.raises(InvalidInput):
         services.password_reset_request(email="", ip="10.0.0.4")
+
+
+def test_a_weak_password_from_a_reset_is_a_clear_refusal_not_a_500(citizen):
+    before = User.objects.get(pk=citizen.pk).password
+    with pytest.raises(InvalidInput) as exc:
+        services.password_reset_complete(user=citizen, new_password="12345678")
+    assert exc.value.code == "invalid_password" and "new_password" in exc.value.details
+    assert User.objects.get(pk=citizen.pk).password == before
