@@ -16,6 +16,7 @@ from satupintu.core.clock import site_today
 from satupintu.core.http import client_ip
 from satupintu.vault.api import DocumentOut, document_out
 from satupintu.vault.models import Document
+from satupintu.vault.selectors import documents_by_uuid
 from satupintu.vault.services import read_upload
 
 from . import selectors, services
@@ -222,8 +223,7 @@ def _page(page, item) -> dict:
 def _documents(owner, wanted: dict[int, UUID]) -> dict[int, Document]:
     """The vault documents named in a request, of `owner` (None when the owner is still to be found
     at a counter: the service then refuses any document that is not the applicant's)."""
-    qs = Document.objects.filter(uuid__in=list(wanted.values()))
-    found = {d.uuid: d for d in (qs if owner is None else qs.filter(owner=owner))}
+    found = documents_by_uuid(keys=wanted.values(), owner=owner)
     missing = [str(u) for u in wanted.values() if u not in found]
     if missing:
         raise NotFound(_("Dokumen tidak ditemukan."), code="document_not_found", details={"documents": missing})
@@ -433,7 +433,7 @@ def decide(request, uuid: UUID, task_id: int, decision: str, payload: DecisionIn
     task = selectors.task_get(actor=actor, app=app, task_id=task_id)
     report = None
     if payload.report is not None:
-        report = Document.objects.filter(uuid=payload.report, owner=app.applicant).first()
+        report = documents_by_uuid(keys=[payload.report], owner=app.applicant).get(payload.report)
         if report is None:
             raise NotFound(_("Dokumen BAP tidak ditemukan."), code="document_not_found")
     DECISIONS[decision](actor, task, payload, report)

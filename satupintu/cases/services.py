@@ -326,8 +326,7 @@ def application_upload(*, actor, application: Application, document_type, name: 
     require_authenticated(actor)
     app = application
     if _may_edit(actor, app):
-        if app.status not in EDITABLE_STATUSES:
-            raise Conflict(_("Permohonan yang sedang diproses atau sudah selesai tidak bisa diubah."), code="not_editable")
+        _require_editable(actor, app)
         return document_upload(actor=actor, owner=app.applicant, document_type=document_type, name=name, data=data,
                                valid_until=valid_until, assisted=actor.pk != app.applicant_id)
     agency_id = officer_agency_id(actor)

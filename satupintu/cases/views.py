@@ -19,6 +19,7 @@ from satupintu.core.http import client_ip, int_param
 from satupintu.core.permissions import officer_agency_id
 from satupintu.identity.models import Role
 from satupintu.vault.models import Document
+from satupintu.vault.selectors import documents_by_uuid
 from satupintu.vault.services import read_upload
 
 from . import selectors, services
@@ -225,20 +226,10 @@ def _picked_document(request, app, req, current: Document | None) -> Document | 
     chosen = request.POST.get(f"document-{req.id}", "")
     if not chosen or (current is not None and chosen == str(current.uuid)):
         return None
-    doc = Document.objects.filter(uuid=chosen, owner=app.applicant).first() if _is_uuid(chosen) else None
+    doc = next(iter(documents_by_uuid(keys=[chosen], owner=app.applicant).values()), None)
     if doc is None:
         raise InvalidInput(_("Pilih dokumen yang tersimpan atau unggah berkas."), code="document_missing")
     return doc
-
-
-def _is_uuid(value) -> bool:
-    import uuid as _uuid
-
-    try:
-        _uuid.UUID(str(value))
-        return True
-    except ValueError:
-        return False
 
 
 # ---------------------------------------------------------------------------- public tracking

@@ -1,6 +1,7 @@
 """Reads of the vault, scoped: a person sees their own documents; an officer sees a document
 only while an application their agency works on uses it."""
 
+import uuid as uuidlib
 from datetime import date
 
 from django.db.models import Q
@@ -40,6 +41,19 @@ def documents_offered(*, owner, type_ids, on: date | None = None) -> dict[int, l
     for doc in usable(Document.objects.filter(owner=owner, document_type_id__in=list(type_ids)), on).select_related("document_type"):
         offered[doc.document_type_id].append(doc)
     return offered
+
+
+def documents_by_uuid(*, keys, owner=None) -> dict:
+    """Documents by their UUIDs (text or UUID; a malformed one matches nothing), of `owner` when
+    given: for naming documents in a request (whose use the cases services then check)."""
+    wanted = set()
+    for key in keys:
+        try:
+            wanted.add(uuidlib.UUID(str(key)))
+        except ValueError:
+            pass
+    qs = Document.objects.filter(uuid__in=wanted) if wanted else Document.objects.none()
+    return {d.uuid: d for d in (qs if owner is None else qs.filter(owner=owner))}
 
 
 def officer_may_view(actor, document: Document) -> bool:
