@@ -110,6 +110,14 @@ def _fresh_catalogue_copies():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_copies():
+    # the same for the copies checked against `core.Revision` tokens (API tokens, officers, webhooks)
+    from satupintu.core import revisions
+
+    revisions.clear_all()
+
+
+@pytest.fixture(autouse=True)
 def _vault_dir(settings, tmp_path):
     settings.SATUPINTU_VAULT_DIR = tmp_path / "vault"
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from satupintu.catalog.models import Agency
 from satupintu.identity.models import Role, User
+from satupintu.identity.selectors import officers_to_notify
 
 from .models import StageTask
 
@@ -44,15 +45,6 @@ def _with_agencies(tasks) -> list:
             if not StageTask.agency.is_cached(t):
                 t.agency = agencies[t.agency_id]
     return tasks
-
-
-def _officers_for(tasks) -> list[User]:
-    wanted = {(t.agency_id, t.role) for t in tasks}
-    if not wanted:
-        return []
-    users = (User.objects.filter(is_active=True, agency_id__in={a for a, _r in wanted}, role__in={r for _a, r in wanted})
-             .only("pk", "email", "is_active", "agency_id", "role"))  # what a notification needs
-    return [u for u in users if (u.agency_id, u.role) in wanted]
 
 
 def _webhook(app, event: str, tasks=None) -> None:
@@ -94,7 +86,7 @@ def _assigned(app, started, tasks=None) -> list:
         return []
     _with_agencies(tasks if tasks is not None else started)
     officers: dict[tuple[int, str], list[User]] = {}
-    for user in _officers_for(started):
+    for user in officers_to_notify((t.agency_id, t.role) for t in started):
         officers.setdefault((user.agency_id, user.role), []).append(user)
     link, applicant_name = _officer_link(app), app.applicant.full_name
     return [_message(officers.get((t.agency_id, t.role), []), "application.stage_assigned", app, link,

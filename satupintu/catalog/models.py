@@ -242,18 +242,3 @@ class Requirement(models.Model):
 
     def __str__(self):
         return f"{self.document_type} ({'wajib' if self.mandatory else 'opsional'})"
-
-
-class CatalogueRevision(models.Model):
-    """One row (pk 1) naming the catalogue's current state: every catalogue write gives it a new
-    random token in its own transaction. A web process keeps its copy of what filing reads (a
-    published service with its requirements, the site's agencies and closures) only while the
-    token is unchanged, so every process sees a change as soon as it commits. A random token, not
-    a counter: a rolled-back write or a restored backup never brings back a number that other
-    contents were once copied under."""
-
-    token = models.UUIDField(default=uuid.uuid4)
-
-    class Meta:
-        verbose_name = _("revisi katalog")
-        verbose_name_plural = _("revisi katalog")

@@ -14,13 +14,14 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
 
+from satupintu.core import revisions
 from satupintu.core.calendar import WorkingCalendar
 from satupintu.core.errors import InvalidInput, NotFound
 from satupintu.core.pagination import Page, check_page, past_end, paginate
 from satupintu.core.permissions import can_manage_agency, can_read_agency_internals, is_mall_admin, officer_agency_id
 
 from . import search
-from .models import Agency, CatalogueRevision, DocumentType, Requirement, Service, ServiceKind, ServiceVersion, Site, VersionStatus
+from .models import Agency, DocumentType, Requirement, Service, ServiceKind, ServiceVersion, Site, VersionStatus
 
 
 def site_current() -> Site | None:
@@ -170,9 +171,9 @@ def filing_catalogue(service: Service) -> FilingCatalogue:
     return FilingCatalogue(service, requirements, MappingProxyType(agencies), site_calendar(service.agency.site))
 
 
-def catalogue_revision() -> uuidlib.UUID | None:
+def catalogue_revision() -> str | None:
     """The token of the catalogue's current state (None: the row is missing)."""
-    return CatalogueRevision.objects.filter(pk=1).values_list("token", flat=True).first()
+    return revisions.current(revisions.CATALOGUE)
 
 
 # This process's copies of what filing reads, valid for one catalogue revision. They never

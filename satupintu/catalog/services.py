@@ -4,20 +4,19 @@ Each function checks permission, changes rows in one transaction and records one
 """
 
 import functools
-import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from satupintu.core import audit
+from satupintu.core import audit, revisions
 from satupintu.core.errors import Conflict, InvalidInput
 from satupintu.core.permissions import require_manage_agency, require_mall_admin
 
 from . import search
 from .content import CONTENT_FIELDS, LIST_FIELDS, TEXT_FIELDS, clean_content, content_digest, version_content
-from .models import Agency, CatalogueRevision, Closure, Counter, DocumentType, Service, ServiceKind, ServiceVersion, Site, VersionStatus
+from .models import Agency, Closure, Counter, DocumentType, Service, ServiceKind, ServiceVersion, Site, VersionStatus
 
 DEFAULTS = {**dict.fromkeys(TEXT_FIELDS, ""), **{f: [] for f in LIST_FIELDS}, "fee": 0, "fee_variable": False, "min_age": None,
             "region_prefixes": [], "requirements": [], "workflow": [], "deemed_approval": False}
@@ -33,7 +32,7 @@ def _catalogue_write(fn):
     @functools.wraps(fn)
     def write(*args, **kwargs):
         with transaction.atomic():
-            list(CatalogueRevision.objects.select_for_update().filter(pk=1).values_list("pk", flat=True))
+            revisions.lock(revisions.CATALOGUE)
             return fn(*args, **kwargs)
 
     return write
@@ -44,9 +43,7 @@ def _record(*, actor, action: str, **entry) -> None:
     transaction: every web process drops its copy of the catalogue when it sees the new token
     (`selectors.service_for_filing`)."""
     audit.record(actor=actor, action=action, **entry)
-    token = uuid.uuid4()
-    if not CatalogueRevision.objects.filter(pk=1).update(token=token):
-        CatalogueRevision.objects.update_or_create(pk=1, defaults={"token": token})  # a flushed test database
+    revisions.bump(revisions.CATALOGUE)
 
 
 def _scope(agency: Agency) -> dict:

@@ -61,3 +61,18 @@ class RateLimitCounter(models.Model):
 
     def __str__(self):
         return f"{self.scope} {self.window_start}: {self.count}"
+
+
+class Revision(models.Model):
+    """A name for data that each web process keeps a copy of (API tokens with their users, the
+    officers to notify, webhook endpoints), and a random token that database triggers on that
+    data's tables replace in every writing transaction (`core.revisions`). A process uses its
+    copy only while the token it reads is the one it copied under. A random token, not a counter:
+    a rolled-back write or a restored backup never brings back a value that other contents were
+    once copied under."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.name}: {self.token}"

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from satupintu.core import revisions
 from satupintu.core.errors import Forbidden, InvalidInput, NotFound
 from satupintu.core.permissions import is_mall_admin, officer_agency_id, require_authenticated
 
@@ -19,14 +20,47 @@ def user_me(*, actor) -> User:
     return User.objects.select_related("citizen", "agency").get(pk=actor.pk)
 
 
+# This process's copies of the users of API tokens, by token digest: (user with citizen profile,
+# expiry). Checked against the identity
+# revision, which every write to users, citizen profiles and tokens changes (`core.revisions`).
+_token_users = revisions.ProcessCopies(revisions.IDENTITY)
+# The active officers of (agency, role) pairs, by the set of pairs asked for.
+_officers = revisions.ProcessCopies(revisions.IDENTITY)
+
+
 def user_for_token(key: str) -> User | None:
+    """The active user of an unexpired API token (the caller's own copy), or None."""
     if not key or not key.startswith("sp_") or len(key) > 100:
         return None
-    tokens = (
-        ApiToken.objects.select_related("user__citizen")  # a citizen's writes need the profile
-        .filter(key_hash=hash_key(key), expires_at__gt=timezone.now(), user__is_active=True)[:1]  # unique: no order
-    )
-    return next((token.user for token in tokens), None)
+    digest = hash_key(key)
+    held = _token_users.read_with_token(digest, lambda: _token_user(digest))
+    if held is None or held[1] <= timezone.now():
+        return None
+    return revisions.copy_user(held[0])
+
+
+def _token_user(digest: str):
+    """(revision token, (user, expiry)); (None, None) for no usable token (not kept: a token
+    made later is read when it is first used)."""
+    tokens = (ApiToken.objects.select_related("user__citizen")  # a citizen's writes need the profile
+              .annotate(revision=revisions.token_of(revisions.IDENTITY))
+              .filter(key_hash=digest, user__is_active=True)[:1])  # unique: no order
+    return next(((token.revision, (token.user, token.expires_at)) for token in tokens), (None, None))
+
+
+def officers_to_notify(pairs) -> list[User]:
+    """The active officers of each (agency id, role) in `pairs`, with what a notification needs
+    of them (read-only: shared by this process's threads)."""
+    wanted = frozenset(pairs)
+    if not wanted:
+        return []
+    return list(_officers.read(wanted, lambda: _active_officers(wanted)))
+
+
+def _active_officers(wanted: frozenset) -> tuple[User, ...]:
+    users = (User.objects.filter(is_active=True, agency_id__in={a for a, _r in wanted}, role__in={r for _a, r in wanted})
+             .only("pk", "email", "is_active", "agency_id", "role").order_by("pk"))
+    return tuple(u for u in users if (u.agency_id, u.role) in wanted)
 
 
 def officer_list(*, actor, agency=None, role: str | None = None, active: bool | None = None, q: str = ""):

@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from satupintu.core import audit
+from satupintu.core import audit, revisions
 from satupintu.core.errors import Conflict, InvalidInput, NotFound
 from satupintu.core.permissions import require_authenticated, require_mall_admin, require_manage_agency
 from satupintu.core.retention import delete_in_batches
@@ -597,12 +597,23 @@ def webhook_emit(*, agency_ids, event: str, payload: dict) -> int:
         return _queue_deliveries(ids, event, data)
 
 
+# This process's copies of which endpoints take an event, by (agencies, event): checked against
+# the webhooks revision, which adding, removing, moving, switching or re-subscribing an endpoint
+# changes (`core.revisions`).
+_takers = revisions.ProcessCopies(revisions.WEBHOOKS)
+
+
+def _endpoints_taking(ids: frozenset, event: str) -> tuple[int, ...]:
+    return tuple(e.pk for e in WebhookEndpoint.objects.filter(agency_id__in=ids, is_active=True).only("pk", "events")
+                 .order_by("pk") if not e.events or event in e.events)
+
+
 def _queue_deliveries(ids: set[int], event: str, data: dict) -> int:
     now = timezone.now()
-    endpoints = [e for e in WebhookEndpoint.objects.filter(agency_id__in=ids, is_active=True).only("pk", "events")
-                 if not e.events or event in e.events]
+    key = (frozenset(ids), event)
+    endpoints = _takers.read(key, lambda: _endpoints_taking(*key))
     created = WebhookDelivery.objects.bulk_create([
-        WebhookDelivery(endpoint=e, event=event, payload=data, next_attempt_at=now, created_at=now) for e in endpoints
+        WebhookDelivery(endpoint_id=pk, event=event, payload=data, next_attempt_at=now, created_at=now) for pk in endpoints
     ])
     if created:
         from .tasks import deliver_webhook

@@ -1,0 +1,179 @@
+"""Copies of rarely written rows checked against `core.Revision` tokens (`core.revisions`): the
+triggers change a token with every write that a copy depends on, whoever makes it (services,
+querysets, plain SQL), and a copy is never an answer the database would not give."""
+
+import importlib
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from satupintu.core import revisions
+from satupintu.core.models import Revision
+from satupintu.identity import selectors as identity_selectors
+from satupintu.identity.models import ApiToken, CitizenProfile, Role, User
+from satupintu.identity.services import api_token_issue
+from satupintu.notify import services as notify_services
+from satupintu.notify.models import WebhookDelivery, WebhookEndpoint
+
+pytestmark = pytest.mark.django_db
+
+identity_triggers = importlib.import_module("satupintu.identity.migrations.0003_revision_triggers")
+endpoint_triggers = importlib.import_module("satupintu.notify.migrations.0010_endpoint_revision_triggers")
+
+
+def columns(model) -> set[str]:
+    return {f.column for f in model._meta.concrete_fields}
+
+
+def test_trigger_column_lists_cover_the_models():
+    """A column added to these models must join its trigger (a new migration), or copies would
+    miss its changes."""
+    assert set(identity_triggers.USER_COLUMNS) == columns(User) - {"last_login"}
+    assert set(identity_triggers.CITIZEN_COLUMNS) == columns(CitizenProfile)
+    assert set(identity_triggers.TOKEN_COLUMNS) == columns(ApiToken)
+    # what `notify.services._endpoints_taking` reads, and the row's identity
+    assert set(endpoint_triggers.ENDPOINT_COLUMNS) == {"id", "agency_id", "is_active", "events"}
+
+
+def token(name=revisions.IDENTITY):
+    return revisions.current(name)
+
+
+def changes(name, write) -> bool:
+    before = token(name)
+    write()
+    return token(name) != before
+
+
+def test_writes_to_users_profiles_and_tokens_change_the_identity_revision(citizen, agency, other_agency, make_officer):
+    officer = make_officer(agency, role="front_office")
+    users = User.objects.filter(pk=officer.pk)
+    assert changes(revisions.IDENTITY, lambda: make_officer(agency, role="verifier"))  # a new officer
+    for field, value in (("is_active", False), ("role", Role.VERIFIER), ("agency", other_agency), ("email", "baru@example.test"),
+                         ("full_name", "Nama Baru"), ("password", "x")):
+        assert changes(revisions.IDENTITY, lambda: users.update(**{field: value})), field
+    assert not changes(revisions.IDENTITY, lambda: users.update(last_login=timezone.now()))  # every login writes it
+    profile = CitizenProfile.objects.filter(user=citizen)
+    assert changes(revisions.IDENTITY, lambda: profile.update(kk_number="1471010101010001"))
+    issued = {}
+    assert not changes(revisions.IDENTITY, lambda: issued.update(key=api_token_issue(actor=citizen)[1]))
+    tokens = ApiToken.objects.filter(user=citizen)
+    assert changes(revisions.IDENTITY, lambda: tokens.update(expires_at=timezone.now()))
+    assert changes(revisions.IDENTITY, lambda: tokens.delete())
+    with connection.cursor() as cursor:  # not only through Django
+        assert changes(revisions.IDENTITY, lambda: cursor.execute(
+            "UPDATE identity_user SET full_name = %s WHERE id = %s", ["Lewat SQL", officer.pk]))
+    assert changes(revisions.IDENTITY, lambda: users.delete())
+
+
+def test_endpoint_changes_that_copies_depend_on_change_the_webhooks_revision(agency):
+    made = {}
+    assert changes(revisions.WEBHOOKS, lambda: made.update(e=WebhookEndpoint.objects.create(
+        agency=agency, url="https://sistem.example.test/hook", secret="s")))
+    endpoint = WebhookEndpoint.objects.filter(pk=made["e"].pk)
+    assert changes(revisions.WEBHOOKS, lambda: endpoint.update(is_active=False))
+    assert changes(revisions.WEBHOOKS, lambda: endpoint.update(events=["application.approved"]))
+    # written on every failed attempt, and read by the delivery task itself: no new token
+    assert not changes(revisions.WEBHOOKS, lambda: endpoint.update(failing_since=timezone.now()))
+    assert not changes(revisions.WEBHOOKS, lambda: endpoint.update(url="https://lain.example.test/hook"))
+    assert changes(revisions.WEBHOOKS, lambda: endpoint.delete())
+
+
+def test_a_missing_row_means_no_copies_and_the_next_write_brings_it_back(citizen, django_assert_num_queries):
+    key = api_token_issue(actor=citizen)[1]
+    Revision.objects.all().delete()
+    assert token() is None
+    identity_selectors.user_for_token(key)
+    with django_assert_num_queries(1):  # read afresh: nothing was kept without a token
+        assert identity_selectors.user_for_token(key).pk == citizen.pk
+    User.objects.filter(pk=citizen.pk).update(full_name="Siti R.")
+    assert token() is not None
+
+
+class TestTokenUsers:
+    def test_a_known_token_costs_one_small_query(self, citizen, django_assert_num_queries):
+        key = api_token_issue(actor=citizen)[1]
+        with django_assert_num_queries(1):  # not kept yet: the token with its user and the revision together
+            first = identity_selectors.user_for_token(key)
+        with django_assert_num_queries(1) as ctx:  # kept: the revision only
+            again = identity_selectors.user_for_token(key)
+        assert "core_revision" in ctx.captured_queries[0]["sql"] and "identity_" not in ctx.captured_queries[0]["sql"]
+        assert (again.pk, again.full_name, again.citizen.nik) == (first.pk, citizen.full_name, citizen.citizen.nik)
+
+    def test_deactivation_revocation_and_expiry_are_seen_at_once(self, citizen):
+        key = api_token_issue(actor=citizen)[1]
+        assert identity_selectors.user_for_token(key) is not None
+        User.objects.filter(pk=citizen.pk).update(is_active=False)  # not through a service
+        assert identity_selectors.user_for_token(key) is None
+        User.objects.filter(pk=citizen.pk).update(is_active=True)
+        assert identity_selectors.user_for_token(key) is not None
+        ApiToken.objects.filter(user=citizen).delete()
+        assert identity_selectors.user_for_token(key) is None
+
+        key = api_token_issue(actor=citizen)[1]
+        assert identity_selectors.user_for_token(key) is not None
+        later = timezone.now() + timedelta(days=400)  # past the token's lifetime, with nothing written
+        with mock.patch("satupintu.identity.selectors.timezone.now", return_value=later):
+            assert identity_selectors.user_for_token(key) is None
+
+    def test_a_changed_user_is_read_again(self, citizen):
+        key = api_token_issue(actor=citizen)[1]
+        identity_selectors.user_for_token(key)
+        User.objects.filter(pk=citizen.pk).update(full_name="Siti Rahma")
+        CitizenProfile.objects.filter(user=citizen).update(kk_number="1471010101010002")
+        user = identity_selectors.user_for_token(key)
+        assert (user.full_name, user.citizen.kk_number) == ("Siti Rahma", "1471010101010002")
+
+    def test_each_caller_gets_its_own_user(self, citizen):
+        key = api_token_issue(actor=citizen)[1]
+        one = identity_selectors.user_for_token(key)
+        one.full_name, one.citizen.kk_number, one.annotated = "diubah pemanggil", "0", True
+        two = identity_selectors.user_for_token(key)
+        assert two is not one and two.citizen is not one.citizen
+        assert (two.full_name, two.citizen.kk_number, hasattr(two, "annotated")) == ("Siti Rahmawati", "", False)
+        assert two.citizen.user is two
+
+
+class TestOfficersToNotify:
+    def test_kept_while_unchanged_and_read_again_after_any_change(self, agency, other_agency, make_officer,
+                                                                   django_assert_num_queries):
+        fo = make_officer(agency, role="front_office")
+        make_officer(agency, role="verifier")
+        make_officer(other_agency, role="front_office")
+        pairs = {(agency.pk, Role.FRONT_OFFICE)}
+        assert [u.pk for u in identity_selectors.officers_to_notify(pairs)] == [fo.pk]
+        with django_assert_num_queries(1):
+            assert [u.pk for u in identity_selectors.officers_to_notify(pairs)] == [fo.pk]
+        second = make_officer(agency, role="front_office", email="fo2@example.test")  # a new officer
+        assert [u.pk for u in identity_selectors.officers_to_notify(pairs)] == [fo.pk, second.pk]
+        User.objects.filter(pk=fo.pk).update(is_active=False)
+        assert [u.pk for u in identity_selectors.officers_to_notify(pairs)] == [second.pk]
+        User.objects.filter(pk=second.pk).update(role=Role.VERIFIER)
+        assert identity_selectors.officers_to_notify(pairs) == []
+
+
+class TestWebhookTakers:
+    def test_endpoints_switched_off_added_or_resubscribed_are_seen_at_once(self, agency, django_assert_num_queries):
+        def emit(event="application.approved"):
+            return notify_services.webhook_emit(agency_ids=[agency.pk], event=event, payload={"a": 1})
+
+        assert emit() == 0
+        one = WebhookEndpoint.objects.create(agency=agency, url="https://a.example.test/h", secret="s")
+        assert emit() == 1
+        with django_assert_num_queries(2):  # the revision, and the deliveries' insert
+            assert emit() == 1
+        WebhookEndpoint.objects.filter(pk=one.pk).update(events=["application.rejected"])
+        assert emit() == 0 and emit("application.rejected") == 1
+        WebhookEndpoint.objects.filter(pk=one.pk).update(is_active=False)
+        assert emit("application.rejected") == 0
+        assert WebhookDelivery.objects.count() == 3
+
+
+def test_copies_are_bounded():
+    copies = revisions.ProcessCopies(revisions.IDENTITY, limit=3)
+    for i in range(5):
+        assert copies.read(i, lambda i=i: i * 10) == i * 10
+    assert len(copies._items) <= 3
