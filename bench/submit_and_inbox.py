@@ -904,7 +904,8 @@ def main():
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine shares them)")
     existing = seeded_count(env) if args.reuse else -1
     if existing >= args.applications:
-        print(f"  reusing the database: {existing:,} applications")
+        print(f"  reusing the database: {existing:,} applications (migrating it to this checkout)")
+        subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, capture_output=True)
     else:
         print("  setting up: migrate, load_profile mpp-pekanbaru, bench accounts and vault documents, seed …", flush=True)
         recreate_database(env)
