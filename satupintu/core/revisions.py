@@ -7,9 +7,12 @@ reads only that token (one indexed row, no model instances) while it is unchange
 
 The token is replaced in the writing transaction itself, so every process sees a change as soon
 as it commits, exactly when a fresh read would have seen it: for identity and webhooks by
-database triggers on the data's own tables (`RevisionTriggers` in `core.migration_ops`), so that
-a change made anywhere — a service, the admin site, a queryset `update()`, plain SQL — counts;
-for the catalogue, whose many tables have one writer, by its services (`lock`, then `bump`). A missing `Revision` row (a
+database triggers on the data's own tables, so that a change made anywhere — a service, the
+admin site, a queryset `update()`, plain SQL, a `TRUNCATE` — counts; for the catalogue, whose
+many tables have one writer, by its services (`lock`, then `bump`). The apps name the tables
+(`watch`, in their `ready()`), and every `migrate` installs the triggers afresh after the
+migrations (`install_triggers`): a migration that rebuilds a table (SQLite drops its triggers
+then) or adds a column is covered by the end of the same `migrate`. A missing `Revision` row (a
 test database flushed between tests) means no copies: everything is read afresh.
 
 Copies are shared by a process's threads and must be treated as read-only; `copy_user` gives a
@@ -112,6 +115,72 @@ class ProcessCopies:
 
 
 _every: list[ProcessCopies] = []
+_watched: list[tuple[type, str, frozenset[str]]] = []
+
+
+def watch(model, name: str, *, ignore=()) -> None:
+    """Have `migrate` keep triggers on `model`'s table that give revision `name` a new token with
+    every insert, delete, truncate and update, except updates that change only the fields in
+    `ignore` (a login's `last_login`). A column added later is watched without more ado."""
+    _watched.append((model, name, frozenset(model._meta.get_field(f).column for f in ignore)))
+
+
+# PostgreSQL: one function for every table; TG_ARGV = (revision name, ignored columns...). An
+# UPDATE that changed only ignored columns (or nothing) keeps the token. plpgsql bodies are not
+# bound to the columns, so later migrations may alter or drop columns freely.
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION core_revision_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ignored text[] := CASE WHEN TG_NARGS > 1 THEN TG_ARGV[1:TG_NARGS - 1] ELSE '{}'::text[] END;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF (to_jsonb(OLD) - ignored) IS NOT DISTINCT FROM (to_jsonb(NEW) - ignored) THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    INSERT INTO core_revision (name, token) VALUES (TG_ARGV[0], md5(random()::text || clock_timestamp()::text))
+    ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
+    RETURN NULL;
+END
+$$"""
+SQLITE_BUMP = ("INSERT INTO core_revision (name, token) VALUES ('{name}', lower(hex(randomblob(16)))) "
+               "ON CONFLICT (name) DO UPDATE SET token = excluded.token")
+
+
+def trigger_statements(vendor: str) -> list[str]:
+    """The SQL that (re)creates every watched table's triggers; nothing for other databases."""
+    statements = [PG_FUNCTION] if vendor == "postgresql" and _watched else []
+    for model, name, ignored in _watched:
+        table = model._meta.db_table
+        if vendor == "postgresql":
+            args = ", ".join(f"'{a}'" for a in (name, *sorted(ignored)))
+            statements += [
+                f"DROP TRIGGER IF EXISTS {table}_revision ON {table}",
+                f"CREATE TRIGGER {table}_revision AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION core_revision_bump({args})",
+                f"DROP TRIGGER IF EXISTS {table}_revision_truncate ON {table}",
+                f"CREATE TRIGGER {table}_revision_truncate AFTER TRUNCATE ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION core_revision_bump('{name}')",
+            ]
+        elif vendor == "sqlite":
+            columns = ", ".join(f.column for f in model._meta.concrete_fields if f.column not in ignored)
+            bump = SQLITE_BUMP.format(name=name)
+            for suffix, event in (("i", "INSERT"), ("d", "DELETE"), ("u", f"UPDATE OF {columns}")):
+                statements += [f"DROP TRIGGER IF EXISTS {table}_revision_{suffix}",
+                               f"CREATE TRIGGER {table}_revision_{suffix} AFTER {event} ON {table} BEGIN {bump}; END"]
+    return statements
+
+
+def install_triggers(connection) -> None:
+    """Create or replace the triggers of every watched table, and the revision rows (kept if
+    present). Run after every `migrate` (and test database flush) by `core`'s post_migrate."""
+    from django.db import transaction
+
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for statement in trigger_statements(connection.vendor):
+            cursor.execute(statement)
+        for name in (CATALOGUE, *sorted({n for _m, n, _i in _watched})):
+            Revision.objects.using(connection.alias).get_or_create(name=name, defaults={"token": secrets.token_hex(16)})
 
 
 def clear_all() -> None:

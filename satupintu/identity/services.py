@@ -136,7 +136,7 @@ def citizen_profile_update(*, actor, full_name: str | None = None, kk_number: st
         changes["kk_number"] = _collect(errors, "kk_number", lambda: validate_kk(kk_number)) if kk_number.strip() else ""
     if errors:
         raise InvalidInput(_("Data profil belum benar."), code="invalid_profile", details=errors)
-    user = User.objects.select_for_update().get(pk=actor.pk)
+    user = User.objects.select_for_update(no_key=True).get(pk=actor.pk)
     if "full_name" in changes:
         user.full_name = changes["full_name"]
         user.save(update_fields=["full_name"])
@@ -329,7 +329,7 @@ def password_change(*, actor, current_password: str, new_password: str, keep_tok
     if errors:
         raise InvalidInput(_("Kata sandi belum diganti."), code="invalid_password", details=errors)
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=actor.pk)
+        user = User.objects.select_for_update(no_key=True).get(pk=actor.pk)
         user.set_password(new_password)
         user.save(update_fields=["password"])
         tokens = ApiToken.objects.filter(user=user)
@@ -391,7 +391,7 @@ def password_reset_complete(*, user: User, new_password: str) -> None:
     _collect(errors, "new_password", lambda: validate_password(new_password or "", user=user))
     if errors:
         raise InvalidInput(_("Kata sandi belum diganti."), code="invalid_password", details=errors)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if not user.is_active:  # a link e-mailed before the account was deactivated
         raise Forbidden(_("Akun ini tidak aktif."), code="account_inactive")
     user.set_password(new_password)

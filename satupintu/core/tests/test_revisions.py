@@ -2,12 +2,11 @@
 triggers change a token with every write that a copy depends on, whoever makes it (services,
 querysets, plain SQL), and a copy is never an answer the database would not give."""
 
-import importlib
 from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from satupintu.core import revisions
@@ -20,22 +19,43 @@ from satupintu.notify.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
-identity_triggers = importlib.import_module("satupintu.identity.migrations.0003_revision_triggers")
-endpoint_triggers = importlib.import_module("satupintu.notify.migrations.0010_endpoint_revision_triggers")
 
 
-def columns(model) -> set[str]:
-    return {f.column for f in model._meta.concrete_fields}
+def installed_triggers() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {row[0] for row in cursor.fetchall()}
 
 
-def test_trigger_column_lists_cover_the_models():
-    """A column added to these models must join its trigger (a new migration), or copies would
-    miss its changes."""
-    assert set(identity_triggers.USER_COLUMNS) == columns(User) - {"last_login"}
-    assert set(identity_triggers.CITIZEN_COLUMNS) == columns(CitizenProfile)
-    assert set(identity_triggers.TOKEN_COLUMNS) == columns(ApiToken)
-    # what `notify.services._endpoints_taking` reads, and the row's identity
-    assert set(endpoint_triggers.ENDPOINT_COLUMNS) == {"id", "agency_id", "is_active", "events"}
+def test_the_watched_tables_and_their_triggers():
+    watched = {(m._meta.db_table, name, ignored) for m, name, ignored in revisions._watched}
+    assert watched == {
+        ("identity_user", "identity", frozenset({"last_login"})),
+        ("identity_citizenprofile", "identity", frozenset()),
+        ("identity_apitoken", "identity", frozenset()),
+        # only what `notify.services._endpoints_taking` reads (and the row's id) is watched
+        ("notify_webhookendpoint", "webhooks", frozenset(
+            {f.column for f in WebhookEndpoint._meta.concrete_fields} - {"id", "agency_id", "is_active", "events"})),
+    }
+    suffixes = ["_revision", "_revision_truncate"] if connection.vendor == "postgresql" else ["_revision_i", "_revision_d", "_revision_u"]
+    assert {f"{table}{s}" for table, _n, _i in watched for s in suffixes} <= installed_triggers()
+
+
+def test_installing_again_restores_dropped_triggers_and_rows(citizen):
+    """What every migrate does after its migrations: a table rebuilt by a migration (SQLite drops
+    its triggers then) gets them back, and a missing revision row comes back."""
+    with connection.cursor() as cursor:
+        for trigger in [t for t in installed_triggers() if t.startswith("identity_user_revision")]:
+            cursor.execute(f"DROP TRIGGER {trigger}" + (" ON identity_user" if connection.vendor == "postgresql" else ""))
+    Revision.objects.filter(name=revisions.WEBHOOKS).delete()
+    assert not changes(revisions.IDENTITY, lambda: User.objects.filter(pk=citizen.pk).update(full_name="Siti R."))
+    revisions.install_triggers(connection)
+    revisions.install_triggers(connection)  # twice: harmless
+    assert changes(revisions.IDENTITY, lambda: User.objects.filter(pk=citizen.pk).update(full_name="Siti Ra."))
+    assert token(revisions.WEBHOOKS) is not None
 
 
 def token(name=revisions.IDENTITY):
@@ -58,8 +78,7 @@ def test_writes_to_users_profiles_and_tokens_change_the_identity_revision(citize
     assert not changes(revisions.IDENTITY, lambda: users.update(last_login=timezone.now()))  # every login writes it
     profile = CitizenProfile.objects.filter(user=citizen)
     assert changes(revisions.IDENTITY, lambda: profile.update(kk_number="1471010101010001"))
-    issued = {}
-    assert not changes(revisions.IDENTITY, lambda: issued.update(key=api_token_issue(actor=citizen)[1]))
+    assert changes(revisions.IDENTITY, lambda: api_token_issue(actor=citizen))
     tokens = ApiToken.objects.filter(user=citizen)
     assert changes(revisions.IDENTITY, lambda: tokens.update(expires_at=timezone.now()))
     assert changes(revisions.IDENTITY, lambda: tokens.delete())
@@ -67,6 +86,16 @@ def test_writes_to_users_profiles_and_tokens_change_the_identity_revision(citize
         assert changes(revisions.IDENTITY, lambda: cursor.execute(
             "UPDATE identity_user SET full_name = %s WHERE id = %s", ["Lewat SQL", officer.pk]))
     assert changes(revisions.IDENTITY, lambda: users.delete())
+    if connection.vendor == "postgresql":  # compares values (SQLite's triggers fire on any UPDATE OF the column)
+        assert not changes(revisions.IDENTITY, lambda: User.objects.filter(pk=citizen.pk).update(full_name=citizen.full_name))
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="TRUNCATE: PostgreSQL")
+def test_truncate_changes_the_revision(citizen):
+    api_token_issue(actor=citizen)
+    with connection.cursor() as cursor:  # "revoke every token at once"
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction holds deferred key checks
+        assert changes(revisions.IDENTITY, lambda: cursor.execute("TRUNCATE identity_apitoken"))
 
 
 def test_endpoint_changes_that_copies_depend_on_change_the_webhooks_revision(agency):
@@ -118,6 +147,13 @@ class TestTokenUsers:
         later = timezone.now() + timedelta(days=400)  # past the token's lifetime, with nothing written
         with mock.patch("satupintu.identity.selectors.timezone.now", return_value=later):
             assert identity_selectors.user_for_token(key) is None
+
+    def test_a_token_from_a_rolled_back_transaction_is_not_kept(self, citizen):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            key = api_token_issue(actor=citizen)[1]
+            assert identity_selectors.user_for_token(key) is not None  # read inside the transaction
+            raise RuntimeError("rolled back")
+        assert identity_selectors.user_for_token(key) is None
 
     def test_a_changed_user_is_read_again(self, citizen):
         key = api_token_issue(actor=citizen)[1]
