@@ -147,40 +147,54 @@ SQLITE_BUMP = ("INSERT INTO core_revision (name, token) VALUES ('{name}', lower(
                "ON CONFLICT (name) DO UPDATE SET token = excluded.token")
 
 
-def trigger_statements(vendor: str) -> list[str]:
-    """The SQL that (re)creates every watched table's triggers; nothing for other databases."""
-    statements = [PG_FUNCTION] if vendor == "postgresql" and _watched else []
+def trigger_statements(vendor: str, tables: dict[str, list[str]]) -> list[str]:
+    """The SQL that drops the watched tables' triggers and, when `core_revision` is among
+    `tables` (table: its columns, as the database has them now), creates them again. Watched
+    tables that do not exist (migrations reversed) are left alone; nothing for databases other
+    than PostgreSQL and SQLite."""
+    create = TABLE in tables
+    statements = [PG_FUNCTION] if vendor == "postgresql" and create and _watched else []
     for model, name, ignored in _watched:
         table = model._meta.db_table
+        if table not in tables:
+            continue
         if vendor == "postgresql":
             args = ", ".join(f"'{a}'" for a in (name, *sorted(ignored)))
+            statements += [f"DROP TRIGGER IF EXISTS {table}_revision ON {table}",
+                           f"DROP TRIGGER IF EXISTS {table}_revision_truncate ON {table}"]
             statements += [
-                f"DROP TRIGGER IF EXISTS {table}_revision ON {table}",
                 f"CREATE TRIGGER {table}_revision AFTER INSERT OR UPDATE OR DELETE ON {table} "
                 f"FOR EACH ROW EXECUTE FUNCTION core_revision_bump({args})",
-                f"DROP TRIGGER IF EXISTS {table}_revision_truncate ON {table}",
                 f"CREATE TRIGGER {table}_revision_truncate AFTER TRUNCATE ON {table} "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION core_revision_bump('{name}')",
-            ]
+            ] if create else []
         elif vendor == "sqlite":
-            columns = ", ".join(f.column for f in model._meta.concrete_fields if f.column not in ignored)
+            columns = ", ".join(c for c in tables[table] if c not in ignored)
             bump = SQLITE_BUMP.format(name=name)
             for suffix, event in (("i", "INSERT"), ("d", "DELETE"), ("u", f"UPDATE OF {columns}")):
-                statements += [f"DROP TRIGGER IF EXISTS {table}_revision_{suffix}",
-                               f"CREATE TRIGGER {table}_revision_{suffix} AFTER {event} ON {table} BEGIN {bump}; END"]
+                statements.append(f"DROP TRIGGER IF EXISTS {table}_revision_{suffix}")
+                if create:
+                    statements.append(f"CREATE TRIGGER {table}_revision_{suffix} AFTER {event} ON {table} BEGIN {bump}; END")
     return statements
 
 
 def install_triggers(connection) -> None:
     """Create or replace the triggers of every watched table, and the revision rows (kept if
-    present). Run after every `migrate` (and test database flush) by `core`'s post_migrate."""
+    present). Run after every `migrate` (and test database flush) by `core`'s post_migrate; after
+    migrations that removed `core_revision`, it removes the triggers that would write to it."""
     from django.db import transaction
 
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        for statement in trigger_statements(connection.vendor):
+        present = set(connection.introspection.table_names(cursor))
+        wanted = {TABLE, *(m._meta.db_table for m, _n, _i in _watched)} & present
+        tables = {t: [c.name for c in connection.introspection.get_table_description(cursor, t)] for t in wanted}
+        for statement in trigger_statements(connection.vendor, tables):
             cursor.execute(statement)
-        for name in (CATALOGUE, *sorted({n for _m, n, _i in _watched})):
-            Revision.objects.using(connection.alias).get_or_create(name=name, defaults={"token": secrets.token_hex(16)})
+        if TABLE in tables:
+            for name in (CATALOGUE, *sorted({n for _m, n, _i in _watched})):
+                Revision.objects.using(connection.alias).get_or_create(name=name, defaults={"token": secrets.token_hex(16)})
 
 
 def clear_all() -> None:

@@ -213,3 +213,18 @@ def test_copies_are_bounded():
     for i in range(5):
         assert copies.read(i, lambda i=i: i * 10) == i * 10
     assert len(copies._items) <= 3
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_without_the_revision_table_the_triggers_are_only_dropped(vendor):
+    """After migrations that removed `core_revision` (reversed), a trigger writing to it would
+    break every write to users: the watched tables' triggers are dropped, none created; tables
+    that are gone are left alone."""
+    gone = revisions.trigger_statements(vendor, {"identity_user": ["id", "full_name", "last_login"]})
+    assert gone and all(s.startswith("DROP TRIGGER") for s in gone)
+    assert all("identity_user" in s for s in gone)
+    kept = revisions.trigger_statements(vendor, {"identity_user": ["id", "full_name", "last_login"], "core_revision": []})
+    creates = [s for s in kept if s.startswith("CREATE TRIGGER")]
+    assert creates and all("identity_user" in s for s in creates)
+    if vendor == "sqlite":  # the table's columns as they are now, but the ignored one
+        assert any("UPDATE OF id, full_name ON identity_user" in s for s in creates)
