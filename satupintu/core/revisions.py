@@ -125,16 +125,26 @@ def watch(model, name: str, *, ignore=()) -> None:
     _watched.append((model, name, frozenset(model._meta.get_field(f).column for f in ignore)))
 
 
-# PostgreSQL: one function for every table; TG_ARGV = (revision name, ignored columns...). An
-# UPDATE that changed only ignored columns (or nothing) keeps the token. plpgsql bodies are not
-# bound to the columns, so later migrations may alter or drop columns freely.
+# PostgreSQL: one function for every table, run once per statement (not per row: a bulk delete
+# of 100,000 rows would otherwise rewrite the one revision row 100,000 times in one transaction,
+# each time past all its earlier versions). TG_ARGV = (revision name, ignored columns...). The
+# statement's rows come in transition tables: an INSERT or DELETE of no rows, and an UPDATE that
+# changed only ignored columns (or nothing), keep the token. The UPDATE's rows are compared as
+# sets (hashed, not joined): a row image holds its primary key, so a changed row's new image is
+# never among the old ones. plpgsql bodies
+# are not bound to the columns, so later migrations may alter or drop columns freely.
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION core_revision_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     ignored text[] := CASE WHEN TG_NARGS > 1 THEN TG_ARGV[1:TG_NARGS - 1] ELSE '{}'::text[] END;
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        IF (to_jsonb(OLD) - ignored) IS NOT DISTINCT FROM (to_jsonb(NEW) - ignored) THEN
+    IF TG_OP = 'INSERT' THEN
+        IF NOT EXISTS (SELECT 1 FROM new_rows) THEN RETURN NULL; END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        IF NOT EXISTS (SELECT 1 FROM old_rows) THEN RETURN NULL; END IF;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF NOT EXISTS (SELECT to_jsonb(n) - ignored FROM new_rows n
+                       EXCEPT SELECT to_jsonb(o) - ignored FROM old_rows o) THEN
             RETURN NULL;
         END IF;
     END IF;
@@ -160,13 +170,17 @@ def trigger_statements(vendor: str, tables: dict[str, list[str]]) -> list[str]:
             continue
         if vendor == "postgresql":
             args = ", ".join(f"'{a}'" for a in (name, *sorted(ignored)))
-            statements += [f"DROP TRIGGER IF EXISTS {table}_revision ON {table}",
-                           f"DROP TRIGGER IF EXISTS {table}_revision_truncate ON {table}"]
+            events = (("ins", "INSERT", "NEW TABLE AS new_rows"), ("upd", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+                      ("del", "DELETE", "OLD TABLE AS old_rows"))
+            # (one event per trigger: transition tables allow no more)
+            statements += [f"DROP TRIGGER IF EXISTS {table}_revision_{suffix} ON {table}"
+                           for suffix in ("ins", "upd", "del", "truncate")]
             statements += [
-                f"CREATE TRIGGER {table}_revision AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION core_revision_bump({args})",
+                f"CREATE TRIGGER {table}_revision_{suffix} AFTER {event} ON {table} REFERENCING {rows} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION core_revision_bump({args})" for suffix, event, rows in events
+            ] + [
                 f"CREATE TRIGGER {table}_revision_truncate AFTER TRUNCATE ON {table} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION core_revision_bump('{name}')",
+                f"FOR EACH STATEMENT EXECUTE FUNCTION core_revision_bump({args})",
             ] if create else []
         elif vendor == "sqlite":
             columns = ", ".join(c for c in tables[table] if c not in ignored)
@@ -179,8 +193,9 @@ def trigger_statements(vendor: str, tables: dict[str, list[str]]) -> list[str]:
 
 
 def install_triggers(connection) -> None:
-    """Create or replace the triggers of every watched table, and the revision rows (kept if
-    present). Run after every `migrate` (and test database flush) by `core`'s post_migrate; after
+    """Create or replace the triggers of every watched table, and give every revision a new token
+    (a table rebuilt by a migration had no triggers until now, and migrations may have written
+    to it). Run after every `migrate` (and test database flush) by `core`'s post_migrate; after
     migrations that removed `core_revision`, it removes the triggers that would write to it."""
     from django.db import transaction
 
@@ -192,9 +207,9 @@ def install_triggers(connection) -> None:
         tables = {t: [c.name for c in connection.introspection.get_table_description(cursor, t)] for t in wanted}
         for statement in trigger_statements(connection.vendor, tables):
             cursor.execute(statement)
-        if TABLE in tables:
+        if TABLE in tables:  # new tokens: whatever the migrations wrote while triggers were missing
             for name in (CATALOGUE, *sorted({n for _m, n, _i in _watched})):
-                Revision.objects.using(connection.alias).get_or_create(name=name, defaults={"token": secrets.token_hex(16)})
+                Revision.objects.using(connection.alias).update_or_create(name=name, defaults={"token": secrets.token_hex(16)})
 
 
 def clear_all() -> None:

@@ -40,7 +40,8 @@ def test_the_watched_tables_and_their_triggers():
         ("notify_webhookendpoint", "webhooks", frozenset(
             {f.column for f in WebhookEndpoint._meta.concrete_fields} - {"id", "agency_id", "is_active", "events"})),
     }
-    suffixes = ["_revision", "_revision_truncate"] if connection.vendor == "postgresql" else ["_revision_i", "_revision_d", "_revision_u"]
+    suffixes = (["_revision_ins", "_revision_upd", "_revision_del", "_revision_truncate"] if connection.vendor == "postgresql"
+                else ["_revision_i", "_revision_d", "_revision_u"])
     assert {f"{table}{s}" for table, _n, _i in watched for s in suffixes} <= installed_triggers()
 
 
@@ -88,6 +89,7 @@ def test_writes_to_users_profiles_and_tokens_change_the_identity_revision(citize
     assert changes(revisions.IDENTITY, lambda: users.delete())
     if connection.vendor == "postgresql":  # compares values (SQLite's triggers fire on any UPDATE OF the column)
         assert not changes(revisions.IDENTITY, lambda: User.objects.filter(pk=citizen.pk).update(full_name=citizen.full_name))
+        assert not changes(revisions.IDENTITY, lambda: User.objects.filter(pk=-1).delete())  # no rows
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="TRUNCATE: PostgreSQL")
