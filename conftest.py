@@ -102,16 +102,9 @@ def api(client):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_catalogue_copies():
-    # the process's copies of filed services outlive a test's rolled-back database
-    from satupintu.catalog import selectors
-
-    selectors._copies.update(revision=None, services={})
-
-
-@pytest.fixture(autouse=True)
 def _fresh_process_copies():
-    # the same for the copies checked against `core.Revision` tokens (API tokens, officers, webhooks)
+    # the process's copies checked against `core.Revision` tokens (catalogue, API tokens, officers,
+    # webhooks) outlive a test's rolled-back database
     from satupintu.core import revisions
 
     revisions.clear_all()

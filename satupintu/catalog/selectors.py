@@ -3,7 +3,6 @@ published services of active agencies; officers also see their own agency's draf
 administrator sees everything."""
 
 import copy
-import threading
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -176,11 +175,10 @@ def catalogue_revision() -> str | None:
     return revisions.current(revisions.CATALOGUE)
 
 
-# This process's copies of what filing reads, valid for one catalogue revision. They never
-# answer for the database: each use first reads the revision, and a catalogue write anywhere
-# (in any process) changes it in the write's own transaction.
-_copies: dict = {"revision": None, "services": {}}
-_copies_lock = threading.Lock()
+# This process's copies of what filing reads, by (agency slug, key), checked against the
+# catalogue revision, which a catalogue write anywhere (in any process) changes in the write's
+# own transaction (`core.revisions`).
+_filings = revisions.ProcessCopies(revisions.CATALOGUE)
 
 
 def service_for_filing(*, actor, key: str, agency_slug: str | None = None) -> FilingCatalogue:
@@ -192,21 +190,13 @@ def service_for_filing(*, actor, key: str, agency_slug: str | None = None) -> Fi
             key = str(uuidlib.UUID(str(key)))
         except ValueError:
             raise NotFound(_("Layanan tidak ditemukan."), code="service_not_found") from None
-    revision = catalogue_revision()
-    wanted = (agency_slug, key)
-    with _copies_lock:
-        if _copies["revision"] != revision:
-            _copies["revision"], _copies["services"] = revision, {}
-        held = _copies["services"].get(wanted)
-    if held is not None:
-        return replace(held, service=copy.copy(held.service))  # the caller may annotate its own
-    service = service_get(actor=actor, key=key, agency_slug=agency_slug)
-    found = filing_catalogue(service)
-    if revision is not None and Service.objects.filter(PUBLIC_SERVICE, pk=service.pk).exists():  # on a miss only
-        with _copies_lock:
-            if _copies["revision"] == revision:  # not if a newer revision came in meanwhile
-                _copies["services"][wanted] = replace(found, service=copy.copy(service))
-    return found
+
+    def fetch():
+        found = filing_catalogue(service_get(actor=actor, key=key, agency_slug=agency_slug))
+        return found, Service.objects.filter(PUBLIC_SERVICE, pk=found.service.pk).exists()  # on a miss only
+
+    found, public = _filings.read((agency_slug, key), fetch, keep=lambda value: value[1])
+    return replace(found, service=copy.copy(found.service)) if public else found  # the caller may annotate its own
 
 
 def _with_requirements(qs):

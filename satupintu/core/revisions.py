@@ -31,15 +31,17 @@ CATALOGUE = "catalogue"  # services, versions, requirements, agencies, closures 
 IDENTITY = "identity"  # users, citizen profiles, API tokens (changed by triggers)
 WEBHOOKS = "webhooks"  # webhook endpoints: agency, on/off, events (changed by triggers)
 TABLE = "core_revision"
+VENDORS = ("postgresql", "sqlite")  # the databases with triggers; elsewhere no copies
+TOKEN_SQL = f"SELECT token FROM {TABLE} WHERE name = %s"  # noqa: S608 (a constant)
 
 
 def current(name: str) -> str | None:
     """The revision's token now (None: its row is missing, or the database has no triggers for
     it: no copies then). Plain SQL: one indexed row."""
-    if connection.vendor not in ("postgresql", "sqlite"):
+    if connection.vendor not in VENDORS:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT token FROM {TABLE} WHERE name = %s", [name])  # noqa: S608 (a constant)
+        cursor.execute(TOKEN_SQL, [name])
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -58,7 +60,7 @@ def bump(name: str) -> None:
 def token_of(name: str) -> RawSQL:
     """The revision's token as an expression, to annotate the rows being copied with it: read in
     the same statement, so from the same snapshot."""
-    return RawSQL(f"SELECT token FROM {TABLE} WHERE name = %s", [name])  # noqa: S608 (a constant)
+    return RawSQL(TOKEN_SQL, [name])
 
 
 class ProcessCopies:
@@ -72,17 +74,19 @@ class ProcessCopies:
         self._limit = limit
         _every.append(self)
 
-    def read(self, key, fetch):
+    def read(self, key, fetch, keep=None):
         """The copy of `key` while the revision is the one it was read under; else `fetch()`,
-        kept. The token is read first and the rows after it, so a copy is never older than its
-        token: a change committed in between gives a new token, and the copy is read again on
-        its next use. One query (the token) when the copy holds, one more when it does not."""
+        kept (unless `keep(value)` says not). The token is read first and the rows after it, so
+        a copy is never older than its token: a change committed in between gives a new token,
+        and the copy is read again on its next use. One query (the token) when the copy holds,
+        one more when it does not."""
         token = current(self.name)
         held = self._held(key)
         if held is not None and token is not None and held[0] == token:
             return held[1]
         value = fetch()
-        self._keep(key, token, value)
+        if keep is None or keep(value):
+            self._keep(key, token, value)
         return value
 
     def read_with_token(self, key, fetch):
@@ -131,8 +135,8 @@ def watch(model, name: str, *, ignore=()) -> None:
 # statement's rows come in transition tables: an INSERT or DELETE of no rows, and an UPDATE that
 # changed only ignored columns (or nothing), keep the token. The UPDATE's rows are compared as
 # sets (hashed, not joined): a row image holds its primary key, so a changed row's new image is
-# never among the old ones. plpgsql bodies
-# are not bound to the columns, so later migrations may alter or drop columns freely.
+# never among the old ones. plpgsql bodies are not bound to the columns, so later migrations may
+# alter or drop columns freely.
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION core_revision_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -199,7 +203,7 @@ def install_triggers(connection) -> None:
     migrations that removed `core_revision`, it removes the triggers that would write to it."""
     from django.db import transaction
 
-    if connection.vendor not in ("postgresql", "sqlite"):
+    if connection.vendor not in VENDORS:
         return
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         present = set(connection.introspection.table_names(cursor))

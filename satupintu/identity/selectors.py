@@ -21,8 +21,8 @@ def user_me(*, actor) -> User:
 
 
 # This process's copies of the users of API tokens, by token digest: (user with citizen profile,
-# expiry). Checked against the identity
-# revision, which every write to users, citizen profiles and tokens changes (`core.revisions`).
+# expiry). Checked against the identity revision, which every write to users, citizen profiles
+# and tokens changes (`core.revisions`).
 _token_users = revisions.ProcessCopies(revisions.IDENTITY)
 # The active officers of (agency, role) pairs, by the set of pairs asked for.
 _officers = revisions.ProcessCopies(revisions.IDENTITY)
@@ -40,8 +40,8 @@ def user_for_token(key: str) -> User | None:
 
 
 def _token_user(digest: str):
-    """(revision token, (user, expiry)); (None, None) for no usable token (not kept: a token
-    made later is read when it is first used)."""
+    """(revision token, (user, expiry)); (None, None) for no usable token (nothing to keep it
+    under: the next use reads again)."""
     tokens = (ApiToken.objects.select_related("user__citizen")  # a citizen's writes need the profile
               .annotate(revision=revisions.token_of(revisions.IDENTITY))
               .filter(key_hash=digest, user__is_active=True)[:1])  # unique: no order

@@ -49,7 +49,7 @@ def test_a_uuid_in_any_spelling_is_one_copy(pbg, citizen, django_assert_num_quer
     with django_assert_num_queries(1):
         got = selectors.service_for_filing(actor=citizen, key=pbg.uuid.hex.upper())
     assert got.service.pk == pbg.pk
-    assert len(selectors._copies["services"]) == 1
+    assert len(selectors._filings._items) == 1
     with pytest.raises(NotFound):
         selectors.service_for_filing(actor=citizen, key="not-a-uuid")
 
@@ -89,7 +89,7 @@ def test_what_the_public_does_not_see_is_never_kept(agency, citizen, make_office
                                     content={**BASE_CONTENT, "name": "Layanan baru"})
     got = selectors.service_for_filing(actor=officer, key="baru", agency_slug=agency.slug)
     assert got.service.pk == draft.service_id
-    assert selectors._copies["services"] == {}
+    assert selectors._filings._items == {}
     with pytest.raises(NotFound):  # and another actor still does not see it
         selectors.service_for_filing(actor=citizen, key="baru", agency_slug=agency.slug)
 
@@ -99,7 +99,7 @@ def test_a_missing_revision_row_means_no_copies(pbg, citizen, django_assert_num_
 
     Revision.objects.filter(name="catalogue").delete()  # as a flushed test database
     selectors.service_for_filing(actor=citizen, key="pbg", agency_slug="dpmptsp")
-    assert selectors._copies["services"] == {}
+    assert selectors._filings._items == {}
 
 
 def _writes(agency, pbg, mall_admin):
