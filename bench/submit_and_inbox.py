@@ -873,6 +873,7 @@ def main():
     parser.add_argument("--applications", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the database when it already holds --applications")
     parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8, help="blocking threads of each granian process")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each throughput phase")
     parser.add_argument("--rounds", type=int, default=3, help="turns of HTTP submissions and direct SQL (median reported)")
@@ -899,7 +900,7 @@ def main():
            "DJANGO_SETTINGS_MODULE": "satupintu.config.settings", "LOG_LEVEL": "WARNING",
            "SATUPINTU_DATA_DIR": str(data_dir), "SATUPINTU_VAULT_DIR": str(data_dir / "vault"),
            "STATIC_ROOT": str(data_dir / "static")}
-    print(f"submit_and_inbox: {args.applications:,} applications in PostgreSQL, {args.processes} granian processes, "
+    print(f"submit_and_inbox: {args.applications:,} applications in PostgreSQL, {args.processes} granian processes × {args.threads} threads, "
           f"{args.clients} clients, {args.seconds:g} s per phase; {os.cpu_count()} CPUs, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine shares them)")
     existing = seeded_count(env) if args.reuse else -1
@@ -937,7 +938,7 @@ def main():
         return result
 
     print("  running: trivial endpoint, submissions, inbox …", flush=True)
-    procs, urls = start_servers(env, args.processes, args.port)
+    procs, urls = start_servers(env, args.processes, args.port, threads=args.threads)
     try:
         tokens = [api_login(urls[0], c["email"]) for c in info["citizens"]]
         # -- a. trivial endpoint --------------------------------------------------------------
