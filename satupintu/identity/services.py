@@ -255,10 +255,12 @@ def officer_update(*, actor, officer: User, full_name: str | None = None, role: 
     their account: by their agency's admin (officers in the working roles) or the mall
     administrator (anyone). Nobody changes their own role or deactivates themself.
     A deactivated officer can no longer sign in, their sessions end at their next request and
-    their API tokens are deleted. Deactivated or given another role, the stages they had
-    claimed are released (`cases.services.officer_claims_release`). A change that changes
-    nothing writes nothing. Returns the officer and how many stages were released."""
+    their API tokens are deleted and the counters they have open are closed
+    (`queueing.services.officer_counters_close`). Deactivated or given another role, the stages
+    they had claimed are released (`cases.services.officer_claims_release`). A change that
+    changes nothing writes nothing. Returns the officer and how many stages were released."""
     from satupintu.cases.services import officer_claims_release
+    from satupintu.queueing.services import officer_counters_close
 
     require_authenticated(actor)
     # no_key: a decision of this officer running at the same time (its `decided_by` takes a key
@@ -293,14 +295,16 @@ def officer_update(*, actor, officer: User, full_name: str | None = None, role: 
         setattr(officer, field, change["to"])
     officer.is_staff = _is_staff(officer.role)
     officer.save(update_fields=[*changes, "is_staff"])
-    released = 0
+    released = closed = 0
     if changes.get("is_active", {}).get("to") is False:
         ApiToken.objects.filter(user=officer).delete()
+        closed = officer_counters_close(actor=actor, officer=officer, why="officer_deactivated")
     if "role" in changes or changes.get("is_active", {}).get("to") is False:
         released = officer_claims_release(actor=actor, officer=officer,
                                           why="officer_deactivated" if not officer.is_active else "officer_role_changed")
     audit.record(actor=actor, action="officer.updated", obj=officer,
-                 changes={**changes, "agency": officer.agency.slug if officer.agency_id else None, "released": released})
+                 changes={**changes, "agency": officer.agency.slug if officer.agency_id else None, "released": released,
+                          **({"counters_closed": closed} if closed else {})})
     return officer, released
 
 

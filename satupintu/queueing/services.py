@@ -139,6 +139,24 @@ def counter_close(*, actor, counter) -> None:
     audit.record(actor=actor, action="counter.closed", obj=counter, changes={})
 
 
+def officer_counters_close(*, actor, officer, why: str) -> int:
+    """Close every counter `officer` has open, as part of the caller's change to the officer
+    (deactivated: the counter would otherwise stay open in the name of someone who can no longer
+    sign in, on the displays and in the counter list, until another officer closed it). Each
+    session is locked as a call locks it; one `counter.closed` entry per counter, with `why` and
+    the officer. The caller checked the permission (`identity.services.officer_update`) and holds
+    the transaction. Returns the number of counters closed."""
+    sessions = list(CounterSession.objects.select_for_update(of=("self",)).select_related("counter")
+                    .filter(officer=officer, closed_at__isnull=True).order_by("counter_id"))
+    if not sessions:
+        return 0
+    CounterSession.objects.filter(pk__in=[s.pk for s in sessions]).update(closed_at=timezone.now())
+    for session in sessions:
+        audit.record(actor=actor, action="counter.closed", obj=session.counter,
+                     changes={"officer": str(officer.uuid), "why": why})
+    return len(sessions)
+
+
 @transaction.atomic
 def ticket_call_next(*, actor, counter) -> Ticket:
     """Take the next waiting ticket of the counter's groups, in the calling order."""

@@ -11,6 +11,8 @@ from satupintu.core.errors import Forbidden, InvalidInput, NotAuthenticated, Not
 from satupintu.core.models import AuditEntry
 from satupintu.identity import selectors, services
 from satupintu.identity.models import ApiToken, User
+from satupintu.queueing import services as queueing
+from satupintu.queueing.models import CounterSession
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +105,56 @@ def test_deactivating_ends_sign_in_tokens_and_sessions_and_releases_claims(clien
     # reactivated, they sign in again (their claim stays released)
     services.officer_update(actor=admin, officer=fo, is_active=True)
     assert services.user_sign_in(identifier=fo.email, password=PASSWORD, channel="web", ip="127.0.0.1").pk == fo.pk
+
+
+@pytest.fixture
+def queue_group(agency, pbg):
+    from satupintu.catalog.tests.factories import SYSTEM
+
+    return queueing.queue_group_create(actor=SYSTEM, agency=agency, prefix="A", name="Perizinan", services=[pbg])
+
+
+def open_counters(agency, queue_group, *officers):
+    """Each officer opens a counter of the agency (the first of its counters, then new ones)."""
+    from satupintu.catalog.models import Counter
+
+    counters = [agency.counters.order_by("pk").first()]
+    counters += [Counter.objects.create(agency=agency, site=agency.site, code=f"T{n}", name=f"Loket T{n}")
+                 for n in range(1, len(officers))]
+    for officer, counter in zip(officers, counters):
+        queueing.counter_open(actor=officer, counter=counter, groups=[queue_group])
+    return counters
+
+
+def test_deactivating_closes_the_counters_the_officer_has_open(admin, clerk, agency, queue_group, make_officer):
+    colleague = make_officer(agency, role="front_office", email="loket2.dpmptsp@example.test")
+    mine, theirs = open_counters(agency, queue_group, clerk, colleague)
+
+    services.officer_update(actor=admin, officer=clerk, is_active=False)
+
+    assert not CounterSession.objects.filter(counter=mine, closed_at__isnull=True).exists()
+    assert CounterSession.objects.filter(counter=theirs, officer=colleague, closed_at__isnull=True).exists()
+    closed = AuditEntry.objects.filter(action="counter.closed").get()
+    assert (closed.actor_id, closed.object_id) == (admin.pk, str(mine.pk))
+    assert closed.changes == {"officer": str(clerk.uuid), "why": "officer_deactivated"}
+    assert AuditEntry.objects.filter(action="officer.updated").latest("id").changes["counters_closed"] == 1
+    # the counter can be opened again by someone who may
+    queueing.counter_open(actor=colleague, counter=mine, groups=[queue_group])
+
+
+def test_a_rename_or_a_new_role_leaves_the_counter_open(admin, clerk, agency, queue_group):
+    (counter,) = open_counters(agency, queue_group, clerk)
+    services.officer_update(actor=admin, officer=clerk, full_name="Nama Baru", role="verifier")
+    assert CounterSession.objects.filter(counter=counter, officer=clerk, closed_at__isnull=True).exists()
+    assert not AuditEntry.objects.filter(action="counter.closed").exists()
+    assert "counters_closed" not in AuditEntry.objects.filter(action="officer.updated").latest("id").changes
+
+
+def test_a_refused_deactivation_leaves_the_counter_open(other_admin, clerk, agency, queue_group):
+    (counter,) = open_counters(agency, queue_group, clerk)
+    with pytest.raises(Forbidden):
+        services.officer_update(actor=other_admin, officer=clerk, is_active=False)
+    assert CounterSession.objects.filter(counter=counter, closed_at__isnull=True).exists()
 
 
 def test_a_new_role_releases_the_stages_the_old_one_claimed(submitted, officers, agency, make_officer):
@@ -229,6 +281,13 @@ def test_api_create_list_get_and_deactivate(api, admin, agency, submitted, offic
     assert r.json()["is_active"] is False and r.json()["released"] == 1
 
 
+def test_api_deactivation_closes_the_officers_counter(api, admin, clerk, agency, queue_group):
+    (counter,) = open_counters(agency, queue_group, clerk)
+    r = api.patch(f"/officers/{clerk.uuid}", {"is_active": False}, token=api.token(admin))
+    assert r.status_code == 200, r.content
+    assert not CounterSession.objects.filter(counter=counter, closed_at__isnull=True).exists()
+
+
 def test_api_refusals(api, admin, other_admin, clerk, citizen):
     token = api.token(admin)
     before = footprint()
@@ -281,6 +340,14 @@ def test_pages_list_create_and_edit(client, admin, clerk, agency):
     assert not User.objects.get(pk=rina.pk).is_active
     listed = client.get("/kantor/petugas/?status=nonaktif").content.decode()
     assert "Rina Putri" in listed and clerk.full_name not in listed
+
+
+def test_page_deactivation_closes_the_officers_counter(client, admin, clerk, agency, queue_group):
+    (counter,) = open_counters(agency, queue_group, clerk)
+    client.force_login(admin)
+    r = client.post(f"/kantor/petugas/{clerk.uuid}/", {"full_name": clerk.full_name, "role": clerk.role, "is_active": "0"})
+    assert r.status_code == 302
+    assert not CounterSession.objects.filter(counter=counter, closed_at__isnull=True).exists()
 
 
 def test_page_refusals_keep_what_was_typed_and_store_nothing(client, admin, clerk):
