@@ -163,7 +163,11 @@ def test_unknown_and_inactive_addresses_get_the_same_answer_and_no_mail(api, cli
         answers.append((r.status_code, r.json()))
     assert answers[0] == answers[1] == answers[2] and answers[0][0] == 202  # known or not: the same answer
     assert queued_resets().count() == 3  # and the same work in the request: one queued task each
+    assert not AuditEntry.objects.filter(action="auth.password_reset_sent").exists()  # nothing told yet
     assert send_queued() == 1 and [m.to for m in mail.outbox] == [[mall_admin.email]]
+    [sent] = AuditEntry.objects.filter(action="auth.password_reset_sent")  # the one e-mail sent, on its account
+    assert (sent.actor_id, sent.actor_label, sent.object_id) == (None, "publik", str(mall_admin.uuid))
+    assert sent.changes == {"ip": "127.0.0.1"}
     r = api.post("/auth/password-reset", {"email": "bukan email"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_email"
 
