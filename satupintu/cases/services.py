@@ -22,6 +22,7 @@ from satupintu.catalog import eligibility
 from satupintu.catalog.models import ApplicantType, Requirement
 from satupintu.catalog.selectors import FilingCatalogue, filing_catalogue, site_calendar
 from satupintu.core import audit, ids, ratelimit
+from satupintu.core.clock import utc_offset_seconds
 from satupintu.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from satupintu.core.permissions import (
     SystemActor, can_supervise_agency, is_mall_admin, officer_agency_id, require_authenticated, require_mall_admin,
@@ -599,6 +600,12 @@ CONSENT_WRONG_PER_DAY = 10  # wrong codes one officer may enter for one applican
 DAY = 86400
 
 
+def _site_day(app: Application) -> dict:
+    """The rate-limit window of one day at the application's site, from its midnight (the "today"
+    of "try again tomorrow"), not UTC's (07:00 in Pekanbaru)."""
+    return {"window_seconds": DAY, "offset_seconds": utc_offset_seconds(app.agency.site)}
+
+
 def _consent_hash(app: Application, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"vault-consent:{app.uuid}:{code}".encode(), hashlib.sha256).hexdigest()
 
@@ -627,7 +634,7 @@ def vault_consent_request(*, actor, application: Application) -> VaultConsent:
     it out at the counter. A new code voids the one before. One a minute per application, and
     CONSENT_CODES_PER_DAY a day per applicant whatever the application (drafts opened and
     deleted again do not give new ones): with CONSENT_ATTEMPTS tries a code, at most 25 guesses
-    of a million a day (counted per calendar day: 50 across midnight)."""
+    of a million a day (counted per calendar day at the site: 50 across its midnight)."""
     app = _lock_walk_in(actor, application)
     if selectors.vault_consent_granted(app):
         raise Conflict(_("Pemohon sudah memberi izin untuk permohonan ini."), code="consent_already_granted")
@@ -637,7 +644,7 @@ def vault_consent_request(*, actor, application: Application) -> VaultConsent:
         raise RateLimited(CONSENT_RESEND_SECONDS - int((now - last).total_seconds()),
                           _("Kode baru saja dikirim; tunggu sebentar sebelum meminta kode lagi."))
     try:  # counted with this transaction: a request refused later does not use up the applicant's codes
-        ratelimit.check(f"consent-code:{app.applicant_id}", limit=CONSENT_CODES_PER_DAY, window_seconds=DAY)
+        ratelimit.check(f"consent-code:{app.applicant_id}", limit=CONSENT_CODES_PER_DAY, **_site_day(app))
     except RateLimited as exc:
         raise RateLimited(exc.retry_after, _("Sudah %(n)d kode dikirim untuk pemohon ini hari ini. Pakai berkas yang "
                                              "dipindai di loket, atau coba lagi besok.") % {"n": CONSENT_CODES_PER_DAY}) from None
@@ -662,7 +669,7 @@ def vault_consent_grant(*, actor, application: Application, code: str) -> VaultC
     with transaction.atomic():
         app = _lock_walk_in(actor, application)
         guesses = f"consent-guess:{actor.pk}:{app.applicant_id}"
-        ratelimit.ensure_allowed(guesses, limit=CONSENT_WRONG_PER_DAY, window_seconds=DAY)
+        ratelimit.ensure_allowed(guesses, limit=CONSENT_WRONG_PER_DAY, **_site_day(app))
         now = timezone.now()
         consent = (VaultConsent.objects.select_for_update().filter(application=app, granted_at__isnull=True)
                    .order_by("-created_at", "-id").first())
@@ -679,7 +686,7 @@ def vault_consent_grant(*, actor, application: Application, code: str) -> VaultC
         consent.attempts += 1
         consent.save(update_fields=["attempts"])
         left = CONSENT_ATTEMPTS - consent.attempts
-        ratelimit.hit(guesses, window_seconds=DAY)
+        ratelimit.hit(guesses, **_site_day(app))
         audit.record(actor=actor, action="application.vault_consent_failed", obj=app, changes={"attempts_left": left})
     # raised after the commit: the counted attempt and its audit entry stay
     if left <= 0:

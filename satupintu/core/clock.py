@@ -11,3 +11,11 @@ def site_today(site, now=None) -> date:
     """`now` (an aware datetime) defaults to the current time; no site: the server's zone."""
     now = now or timezone.now()
     return timezone.localtime(now, ZoneInfo(site.timezone)).date() if site is not None else timezone.localdate(now)
+
+
+def utc_offset_seconds(site, now=None) -> int:
+    """The site's UTC offset at `now` (default: the current time), in seconds (WIB: 25,200); no
+    site: the server's zone. For day windows that start at the site's midnight."""
+    now = now or timezone.now()
+    local = timezone.localtime(now, ZoneInfo(site.timezone)) if site is not None else timezone.localtime(now)
+    return int(local.utcoffset().total_seconds())

@@ -274,7 +274,33 @@ def test_ten_wrong_codes_a_day_for_one_officer_and_applicant(draft, fo):
     services.vault_consent_request(actor=fo, application=draft)
     with pytest.raises(RateLimited):  # even the right code: no more guesses today
         services.vault_consent_grant(actor=fo, application=draft, code=code_sent(draft))
-    assert ratelimit.count(f"consent-guess:{fo.pk}:{draft.applicant_id}", window_seconds=86400) == 10
+    assert ratelimit.count(f"consent-guess:{fo.pk}:{draft.applicant_id}", window_seconds=86400, offset_seconds=7 * 3600) == 10
+
+
+def test_the_days_of_the_code_limits_start_at_the_sites_midnight_not_utcs(draft, fo, monkeypatch):
+    """Pekanbaru (WIB, UTC+7): five codes at 23:30 use up that day; at 00:30 the next day,
+    which is still the same day in UTC, a new code may be sent, as "try again tomorrow" said."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from satupintu.core import ratelimit
+
+    assert draft.agency.site.timezone == "Asia/Jakarta"
+    late = datetime(2026, 3, 10, 23, 30, tzinfo=ZoneInfo("Asia/Jakarta")).timestamp()
+    now = {"t": late}
+    monkeypatch.setattr(ratelimit, "_now", lambda: now["t"])
+
+    def ask():
+        VaultConsent.objects.update(created_at=timezone.now() - timedelta(minutes=2))  # past the one-a-minute limit
+        return services.vault_consent_request(actor=fo, application=draft)
+
+    for _i in range(5):
+        ask()
+    with pytest.raises(RateLimited) as exc:
+        ask()
+    assert exc.value.retry_after == 30 * 60  # until the site's midnight
+    now["t"] = late + 3600  # 00:30 WIB on the 11th: 17:30 UTC, still the 10th in UTC
+    assert ask().pk
 
 
 def test_a_consent_holds_for_the_visit_not_for_a_return_weeks_later(draft, fo, pbg, ktp):

@@ -33,6 +33,22 @@ def test_check_refuses_past_the_limit_with_retry_after(clock):
     ratelimit.check("otp:+6289999999999", limit=3, window_seconds=600)  # another key is untouched
 
 
+def test_an_offset_moves_the_windows_to_a_sites_midnight(clock):
+    day, wib = 86400, 7 * 3600
+    midnight_utc = 1_799_971_200.0  # a multiple of a day: 00:00 UTC, 07:00 WIB
+    clock["t"] = midnight_utc - 2 * 3600  # 22:00 UTC, 05:00 WIB
+    ratelimit.check("k:day", limit=1, window_seconds=day, offset_seconds=wib)
+    with pytest.raises(RateLimited) as exc:
+        ratelimit.check("k:day", limit=1, window_seconds=day, offset_seconds=wib)
+    assert exc.value.retry_after == 19 * 3600  # until 00:00 WIB, 17:00 UTC
+    clock["t"] = midnight_utc + 3600  # a new UTC day, the same WIB day: still refused
+    with pytest.raises(RateLimited):
+        ratelimit.check("k:day", limit=1, window_seconds=day, offset_seconds=wib)
+    clock["t"] = midnight_utc + 17 * 3600  # 00:00 WIB
+    ratelimit.check("k:day", limit=1, window_seconds=day, offset_seconds=wib)
+    assert ratelimit.count("k:day", window_seconds=day, offset_seconds=wib) == 1
+
+
 def test_a_new_window_starts_from_zero(clock):
     for _ in range(2):
         ratelimit.check("k:a", limit=2, window_seconds=600)
