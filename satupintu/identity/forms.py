@@ -137,6 +137,26 @@ class ResetRequestForm(PasswordResetForm):
 
         return (u for u in User.objects.filter(email__iexact=email, is_active=True) if u.email.lower() == email.lower())
 
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        """Django's, except that a failed send is raised (Django logs it and goes on, so the task
+        would count, and the audit log record, an e-mail that never left) and each account whose
+        e-mail did leave is listed in `sent_to`."""
+        from django.core.mail import EmailMultiAlternatives
+        from django.template import loader
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        message = EmailMultiAlternatives(subject, loader.render_to_string(email_template_name, context), from_email,
+                                         [to_email])
+        if html_email_template_name is not None:
+            message.attach_alternative(loader.render_to_string(html_email_template_name, context), "text/html")
+        message.send()
+        self.sent_to.append(context["user"])
+
+    def save(self, *args, **kwargs):
+        self.sent_to = []
+        return super().save(*args, **kwargs)
+
 
 class ResetSetPasswordForm(SetPasswordForm):
     """Django's new-password form from a reset link, saved through `services.password_reset_complete`."""

@@ -369,9 +369,11 @@ def password_reset_send(*, email: str, language: str, ip: str = "") -> int:
     """The reset e-mail itself (the task's body): Django's token, made now, in a link on
     SATUPINTU_PUBLIC_URL (never on the Host header of the request that asked). Good for
     PASSWORD_RESET_TIMEOUT, and only until the password changes or the person signs in. Each
-    e-mail sent gets an `auth.password_reset_sent` audit entry on its account, with the client
-    address that asked; a request for an address without an active account leaves no entry (it
-    names nobody, and the log keeps no addresses that are not on file)."""
+    e-mail that left gets an `auth.password_reset_sent` audit entry on its account, with the
+    client address that asked (none for a task queued before the address was passed); a failed
+    send is raised (the task fails) and audited for nobody; a request for an address without an
+    active account leaves no entry (it names nobody, and the log keeps no addresses that are not
+    on file)."""
     from urllib.parse import urlsplit
 
     from django.utils import translation
@@ -382,15 +384,18 @@ def password_reset_send(*, email: str, language: str, ip: str = "") -> int:
     form = ResetRequestForm({"email": email})
     if not form.is_valid():
         return 0
-    users = list(form.get_users(form.cleaned_data["email"]))
-    with translation.override(language):
-        form.save(domain_override=public.netloc, use_https=public.scheme == "https",
-                  subject_template_name="identity/password_reset_subject.txt",
-                  email_template_name="identity/password_reset_email.txt")
-    with transaction.atomic():
-        for user in users:
-            audit.record(actor=None, action="auth.password_reset_sent", obj=user, changes={"ip": ip})
-    return len(users)
+    try:
+        with translation.override(language):
+            form.save(domain_override=public.netloc, use_https=public.scheme == "https",
+                      subject_template_name="identity/password_reset_subject.txt",
+                      email_template_name="identity/password_reset_email.txt")
+    finally:  # the e-mails that left before a failed one are audited too
+        if form.sent_to:
+            with transaction.atomic():
+                for user in form.sent_to:
+                    audit.record(actor=None, action="auth.password_reset_sent", obj=user,
+                                 changes={"ip": ip} if ip else {})
+    return len(form.sent_to)
 
 
 @transaction.atomic

@@ -172,6 +172,33 @@ def test_unknown_and_inactive_addresses_get_the_same_answer_and_no_mail(api, cli
     assert r.status_code == 400 and r.json()["code"] == "invalid_email"
 
 
+def test_a_reset_e_mail_that_fails_to_send_fails_the_task_and_is_not_audited(citizen, monkeypatch):
+    from django.core.mail import EmailMultiAlternatives
+
+    services.password_reset_request(email=citizen.email, ip="203.0.113.9")
+
+    def refuse(self, fail_silently=False):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    with pytest.raises(OSError):
+        send_queued()
+    assert mail.outbox == [] and not AuditEntry.objects.filter(action="auth.password_reset_sent").exists()
+    queued_resets().delete()  # the failed task, as the worker leaves it (failed, not queued)
+    monkeypatch.undo()
+    services.password_reset_request(email=citizen.email, ip="203.0.113.9")
+    assert send_queued() == 1
+    [sent] = AuditEntry.objects.filter(action="auth.password_reset_sent")
+    assert sent.object_id == str(citizen.uuid) and sent.changes == {"ip": "203.0.113.9"}
+
+
+def test_a_reset_task_queued_without_the_address_still_sends(citizen):
+    from satupintu.identity.tasks import send_password_reset
+
+    assert send_password_reset.call(citizen.email, "id") == 1  # as queued before the address was passed
+    assert AuditEntry.objects.get(action="auth.password_reset_sent").changes == {}
+
+
 def test_reset_requests_are_limited_per_address_and_per_email(citizen):
     for _i in range(3):
         services.password_reset_request(email=citizen.email, ip="10.0.0.1")
