@@ -600,10 +600,11 @@ CONSENT_WRONG_PER_DAY = 10  # wrong codes one officer may enter for one applican
 DAY = 86400
 
 
-def _site_day(app: Application) -> dict:
-    """The rate-limit window of one day at the application's site, from its midnight (the "today"
-    of "try again tomorrow"), not UTC's (07:00 in Pekanbaru)."""
-    return {"window_seconds": DAY, "offset_seconds": utc_offset_seconds(app.agency.site)}
+def _local_day() -> dict:
+    """The rate-limit window of one day, from midnight in the deployment's zone (TIME_ZONE; its
+    site's, Pekanbaru: WIB), the "today" of "try again tomorrow", not UTC's (07:00 WIB). One
+    zone for the whole deployment: an applicant's count is one count whatever the site."""
+    return {"window_seconds": DAY, "offset_seconds": utc_offset_seconds(None)}
 
 
 def _consent_hash(app: Application, code: str) -> str:
@@ -634,7 +635,7 @@ def vault_consent_request(*, actor, application: Application) -> VaultConsent:
     it out at the counter. A new code voids the one before. One a minute per application, and
     CONSENT_CODES_PER_DAY a day per applicant whatever the application (drafts opened and
     deleted again do not give new ones): with CONSENT_ATTEMPTS tries a code, at most 25 guesses
-    of a million a day (counted per calendar day at the site: 50 across its midnight)."""
+    of a million a day (counted per calendar day in the deployment's zone: 50 across its midnight)."""
     app = _lock_walk_in(actor, application)
     if selectors.vault_consent_granted(app):
         raise Conflict(_("Pemohon sudah memberi izin untuk permohonan ini."), code="consent_already_granted")
@@ -644,7 +645,7 @@ def vault_consent_request(*, actor, application: Application) -> VaultConsent:
         raise RateLimited(CONSENT_RESEND_SECONDS - int((now - last).total_seconds()),
                           _("Kode baru saja dikirim; tunggu sebentar sebelum meminta kode lagi."))
     try:  # counted with this transaction: a request refused later does not use up the applicant's codes
-        ratelimit.check(f"consent-code:{app.applicant_id}", limit=CONSENT_CODES_PER_DAY, **_site_day(app))
+        ratelimit.check(f"consent-code:{app.applicant_id}", limit=CONSENT_CODES_PER_DAY, **_local_day())
     except RateLimited as exc:
         raise RateLimited(exc.retry_after, _("Sudah %(n)d kode dikirim untuk pemohon ini hari ini. Pakai berkas yang "
                                              "dipindai di loket, atau coba lagi besok.") % {"n": CONSENT_CODES_PER_DAY}) from None
@@ -669,7 +670,7 @@ def vault_consent_grant(*, actor, application: Application, code: str) -> VaultC
     with transaction.atomic():
         app = _lock_walk_in(actor, application)
         guesses = f"consent-guess:{actor.pk}:{app.applicant_id}"
-        ratelimit.ensure_allowed(guesses, limit=CONSENT_WRONG_PER_DAY, **_site_day(app))
+        ratelimit.ensure_allowed(guesses, limit=CONSENT_WRONG_PER_DAY, **_local_day())
         now = timezone.now()
         consent = (VaultConsent.objects.select_for_update().filter(application=app, granted_at__isnull=True)
                    .order_by("-created_at", "-id").first())
@@ -686,7 +687,7 @@ def vault_consent_grant(*, actor, application: Application, code: str) -> VaultC
         consent.attempts += 1
         consent.save(update_fields=["attempts"])
         left = CONSENT_ATTEMPTS - consent.attempts
-        ratelimit.hit(guesses, **_site_day(app))
+        ratelimit.hit(guesses, **_local_day())
         audit.record(actor=actor, action="application.vault_consent_failed", obj=app, changes={"attempts_left": left})
     # raised after the commit: the counted attempt and its audit entry stay
     if left <= 0:

@@ -52,7 +52,7 @@ class RateLimitCounter(models.Model):
 
     key = models.CharField(max_length=64)
     scope = models.CharField(max_length=40)  # the key's readable prefix ("login"), for operators
-    window_start = models.BigIntegerField()  # Unix seconds, a multiple of the window length
+    window_start = models.BigIntegerField()  # Unix seconds: a multiple of the window length, less the offset
     expires_at = models.BigIntegerField(db_index=True)  # Unix seconds; pruned after this
     count = models.PositiveIntegerField(default=0)
 

@@ -104,6 +104,12 @@ def counter_open(*, actor, counter, groups) -> CounterSession:
     from satupintu.catalog.models import Counter
 
     Counter.objects.select_for_update().get(pk=counter.pk)  # two "open" clicks: the second waits, then sees it open
+    # the officer as they are now, locked as their deactivation locks them: one running at the
+    # same time either finishes first (then they are refused here) or closes this session after
+    from satupintu.identity.models import User
+
+    if not User.objects.select_for_update(no_key=True).filter(pk=actor.pk, is_active=True).values_list("pk", flat=True):
+        raise Forbidden(_("Akun ini tidak aktif."), code="account_inactive")
     if CounterSession.objects.filter(counter=counter, closed_at__isnull=True).exists():
         raise Conflict(_("Loket %(c)s sudah dibuka.") % {"c": counter.code}, code="counter_already_open")
     session = CounterSession.objects.create(counter=counter, officer=actor, opened_at=timezone.now())
@@ -290,7 +296,12 @@ def queue_day_close(*, actor, site, day) -> dict:
     open_statuses = [TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING]
     expired = Ticket.objects.filter(site=site, day__lte=day, status__in=open_statuses).update(
         status=TicketStatus.EXPIRED, finished_at=now)
-    closed = CounterSession.objects.filter(counter__site=site, closed_at__isnull=True, opened_at__date__lte=day).update(closed_at=now)
+    # locked in counter order first, as a deactivated officer's counters are closed
+    # (`officer_counters_close`): an UPDATE alone would lock them in the table's order
+    sessions = list(CounterSession.objects.select_for_update(of=("self",))
+                    .filter(counter__site=site, closed_at__isnull=True, opened_at__date__lte=day)
+                    .order_by("counter_id").values_list("pk", flat=True))
+    closed = CounterSession.objects.filter(pk__in=sessions).update(closed_at=now) if sessions else 0
     bookings = Booking.objects.filter(group__site=site, day__lte=day, status=BookingStatus.BOOKED).update(status=BookingStatus.EXPIRED)
     result = {"day": day.isoformat(), "tickets_expired": expired, "counters_closed": closed, "bookings_expired": bookings}
     if expired or closed or bookings:

@@ -127,3 +127,117 @@ def test_one_booking_per_person_across_groups_under_concurrency(agency):
 
     run_threads(4, book)
     assert Booking.objects.count() == 1
+
+
+# ---------------------------------------------------------------------------- an officer deactivated meanwhile
+
+def in_thread(fn, outcome: dict, name: str) -> threading.Thread:
+    """Run `fn` in a thread of its own (its own connection); its exception, if any, in `outcome`."""
+    def run():
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - asserted by the caller
+            outcome[name] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def two_counters(agency, make_officer, pbg):
+    from satupintu.identity.models import User
+
+    admin = make_officer(agency, role="agency_admin", email="admin.dpmptsp@example.test")
+    clerk = make_officer(agency, role="front_office", email="loket.dpmptsp@example.test")
+    group = services.queue_group_create(actor=SYSTEM, agency=agency, prefix="A", name="Perizinan", services=[pbg])
+    first = agency.counters.order_by("pk").first()
+    second = Counter.objects.create(agency=agency, site=agency.site, code="T2", name="Loket T2")
+    return User.objects.get(pk=admin.pk), clerk, group, first, second
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks: PostgreSQL (SQLite runs one writer at a time)")
+def test_closing_the_day_and_deactivating_an_officer_with_two_counters_do_not_deadlock(two_counters, mall_admin):
+    """The officer's two sessions lie in the table against their counters' order; a call at the
+    first counter holds its session while the deactivation (counter order) and the day's close
+    queue up behind it. Both must lock in the same order, or one of them dies of a deadlock."""
+    import time
+
+    from django.db import transaction
+
+    from satupintu.identity import services as identity
+
+    admin, clerk, group, first, second = two_counters
+    services.counter_open(actor=clerk, counter=second, groups=[group])  # stored first
+    services.counter_open(actor=clerk, counter=first, groups=[group])
+    outcome, release = {}, threading.Event()
+
+    def call_in_progress():
+        with transaction.atomic():
+            services._open_session(first)
+            release.wait(20)
+
+    threads = [in_thread(call_in_progress, outcome, "call")]
+    time.sleep(0.5)
+    threads.append(in_thread(lambda: identity.officer_update(actor=admin, officer=clerk, is_active=False),
+                             outcome, "deactivate"))
+    time.sleep(0.5)
+    threads.append(in_thread(lambda: services.queue_day_close(actor=mall_admin, site=first.site,
+                                                             day=services.local_day(first.site)), outcome, "day"))
+    time.sleep(0.5)
+    release.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert outcome == {}
+    assert not services.CounterSession.objects.filter(closed_at__isnull=True).exists()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks: PostgreSQL (SQLite runs one writer at a time)")
+def test_a_counter_opened_while_its_officer_is_deactivated_is_refused(two_counters):
+    """The "open" click passed its permission check with the officer as signed in, and waits for
+    the counter (another click holds it) while the deactivation commits: it must not open the
+    counter in the name of someone who can no longer sign in."""
+    import time
+
+    from django.db import transaction
+
+    from satupintu.core.errors import Forbidden
+    from satupintu.identity import services as identity
+    from satupintu.identity.models import User
+
+    admin, clerk, group, first, _second = two_counters
+    signed_in = User.objects.get(pk=clerk.pk)
+    outcome, release = {}, threading.Event()
+
+    def other_click():
+        with transaction.atomic():
+            Counter.objects.select_for_update().get(pk=first.pk)
+            release.wait(20)
+
+    threads = [in_thread(other_click, outcome, "other")]
+    time.sleep(0.3)
+    threads.append(in_thread(lambda: services.counter_open(actor=signed_in, counter=first, groups=[group]),
+                             outcome, "open"))
+    time.sleep(0.3)
+    identity.officer_update(actor=admin, officer=clerk, is_active=False)
+    release.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert isinstance(outcome.get("open"), Forbidden) and outcome["open"].code == "account_inactive"
+    assert not services.CounterSession.objects.filter(officer=clerk, closed_at__isnull=True).exists()
+
+
+def test_an_officer_deactivated_since_signing_in_cannot_open_a_counter(two_counters):
+    from satupintu.core.errors import Forbidden
+    from satupintu.core.models import AuditEntry
+    from satupintu.identity.models import User
+
+    _admin, clerk, group, first, _second = two_counters
+    User.objects.filter(pk=clerk.pk).update(is_active=False)  # `clerk` is the request's copy, still active
+    before = AuditEntry.objects.count()
+    with pytest.raises(Forbidden) as exc:
+        services.counter_open(actor=clerk, counter=first, groups=[group])
+    assert exc.value.code == "account_inactive"
+    assert not services.CounterSession.objects.exists() and AuditEntry.objects.count() == before
