@@ -15,12 +15,22 @@ migrations (`install_triggers`): a migration that rebuilds a table (SQLite drops
 then) or adds a column is covered by the end of the same `migrate`. A missing `Revision` row (a
 test database flushed between tests) means no copies: everything is read afresh.
 
+Within one request the tokens are read once, all in one statement, outside any transaction,
+and kept for the rest of the request (`current`): a filing then checks its four copies with one
+read instead of four. They are dropped when the request ends, after SNAPSHOT_SECONDS, and as
+soon as this connection writes to a watched table or to the revisions (`_watch_writes`, on every
+connection): what the request reads after its own change is read afresh, and a token read inside
+a transaction (which may hold the request's own uncommitted change) is never kept. What the rest
+of the request does with a kept token is what it would have done had it run when the token was
+read, a moment earlier; copies read meanwhile are never older than the token they are kept under.
+
 Copies are shared by a process's threads and must be treated as read-only; `copy_user` gives a
 caller its own user to annotate."""
 
 import copy
 import secrets
 import threading
+import time
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
@@ -35,15 +45,81 @@ VENDORS = ("postgresql", "sqlite")  # the databases with triggers; elsewhere no 
 TOKEN_SQL = f"SELECT token FROM {TABLE} WHERE name = %s"  # noqa: S608 (a constant)
 
 
+ALL_TOKENS_SQL = f"SELECT name, token FROM {TABLE}"  # noqa: S608 (a constant)
+SNAPSHOT_SECONDS = 1.0  # the longest a request keeps the tokens it read
+
+
+class _Snapshot(threading.local):
+    """The tokens this thread's request read (None: none kept), and when."""
+
+    in_request = False
+    tokens: dict | None = None
+    read_at = 0.0
+
+
+_snapshot = _Snapshot()
+
+
 def current(name: str) -> str | None:
     """The revision's token now (None: its row is missing, or the database has no triggers for
-    it: no copies then). Plain SQL: one indexed row."""
+    it: no copies then). Plain SQL. In a request, outside a transaction, every token is read in
+    one statement and kept for the request (see the module's notes); elsewhere one row is read."""
     if connection.vendor not in VENDORS:
         return None
+    kept = _snapshot.tokens
+    if kept is not None and time.monotonic() - _snapshot.read_at <= SNAPSHOT_SECONDS:
+        return kept.get(name)
+    if _snapshot.in_request and not _in_transaction():
+        with connection.cursor() as cursor:
+            cursor.execute(ALL_TOKENS_SQL)
+            tokens = dict(cursor.fetchall())
+        _snapshot.tokens, _snapshot.read_at = tokens, time.monotonic()
+        return tokens.get(name)
     with connection.cursor() as cursor:
         cursor.execute(TOKEN_SQL, [name])
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _in_transaction() -> bool:
+    """In a transaction of the code's own. A test's wrapping transaction stands for autocommit,
+    as Django's own check of durable blocks treats it."""
+    if connection.get_autocommit():
+        return False
+    blocks = connection.atomic_blocks
+    return not blocks or any(not block._from_testcase for block in blocks)
+
+
+def request_started(**kwargs) -> None:
+    _snapshot.in_request, _snapshot.tokens = True, None
+
+
+def request_finished(**kwargs) -> None:
+    _snapshot.in_request, _snapshot.tokens = False, None
+
+
+_written_tables: tuple[str, ...] | None = None
+
+
+def _watched_tables() -> tuple[str, ...]:
+    global _written_tables
+    if _written_tables is None:
+        _written_tables = (TABLE, *sorted({m._meta.db_table for m, _n, _i in _watched}))
+    return _written_tables
+
+
+def _watch_writes(execute, sql, params, many, context):
+    """Every statement of the connection: one that may write to a watched table or to the
+    revisions (any but a SELECT that names one) drops the request's kept tokens."""
+    if _snapshot.tokens is not None and not sql.lstrip()[:6].upper() == "SELECT" and any(
+            table in sql for table in _watched_tables()):
+        _snapshot.tokens = None
+    return execute(sql, params, many, context)
+
+
+def connection_created(sender, connection, **kwargs) -> None:
+    if _watch_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch_writes)
 
 
 def lock(name: str) -> None:
@@ -126,7 +202,9 @@ def watch(model, name: str, *, ignore=()) -> None:
     """Have `migrate` keep triggers on `model`'s table that give revision `name` a new token with
     every insert, delete, truncate and update, except updates that change only the fields in
     `ignore` (a login's `last_login`). A column added later is watched without more ado."""
+    global _written_tables
     _watched.append((model, name, frozenset(model._meta.get_field(f).column for f in ignore)))
+    _written_tables = None
 
 
 # PostgreSQL: one function for every table, run once per statement (not per row: a bulk delete
@@ -221,6 +299,7 @@ def clear_all() -> None:
     older token)."""
     for copies in _every:
         copies.clear()
+    _snapshot.tokens = None
 
 
 def copy_user(user):

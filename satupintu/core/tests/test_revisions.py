@@ -230,3 +230,90 @@ def test_without_the_revision_table_the_triggers_are_only_dropped(vendor):
     assert creates and all("identity_user" in s for s in creates)
     if vendor == "sqlite":  # the table's columns as they are now, but the ignored one
         assert any("UPDATE OF id, full_name ON identity_user" in s for s in creates)
+
+
+@pytest.fixture
+def in_request():
+    """As Django's handler does around a request."""
+    revisions.request_started()
+    yield
+    revisions.request_finished()
+
+
+class TestOneReadPerRequest:
+    def test_a_request_reads_every_token_in_one_statement_once(self, in_request, citizen, django_assert_num_queries):
+        with django_assert_num_queries(1) as ctx:
+            tokens = [revisions.current(n) for n in (revisions.IDENTITY, revisions.CATALOGUE, revisions.WEBHOOKS,
+                                                     revisions.IDENTITY)]
+        assert ctx.captured_queries[0]["sql"] == revisions.ALL_TOKENS_SQL
+        assert tokens[0] == tokens[3] == token() and None not in tokens
+
+    def test_outside_a_request_every_read_is_a_query(self, citizen, django_assert_num_queries):
+        with django_assert_num_queries(2):
+            revisions.current(revisions.IDENTITY)
+            revisions.current(revisions.IDENTITY)
+
+    def test_a_write_to_a_watched_table_drops_them_and_other_writes_do_not(self, in_request, citizen, agency,
+                                                                            django_assert_num_queries):
+        before = revisions.current(revisions.IDENTITY)
+        User.objects.filter(pk=citizen.pk).update(full_name="Siti R.")  # the trigger gives a new token
+        with django_assert_num_queries(1):
+            assert revisions.current(revisions.IDENTITY) == token() != before
+        type(agency).objects.filter(pk=agency.pk).update(short_name="DPMPTSP Kota")  # not a watched table
+        with django_assert_num_queries(0):
+            revisions.current(revisions.IDENTITY)
+        revisions.bump(revisions.CATALOGUE)  # the revisions themselves
+        with django_assert_num_queries(1):
+            revisions.current(revisions.CATALOGUE)
+
+    def test_a_later_transaction_uses_them_until_it_writes_then_reads_its_own(self, in_request, citizen,
+                                                                                django_assert_num_queries):
+        kept = revisions.current(revisions.IDENTITY)
+        with transaction.atomic():
+            with django_assert_num_queries(0):
+                assert revisions.current(revisions.IDENTITY) == kept
+            User.objects.filter(pk=citizen.pk).update(full_name="Siti R.")
+            with django_assert_num_queries(2):  # its own change, uncommitted: read each time, never kept
+                mine = revisions.current(revisions.IDENTITY)
+                assert revisions.current(revisions.IDENTITY) == mine != kept
+
+    def test_tokens_read_inside_a_transaction_are_not_kept(self, in_request, citizen, django_assert_num_queries):
+        with transaction.atomic(), django_assert_num_queries(2):
+            revisions.current(revisions.IDENTITY)
+            revisions.current(revisions.IDENTITY)
+        with django_assert_num_queries(1):  # outside it: read once, then kept
+            revisions.current(revisions.IDENTITY)
+            revisions.current(revisions.IDENTITY)
+
+    def test_they_are_kept_a_second_at_most_and_never_past_the_request(self, citizen, django_assert_num_queries):
+        clock = {"t": 1000.0}
+        with mock.patch.object(revisions.time, "monotonic", lambda: clock["t"]):
+            revisions.request_started()
+            revisions.current(revisions.IDENTITY)
+            clock["t"] += revisions.SNAPSHOT_SECONDS
+            with django_assert_num_queries(0):
+                revisions.current(revisions.IDENTITY)
+            clock["t"] += 0.01
+            with django_assert_num_queries(1):
+                revisions.current(revisions.IDENTITY)
+            revisions.request_finished()
+            with django_assert_num_queries(2):
+                revisions.current(revisions.IDENTITY)
+                revisions.current(revisions.IDENTITY)
+
+    def test_a_change_rolled_back_within_the_request_is_not_served(self, in_request, agency, make_officer):
+        fo = make_officer(agency, role="front_office")
+        pairs = {(agency.pk, Role.FRONT_OFFICE)}
+        assert [u.pk for u in identity_selectors.officers_to_notify(pairs)] == [fo.pk]
+        with pytest.raises(RuntimeError), transaction.atomic():
+            second = make_officer(agency, role="front_office", email="fo2@example.test")
+            assert [u.pk for u in identity_selectors.officers_to_notify(pairs)] == [fo.pk, second.pk]
+            raise RuntimeError("rolled back")
+        assert [u.pk for u in identity_selectors.officers_to_notify(pairs)] == [fo.pk]
+
+    def test_a_token_revoked_between_two_requests_is_refused_at_once(self, client, citizen):
+        key = api_token_issue(actor=citizen)[1]
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+        assert client.get("/api/v1/auth/me", **auth).status_code == 200
+        ApiToken.objects.filter(user=citizen).delete()  # as another process would
+        assert client.get("/api/v1/auth/me", **auth).status_code == 401
