@@ -22,7 +22,10 @@ soon as this connection writes to a watched table or to the revisions (`_watch_w
 connection): what the request reads after its own change is read afresh, and a token read inside
 a transaction (which may hold the request's own uncommitted change) is never kept. What the rest
 of the request does with a kept token is what it would have done had it run when the token was
-read, a moment earlier; copies read meanwhile are never older than the token they are kept under.
+read, a moment earlier; copies read meanwhile are never older than the token they are kept under,
+and one read inside a transaction is kept under the token read there. (A write that bypasses
+Django's cursors — psycopg's own, `COPY` — is not seen by the watcher: a copy held already may
+then be served to the rest of that request without the write.)
 
 Copies are shared by a process's threads and must be treated as read-only; `copy_user` gives a
 caller its own user to annotate."""
@@ -60,20 +63,22 @@ class _Snapshot(threading.local):
 _snapshot = _Snapshot()
 
 
-def current(name: str) -> str | None:
+def current(name: str, *, fresh: bool = False) -> str | None:
     """The revision's token now (None: its row is missing, or the database has no triggers for
     it: no copies then). Plain SQL. In a request, outside a transaction, every token is read in
-    one statement and kept for the request (see the module's notes); elsewhere one row is read."""
+    one statement and kept for the request (see the module's notes); elsewhere, or `fresh`, one
+    row is read."""
     if connection.vendor not in VENDORS:
         return None
     kept = _snapshot.tokens
-    if kept is not None and time.monotonic() - _snapshot.read_at <= SNAPSHOT_SECONDS:
+    if not fresh and kept is not None and time.monotonic() - _snapshot.read_at <= SNAPSHOT_SECONDS:
         return kept.get(name)
-    if _snapshot.in_request and not _in_transaction():
+    if not fresh and _snapshot.in_request and not _in_transaction():
+        read_at = time.monotonic()
         with connection.cursor() as cursor:
             cursor.execute(ALL_TOKENS_SQL)
             tokens = dict(cursor.fetchall())
-        _snapshot.tokens, _snapshot.read_at = tokens, time.monotonic()
+        _snapshot.tokens, _snapshot.read_at = tokens, read_at
         return tokens.get(name)
     with connection.cursor() as cursor:
         cursor.execute(TOKEN_SQL, [name])
@@ -111,15 +116,18 @@ def _watched_tables() -> tuple[str, ...]:
 def _watch_writes(execute, sql, params, many, context):
     """Every statement of the connection: one that may write to a watched table or to the
     revisions (any but a SELECT that names one) drops the request's kept tokens."""
-    if _snapshot.tokens is not None and not sql.lstrip()[:6].upper() == "SELECT" and any(
-            table in sql for table in _watched_tables()):
-        _snapshot.tokens = None
+    if _snapshot.tokens is not None and not sql.lstrip()[:6].upper() == "SELECT":
+        lowered = sql.lower()  # unquoted names are case-blind in PostgreSQL and SQLite
+        if any(table in lowered for table in _watched_tables()):
+            _snapshot.tokens = None
     return execute(sql, params, many, context)
 
 
 def connection_created(sender, connection, **kwargs) -> None:
+    # first in the list: `connection.execute_wrapper()` removes the last one when it ends, and a
+    # connection opened inside one would otherwise lose this watcher for the rest of its life
     if _watch_writes not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_watch_writes)
+        connection.execute_wrappers.insert(0, _watch_writes)
 
 
 def lock(name: str) -> None:
@@ -160,6 +168,8 @@ class ProcessCopies:
         held = self._held(key)
         if held is not None and token is not None and held[0] == token:
             return held[1]
+        if _in_transaction():  # kept under the token this transaction sees, its own changes with it
+            token = current(self.name, fresh=True)
         value = fetch()
         if keep is None or keep(value):
             self._keep(key, token, value)

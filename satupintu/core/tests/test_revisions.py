@@ -317,3 +317,35 @@ class TestOneReadPerRequest:
         assert client.get("/api/v1/auth/me", **auth).status_code == 200
         ApiToken.objects.filter(user=citizen).delete()  # as another process would
         assert client.get("/api/v1/auth/me", **auth).status_code == 401
+
+    def test_plain_sql_in_any_case_drops_them(self, in_request, citizen, django_assert_num_queries):
+        kept = revisions.current(revisions.IDENTITY)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("UPDATE IDENTITY_USER SET full_name = %s WHERE id = %s", ["Siti R.", citizen.pk])
+            with django_assert_num_queries(1):
+                assert revisions.current(revisions.IDENTITY) != kept
+
+    def test_the_watcher_outlives_a_wrapper_the_connection_was_opened_in(self):
+        def other(execute, sql, params, many, context):
+            return execute(sql, params, many, context)
+
+        connection.execute_wrappers.remove(revisions._watch_writes)
+        with connection.execute_wrapper(other):
+            revisions.connection_created(sender=None, connection=connection)  # as when it connects in there
+        assert connection.execute_wrappers == [revisions._watch_writes]
+
+    def test_a_copy_read_in_a_transaction_after_an_unseen_write_is_not_kept_under_the_kept_token(
+            self, in_request, agency, make_officer):
+        """A write past Django's cursors (the raw driver) is not seen; the copy read after it in
+        the same transaction must still not outlive its rollback."""
+        fo = make_officer(agency, role="front_office")
+        pairs = {(agency.pk, Role.FRONT_OFFICE)}
+        revisions.current(revisions.IDENTITY)  # kept for the request
+        with pytest.raises(RuntimeError), transaction.atomic():
+            raw = connection.connection.cursor()
+            mark = "%s" if connection.vendor == "postgresql" else "?"
+            raw.execute(f"UPDATE identity_user SET is_active = {'false' if mark == '%s' else '0'} WHERE id = {mark}", [fo.pk])
+            assert identity_selectors.officers_to_notify(pairs) == []
+            raise RuntimeError("rolled back")
+        assert [u.pk for u in identity_selectors.officers_to_notify(pairs)] == [fo.pk]
