@@ -604,7 +604,7 @@ def _local_day() -> dict:
     """The rate-limit window of one day, from midnight in the deployment's zone (TIME_ZONE; its
     site's, Pekanbaru: WIB), the "today" of "try again tomorrow", not UTC's (07:00 WIB). One
     zone for the whole deployment: an applicant's count is one count whatever the site."""
-    return {"window_seconds": DAY, "offset_seconds": utc_offset_seconds(None)}
+    return {"window_seconds": DAY, "offset_seconds": utc_offset_seconds()}
 
 
 def _consent_hash(app: Application, code: str) -> str:

@@ -170,11 +170,6 @@ def filing_catalogue(service: Service) -> FilingCatalogue:
     return FilingCatalogue(service, requirements, MappingProxyType(agencies), site_calendar(service.agency.site))
 
 
-def catalogue_revision() -> str | None:
-    """The token of the catalogue's current state (None: the row is missing)."""
-    return revisions.current(revisions.CATALOGUE)
-
-
 # This process's copies of what filing reads, by (agency slug, key), checked against the
 # catalogue revision, which a catalogue write anywhere (in any process) changes in the write's
 # own transaction (`core.revisions`).

@@ -65,8 +65,9 @@ class RateLimitCounter(models.Model):
 
 class Revision(models.Model):
     """A name for data that each web process keeps a copy of (API tokens with their users, the
-    officers to notify, webhook endpoints), and a random token that database triggers on that
-    data's tables replace in every writing transaction (`core.revisions`). A process uses its
+    officers to notify, webhook endpoints, the filing catalogue), and a random token that every
+    writing transaction replaces (`core.revisions`: database triggers on that data's tables; the
+    catalogue's services). A process uses its
     copy only while the token it reads is the one it copied under. A random token, not a counter:
     a rolled-back write or a restored backup never brings back a value that other contents were
     once copied under."""

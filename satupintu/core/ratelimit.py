@@ -1,9 +1,9 @@
 """Rate limits shared by every server process: attempts are counted in the database.
 
 Fixed windows: a key's attempts are counted per window of `window_seconds`, aligned to UTC,
-or to a site's own clock with `offset_seconds` (its UTC offset, `core.clock.utc_offset_seconds`:
-a window of a day then runs from the site's midnight, as "today" does for the people told "try
-again tomorrow"); one atomic upsert per counted attempt (INSERT … ON CONFLICT DO UPDATE, on SQLite and
+or to local time with `offset_seconds` (the UTC offset, `core.clock.utc_offset_seconds`: a
+window of a day then runs from local midnight, as "today" does for the people told "try again
+tomorrow"); one atomic upsert per counted attempt (INSERT … ON CONFLICT DO UPDATE, on SQLite and
 PostgreSQL alike). Keys are stored hashed (they often hold an email or phone number), with the
 part before the first ":" kept readable as the scope.
 

@@ -46,8 +46,6 @@ WEBHOOKS = "webhooks"  # webhook endpoints: agency, on/off, events (changed by t
 TABLE = "core_revision"
 VENDORS = ("postgresql", "sqlite")  # the databases with triggers; elsewhere no copies
 TOKEN_SQL = f"SELECT token FROM {TABLE} WHERE name = %s"  # noqa: S608 (a constant)
-
-
 ALL_TOKENS_SQL = f"SELECT name, token FROM {TABLE}"  # noqa: S608 (a constant)
 SNAPSHOT_SECONDS = 1.0  # the longest a request keeps the tokens it read
 
@@ -63,27 +61,31 @@ class _Snapshot(threading.local):
 _snapshot = _Snapshot()
 
 
-def current(name: str, *, fresh: bool = False) -> str | None:
+def current(name: str) -> str | None:
     """The revision's token now (None: its row is missing, or the database has no triggers for
     it: no copies then). Plain SQL. In a request, outside a transaction, every token is read in
-    one statement and kept for the request (see the module's notes); elsewhere, or `fresh`, one
-    row is read."""
+    one statement and kept for the request (see the module's notes); elsewhere one row is read."""
+    return _current(name)[0]
+
+
+def _current(name: str, *, fresh: bool = False) -> tuple[str | None, bool]:
+    """(`current`'s token, whether it is one the request kept); `fresh`: never a kept one."""
     if connection.vendor not in VENDORS:
-        return None
+        return None, False
     kept = _snapshot.tokens
     if not fresh and kept is not None and time.monotonic() - _snapshot.read_at <= SNAPSHOT_SECONDS:
-        return kept.get(name)
+        return kept.get(name), True
     if not fresh and _snapshot.in_request and not _in_transaction():
         read_at = time.monotonic()
         with connection.cursor() as cursor:
             cursor.execute(ALL_TOKENS_SQL)
             tokens = dict(cursor.fetchall())
         _snapshot.tokens, _snapshot.read_at = tokens, read_at
-        return tokens.get(name)
+        return tokens.get(name), False
     with connection.cursor() as cursor:
         cursor.execute(TOKEN_SQL, [name])
         row = cursor.fetchone()
-    return row[0] if row else None
+    return (row[0] if row else None), False
 
 
 def _in_transaction() -> bool:
@@ -103,14 +105,14 @@ def request_finished(**kwargs) -> None:
     _snapshot.in_request, _snapshot.tokens = False, None
 
 
-_written_tables: tuple[str, ...] | None = None
+_watched_table_names: tuple[str, ...] | None = None  # of `_watched`, and the revisions': derived once
 
 
 def _watched_tables() -> tuple[str, ...]:
-    global _written_tables
-    if _written_tables is None:
-        _written_tables = (TABLE, *sorted({m._meta.db_table for m, _n, _i in _watched}))
-    return _written_tables
+    global _watched_table_names
+    if _watched_table_names is None:
+        _watched_table_names = (TABLE, *sorted({m._meta.db_table for m, _n, _i in _watched}))
+    return _watched_table_names
 
 
 def _watch_writes(execute, sql, params, many, context):
@@ -136,9 +138,9 @@ def lock(name: str) -> None:
     list(Revision.objects.select_for_update().filter(name=name).values_list("pk", flat=True))
 
 
-def bump(name: str) -> None:
+def bump(name: str, using: str = "default") -> None:
     """A new token, in the caller's transaction (for data without triggers: the catalogue)."""
-    Revision.objects.update_or_create(name=name, defaults={"token": secrets.token_hex(16)})  # a flushed test database
+    Revision.objects.using(using).update_or_create(name=name, defaults={"token": secrets.token_hex(16)})  # a flushed test database
 
 
 def token_of(name: str) -> RawSQL:
@@ -164,12 +166,12 @@ class ProcessCopies:
         a copy is never older than its token: a change committed in between gives a new token,
         and the copy is read again on its next use. One query (the token) when the copy holds,
         one more when it does not."""
-        token = current(self.name)
+        token, kept = _current(self.name)
         held = self._held(key)
         if held is not None and token is not None and held[0] == token:
             return held[1]
-        if _in_transaction():  # kept under the token this transaction sees, its own changes with it
-            token = current(self.name, fresh=True)
+        if kept and _in_transaction():  # kept under the token this transaction sees, its own changes with it
+            token = _current(self.name, fresh=True)[0]
         value = fetch()
         if keep is None or keep(value):
             self._keep(key, token, value)
@@ -212,9 +214,9 @@ def watch(model, name: str, *, ignore=()) -> None:
     """Have `migrate` keep triggers on `model`'s table that give revision `name` a new token with
     every insert, delete, truncate and update, except updates that change only the fields in
     `ignore` (a login's `last_login`). A column added later is watched without more ado."""
-    global _written_tables
+    global _watched_table_names
     _watched.append((model, name, frozenset(model._meta.get_field(f).column for f in ignore)))
-    _written_tables = None
+    _watched_table_names = None
 
 
 # PostgreSQL: one function for every table, run once per statement (not per row: a bulk delete
@@ -301,7 +303,7 @@ def install_triggers(connection) -> None:
             cursor.execute(statement)
         if TABLE in tables:  # new tokens: whatever the migrations wrote while triggers were missing
             for name in (CATALOGUE, *sorted({n for _m, n, _i in _watched})):
-                Revision.objects.using(connection.alias).update_or_create(name=name, defaults={"token": secrets.token_hex(16)})
+                bump(name, using=connection.alias)
 
 
 def clear_all() -> None:

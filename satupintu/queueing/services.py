@@ -14,6 +14,7 @@ from satupintu.core import audit, ids
 from satupintu.core.clock import site_today
 from satupintu.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from satupintu.core.permissions import is_mall_admin, require_authenticated, require_mall_admin
+from satupintu.identity.models import User
 from satupintu.identity.nik import parse_nik
 from satupintu.identity.phone import normalise_phone
 
@@ -106,8 +107,6 @@ def counter_open(*, actor, counter, groups) -> CounterSession:
     Counter.objects.select_for_update().get(pk=counter.pk)  # two "open" clicks: the second waits, then sees it open
     # the officer as they are now, locked as their deactivation locks them: one running at the
     # same time either finishes first (then they are refused here) or closes this session after
-    from satupintu.identity.models import User
-
     if not User.objects.select_for_update(no_key=True).filter(pk=actor.pk, is_active=True).values_list("pk", flat=True):
         raise Forbidden(_("Akun ini tidak aktif."), code="account_inactive")
     if CounterSession.objects.filter(counter=counter, closed_at__isnull=True).exists():

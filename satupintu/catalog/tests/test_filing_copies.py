@@ -8,6 +8,7 @@ import pytest
 from satupintu.catalog import selectors, services
 from satupintu.catalog.models import Closure, Counter
 from satupintu.catalog.tests.factories import BASE_CONTENT, SYSTEM, make_service
+from satupintu.core import revisions
 from satupintu.core.errors import NotFound
 from satupintu.core.permissions import SystemActor
 
@@ -137,10 +138,10 @@ def _renamed(agency):
 def test_every_catalogue_write_changes_the_revision(write, agency, pbg, mall_admin):
     """A write that forgot to change the revision would leave every process filing against its
     old copy: each catalogue service is walked here."""
-    before = selectors.catalogue_revision()
+    before = revisions.current(revisions.CATALOGUE)
     assert isinstance(before, str) and len(before) == 32
     _writes(agency, pbg, mall_admin)[write]()
-    assert selectors.catalogue_revision() != before
+    assert revisions.current(revisions.CATALOGUE) != before
 
 
 def test_every_catalogue_service_is_walked():
@@ -155,7 +156,7 @@ def test_a_write_that_changes_nothing_keeps_the_copies(agency, pbg, mall_admin):
     """Loading the same profile again (`make run` does, every time) leaves the copies valid."""
     data = {"name": "Dinas PUPR", "short_name": "PUPR"}
     services.agency_upsert(actor=mall_admin, site=agency.site, slug="pupr", data=data, counters=[])
-    before = selectors.catalogue_revision()
+    before = revisions.current(revisions.CATALOGUE)
     services.agency_upsert(actor=mall_admin, site=agency.site, slug="pupr", data=data, counters=[])
     services.document_types_upsert(actor=mall_admin, items=[{"code": "ktp-el", "name": "KTP-el", "description": ""}])
-    assert selectors.catalogue_revision() == before
+    assert revisions.current(revisions.CATALOGUE) == before

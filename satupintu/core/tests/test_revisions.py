@@ -193,6 +193,13 @@ class TestOfficersToNotify:
         assert identity_selectors.officers_to_notify(pairs) == []
 
 
+    def test_a_copy_missed_inside_a_transaction_costs_one_token_read(self, agency, make_officer,
+                                                                       django_assert_num_queries):
+        fo = make_officer(agency, role="front_office")
+        with transaction.atomic(), django_assert_num_queries(2):  # the token, then the officers
+            assert [u.pk for u in identity_selectors.officers_to_notify({(agency.pk, Role.FRONT_OFFICE)})] == [fo.pk]
+
+
 class TestWebhookTakers:
     def test_endpoints_switched_off_added_or_resubscribed_are_seen_at_once(self, agency, django_assert_num_queries):
         def emit(event="application.approved"):
