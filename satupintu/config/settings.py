@@ -105,6 +105,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that reads the socket instead of sending `SELECT 1`
+    # (satupintu/core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "satupintu.core.postgresql"
     # Parameters bound by the server, and statements run 5 times on a connection prepared there:
     # PostgreSQL then skips parsing and planning them (about a third of its CPU per filing).
     # DB_PREPARE_THRESHOLD=0 turns preparing off (a pooler in transaction mode that cannot keep
