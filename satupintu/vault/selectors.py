@@ -52,7 +52,7 @@ def documents_by_uuid(*, keys, owner=None) -> dict:
             wanted.add(uuidlib.UUID(str(key)))
         except ValueError:
             pass
-    # a dict by UUID: no ORDER BY (the model's default order costs the query's compilation a third)
+    # a dict by UUID: no ORDER BY (compiling the model's default order was a quarter of the read's CPU)
     qs = Document.objects.filter(uuid__in=wanted).order_by() if wanted else Document.objects.none()
     return {d.uuid: d for d in (qs if owner is None else qs.filter(owner=owner))}
 
