@@ -144,18 +144,25 @@ def counter_close(*, actor, counter) -> None:
     audit.record(actor=actor, action="counter.closed", obj=counter, changes={})
 
 
+def _sessions_close(sessions, now) -> list[CounterSession]:
+    """Close the open ones of `sessions` (a queryset) at `now`; returns them. Every closing of
+    several sessions goes through here: they are locked in counter order first (an UPDATE alone
+    locks them in the table's order, and two closings at once, say an officer's deactivation and
+    the day's close, would deadlock)."""
+    locked = list(sessions.select_for_update(of=("self",)).filter(closed_at__isnull=True).order_by("counter_id"))
+    if locked:
+        CounterSession.objects.filter(pk__in=[s.pk for s in locked]).update(closed_at=now)
+    return locked
+
+
 def officer_counters_close(*, actor, officer, why: str) -> int:
     """Close every counter `officer` has open, as part of the caller's change to the officer
     (deactivated: the counter would otherwise stay open in the name of someone who can no longer
-    sign in, on the displays and in the counter list, until another officer closed it). Each
-    session is locked as a call locks it; one `counter.closed` entry per counter, with `why` and
+    sign in, on the displays and in the counter list, until another officer closed it), through
+    `_sessions_close`; one `counter.closed` entry per counter, with `why` and
     the officer. The caller checked the permission (`identity.services.officer_update`) and holds
     the transaction. Returns the number of counters closed."""
-    sessions = list(CounterSession.objects.select_for_update(of=("self",)).select_related("counter")
-                    .filter(officer=officer, closed_at__isnull=True).order_by("counter_id"))
-    if not sessions:
-        return 0
-    CounterSession.objects.filter(pk__in=[s.pk for s in sessions]).update(closed_at=timezone.now())
+    sessions = _sessions_close(CounterSession.objects.select_related("counter").filter(officer=officer), timezone.now())
     for session in sessions:
         audit.record(actor=actor, action="counter.closed", obj=session.counter,
                      changes={"officer": str(officer.uuid), "why": why})
@@ -295,12 +302,7 @@ def queue_day_close(*, actor, site, day) -> dict:
     open_statuses = [TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING]
     expired = Ticket.objects.filter(site=site, day__lte=day, status__in=open_statuses).update(
         status=TicketStatus.EXPIRED, finished_at=now)
-    # locked in counter order first, as a deactivated officer's counters are closed
-    # (`officer_counters_close`): an UPDATE alone would lock them in the table's order
-    sessions = list(CounterSession.objects.select_for_update(of=("self",))
-                    .filter(counter__site=site, closed_at__isnull=True, opened_at__date__lte=day)
-                    .order_by("counter_id").values_list("pk", flat=True))
-    closed = CounterSession.objects.filter(pk__in=sessions).update(closed_at=now) if sessions else 0
+    closed = len(_sessions_close(CounterSession.objects.filter(counter__site=site, opened_at__date__lte=day), now))
     bookings = Booking.objects.filter(group__site=site, day__lte=day, status=BookingStatus.BOOKED).update(status=BookingStatus.EXPIRED)
     result = {"day": day.isoformat(), "tickets_expired": expired, "counters_closed": closed, "bookings_expired": bookings}
     if expired or closed or bookings:

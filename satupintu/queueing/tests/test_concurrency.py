@@ -146,6 +146,28 @@ def in_thread(fn, outcome: dict, name: str) -> threading.Thread:
     return thread
 
 
+def wait_for_lock_waiters(n: int) -> None:
+    """Until `n` other connections of this database wait for a lock (PostgreSQL), 10 s at most."""
+    from time import monotonic, sleep
+
+    deadline = monotonic() + 10
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+            waiting = cursor.fetchone()[0]
+        if waiting >= n:
+            return
+        assert monotonic() < deadline, f"{waiting} of {n} connections waiting for a lock after 10 s"
+        sleep(0.05)
+
+
+def join_all(threads) -> None:
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a thread still runs after 30 s"
+
+
 @pytest.fixture
 def two_counters(agency, make_officer, pbg):
     from satupintu.identity.models import User
@@ -163,8 +185,6 @@ def test_closing_the_day_and_deactivating_an_officer_with_two_counters_do_not_de
     """The officer's two sessions lie in the table against their counters' order; a call at the
     first counter holds its session while the deactivation (counter order) and the day's close
     queue up behind it. Both must lock in the same order, or one of them dies of a deadlock."""
-    import time
-
     from django.db import transaction
 
     from satupintu.identity import services as identity
@@ -172,24 +192,24 @@ def test_closing_the_day_and_deactivating_an_officer_with_two_counters_do_not_de
     admin, clerk, group, first, second = two_counters
     services.counter_open(actor=clerk, counter=second, groups=[group])  # stored first
     services.counter_open(actor=clerk, counter=first, groups=[group])
-    outcome, release = {}, threading.Event()
+    outcome, held, release = {}, threading.Event(), threading.Event()
 
     def call_in_progress():
         with transaction.atomic():
             services._open_session(first)
+            held.set()
             release.wait(20)
 
     threads = [in_thread(call_in_progress, outcome, "call")]
-    time.sleep(0.5)
+    assert held.wait(10)
     threads.append(in_thread(lambda: identity.officer_update(actor=admin, officer=clerk, is_active=False),
                              outcome, "deactivate"))
-    time.sleep(0.5)
+    wait_for_lock_waiters(1)
     threads.append(in_thread(lambda: services.queue_day_close(actor=mall_admin, site=first.site,
                                                              day=services.local_day(first.site)), outcome, "day"))
-    time.sleep(0.5)
+    wait_for_lock_waiters(2)
     release.set()
-    for t in threads:
-        t.join(timeout=30)
+    join_all(threads)
     assert outcome == {}
     assert not services.CounterSession.objects.filter(closed_at__isnull=True).exists()
 
@@ -199,8 +219,6 @@ def test_a_counter_opened_while_its_officer_is_deactivated_is_refused(two_counte
     """The "open" click passed its permission check with the officer as signed in, and waits for
     the counter (another click holds it) while the deactivation commits: it must not open the
     counter in the name of someone who can no longer sign in."""
-    import time
-
     from django.db import transaction
 
     from satupintu.core.errors import Forbidden
@@ -209,22 +227,22 @@ def test_a_counter_opened_while_its_officer_is_deactivated_is_refused(two_counte
 
     admin, clerk, group, first, _second = two_counters
     signed_in = User.objects.get(pk=clerk.pk)
-    outcome, release = {}, threading.Event()
+    outcome, held, release = {}, threading.Event(), threading.Event()
 
     def other_click():
         with transaction.atomic():
             Counter.objects.select_for_update().get(pk=first.pk)
+            held.set()
             release.wait(20)
 
     threads = [in_thread(other_click, outcome, "other")]
-    time.sleep(0.3)
+    assert held.wait(10)
     threads.append(in_thread(lambda: services.counter_open(actor=signed_in, counter=first, groups=[group]),
                              outcome, "open"))
-    time.sleep(0.3)
+    wait_for_lock_waiters(1)  # the "open" click waits for the counter
     identity.officer_update(actor=admin, officer=clerk, is_active=False)
     release.set()
-    for t in threads:
-        t.join(timeout=30)
+    join_all(threads)
     assert isinstance(outcome.get("open"), Forbidden) and outcome["open"].code == "account_inactive"
     assert not services.CounterSession.objects.filter(officer=clerk, closed_at__isnull=True).exists()
 
