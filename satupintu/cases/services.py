@@ -600,7 +600,7 @@ CONSENT_WRONG_PER_DAY = 10  # wrong codes one officer may enter for one applican
 DAY = 86400
 
 
-def _local_day() -> dict:
+def _day_window() -> dict:
     """The rate-limit window of one day, from midnight in the deployment's zone (TIME_ZONE; its
     site's, Pekanbaru: WIB), the "today" of "try again tomorrow", not UTC's (07:00 WIB). One
     zone for the whole deployment: an applicant's count is one count whatever the site."""
@@ -645,7 +645,7 @@ def vault_consent_request(*, actor, application: Application) -> VaultConsent:
         raise RateLimited(CONSENT_RESEND_SECONDS - int((now - last).total_seconds()),
                           _("Kode baru saja dikirim; tunggu sebentar sebelum meminta kode lagi."))
     try:  # counted with this transaction: a request refused later does not use up the applicant's codes
-        ratelimit.check(f"consent-code:{app.applicant_id}", limit=CONSENT_CODES_PER_DAY, **_local_day())
+        ratelimit.check(f"consent-code:{app.applicant_id}", limit=CONSENT_CODES_PER_DAY, **_day_window())
     except RateLimited as exc:
         raise RateLimited(exc.retry_after, _("Sudah %(n)d kode dikirim untuk pemohon ini hari ini. Pakai berkas yang "
                                              "dipindai di loket, atau coba lagi besok.") % {"n": CONSENT_CODES_PER_DAY}) from None
@@ -670,7 +670,7 @@ def vault_consent_grant(*, actor, application: Application, code: str) -> VaultC
     with transaction.atomic():
         app = _lock_walk_in(actor, application)
         guesses = f"consent-guess:{actor.pk}:{app.applicant_id}"
-        ratelimit.ensure_allowed(guesses, limit=CONSENT_WRONG_PER_DAY, **_local_day())
+        ratelimit.ensure_allowed(guesses, limit=CONSENT_WRONG_PER_DAY, **_day_window())
         now = timezone.now()
         consent = (VaultConsent.objects.select_for_update().filter(application=app, granted_at__isnull=True)
                    .order_by("-created_at", "-id").first())
@@ -687,7 +687,7 @@ def vault_consent_grant(*, actor, application: Application, code: str) -> VaultC
         consent.attempts += 1
         consent.save(update_fields=["attempts"])
         left = CONSENT_ATTEMPTS - consent.attempts
-        ratelimit.hit(guesses, **_local_day())
+        ratelimit.hit(guesses, **_day_window())
         audit.record(actor=actor, action="application.vault_consent_failed", obj=app, changes={"attempts_left": left})
     # raised after the commit: the counted attempt and its audit entry stay
     if left <= 0:

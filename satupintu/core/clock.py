@@ -13,8 +13,8 @@ def site_today(site, now=None) -> date:
     return timezone.localtime(now, ZoneInfo(site.timezone)).date() if site is not None else timezone.localdate(now)
 
 
-def utc_offset_seconds(now=None) -> int:
-    """The deployment's UTC offset (TIME_ZONE) at `now` (default: the current time), in seconds
-    (WIB: 25,200). For day windows that start at local midnight (in a zone with daylight saving
-    time the window moves by an hour at the switch; Indonesia has none)."""
-    return int(timezone.localtime(now or timezone.now()).utcoffset().total_seconds())
+def utc_offset_seconds() -> int:
+    """The deployment's UTC offset (TIME_ZONE, whatever zone is active) now, in seconds (WIB:
+    25,200). For day windows that start at local midnight (in a zone with daylight saving time
+    the window moves by an hour at the switch; Indonesia has none)."""
+    return int(timezone.localtime(timezone.now(), timezone.get_default_timezone()).utcoffset().total_seconds())

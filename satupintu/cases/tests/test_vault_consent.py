@@ -274,7 +274,7 @@ def test_ten_wrong_codes_a_day_for_one_officer_and_applicant(draft, fo):
     services.vault_consent_request(actor=fo, application=draft)
     with pytest.raises(RateLimited):  # even the right code: no more guesses today
         services.vault_consent_grant(actor=fo, application=draft, code=code_sent(draft))
-    assert ratelimit.count(f"consent-guess:{fo.pk}:{draft.applicant_id}", window_seconds=86400, offset_seconds=7 * 3600) == 10
+    assert ratelimit.count(f"consent-guess:{fo.pk}:{draft.applicant_id}", **services._day_window()) == 10
 
 
 def test_the_days_of_the_code_limits_start_at_local_midnight_not_utcs(draft, fo, monkeypatch, settings):
