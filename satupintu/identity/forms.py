@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.core.mail import EmailMultiAlternatives
+from django.template import loader
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -139,12 +141,9 @@ class ResetRequestForm(PasswordResetForm):
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
                   html_email_template_name=None):
-        """Django's, except that a failed send is raised (Django logs it and goes on, so the task
-        would count, and the audit log record, an e-mail that never left) and each account whose
-        e-mail did leave is listed in `sent_to`."""
-        from django.core.mail import EmailMultiAlternatives
-        from django.template import loader
-
+        """Django's (6.1, `PasswordResetForm.send_mail`), except that a failed send is raised
+        (Django logs it and goes on, so the task would count, and the audit log record, an e-mail
+        that never left) and each account whose e-mail did leave is listed in `sent_to`."""
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         message = EmailMultiAlternatives(subject, loader.render_to_string(email_template_name, context), from_email,
                                          [to_email])
@@ -153,9 +152,9 @@ class ResetRequestForm(PasswordResetForm):
         message.send()
         self.sent_to.append(context["user"])
 
-    def save(self, *args, **kwargs):
-        self.sent_to = []
-        return super().save(*args, **kwargs)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sent_to = []  # the accounts e-mailed by `save`
 
 
 class ResetSetPasswordForm(SetPasswordForm):
