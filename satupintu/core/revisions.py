@@ -31,9 +31,11 @@ Copies are shared by a process's threads and must be treated as read-only; `copy
 caller its own user to annotate."""
 
 import copy
+import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
@@ -64,7 +66,8 @@ _snapshot = _Snapshot()
 def current(name: str) -> str | None:
     """The revision's token now (None: its row is missing, or the database has no triggers for
     it: no copies then). Plain SQL. In a request, outside a transaction, every token is read in
-    one statement and kept for the request (see the module's notes); elsewhere one row is read."""
+    one statement and kept for the request (see the module's notes); elsewhere one indexed row
+    is read."""
     return _current(name)[0]
 
 
@@ -105,23 +108,23 @@ def request_finished(**kwargs) -> None:
     _snapshot.in_request, _snapshot.tokens = False, None
 
 
-_watched_table_names: tuple[str, ...] | None = None  # of `_watched`, and the revisions': derived once
+_is_select = re.compile(r"\s*select\b", re.IGNORECASE).match
+_names_watched: Callable[[str], object] | None = None  # finds a watched table or the revisions: built once
 
 
-def _watched_tables() -> tuple[str, ...]:
-    global _watched_table_names
-    if _watched_table_names is None:
-        _watched_table_names = (TABLE, *sorted({m._meta.db_table for m, _n, _i in _watched}))
-    return _watched_table_names
+def _names_a_watched_table(sql: str) -> bool:
+    global _names_watched
+    if _names_watched is None:  # unquoted names are case-blind in PostgreSQL and SQLite
+        tables = (TABLE, *sorted({m._meta.db_table for m, _n, _i in _watched}))
+        _names_watched = re.compile("|".join(map(re.escape, tables)), re.IGNORECASE).search
+    return bool(_names_watched(sql))
 
 
 def _watch_writes(execute, sql, params, many, context):
     """Every statement of the connection: one that may write to a watched table or to the
     revisions (any but a SELECT that names one) drops the request's kept tokens."""
-    if _snapshot.tokens is not None and not sql.lstrip()[:6].upper() == "SELECT":
-        lowered = sql.lower()  # unquoted names are case-blind in PostgreSQL and SQLite
-        if any(table in lowered for table in _watched_tables()):
-            _snapshot.tokens = None
+    if _snapshot.tokens is not None and not _is_select(sql) and _names_a_watched_table(sql):
+        _snapshot.tokens = None
     return execute(sql, params, many, context)
 
 
@@ -164,8 +167,10 @@ class ProcessCopies:
         """The copy of `key` while the revision is the one it was read under; else `fetch()`,
         kept (unless `keep(value)` says not). The token is read first and the rows after it, so
         a copy is never older than its token: a change committed in between gives a new token,
-        and the copy is read again on its next use. One query (the token) when the copy holds,
-        one more when it does not."""
+        and the copy is read again on its next use. Queries: the token (`current`: none when the
+        request keeps it), and the rows when the copy does not hold; inside a transaction, a
+        kept token is read again before the rows, so that the copy is kept under the token that
+        transaction sees."""
         token, kept = _current(self.name)
         held = self._held(key)
         if held is not None and token is not None and held[0] == token:
@@ -214,9 +219,9 @@ def watch(model, name: str, *, ignore=()) -> None:
     """Have `migrate` keep triggers on `model`'s table that give revision `name` a new token with
     every insert, delete, truncate and update, except updates that change only the fields in
     `ignore` (a login's `last_login`). A column added later is watched without more ado."""
-    global _watched_table_names
+    global _names_watched
     _watched.append((model, name, frozenset(model._meta.get_field(f).column for f in ignore)))
-    _watched_table_names = None
+    _names_watched = None
 
 
 # PostgreSQL: one function for every table, run once per statement (not per row: a bulk delete

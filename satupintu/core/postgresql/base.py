@@ -6,7 +6,7 @@ millisecond of a filing's CPU, and the server's work besides). Between requests 
 idle, and on an idle connection the server sends nothing unless the connection is going away
 (nothing here LISTENs): a restart, `pg_terminate_backend` or `idle_session_timeout` send a FATAL
 message and close it, a killed backend's socket reaches end of file, and poll() reports a reset
-or an error whatever it was asked. So an idle connection that talked to the server in the last
+or an error whatever it was asked. So an idle connection that passed a check in the last
 POLL_SECONDS is closed and opened again when its socket has something to read (or psycopg
 already knows it closed or broken) and is used as it is when the socket is silent.
 
